@@ -1,0 +1,67 @@
+import type { FormatName, ParsedFile } from '../tree.js';
+
+export interface ParseOptions {
+  /** The file name, for error messages only. */
+  file?: string;
+}
+
+export interface EmitOptions {
+  /**
+   * Store indent from `--indent` or the config's `stores` section. YAML: spaces
+   * (default 4). JSON and binary: -1 or undefined means a tab, N >= 0 means N spaces.
+   */
+  indent?: number;
+}
+
+/**
+ * One file format. `parse` never touches crypto and `emit` never re-parses:
+ * the document layer changes scalar values and comment texts of the parsed
+ * tree in place, and `emit` writes them back. When `file.layout` came from this
+ * format's own `parse`, everything the document layer did not change is written
+ * exactly as it was read; otherwise (a conversion between formats, a new
+ * document) the format writes its own canonical layout.
+ *
+ * `parse` throws {@link InputError} for text that is not valid in the format.
+ * `emit` throws {@link EmitError} for trees the format cannot hold.
+ */
+export interface Format {
+  readonly name: FormatName;
+  parse(input: Uint8Array, options?: ParseOptions): ParsedFile;
+  emit(file: ParsedFile, options?: EmitOptions): Uint8Array;
+}
+
+const loaders: Record<FormatName, () => Promise<Format>> = {
+  yaml: async () => (await import('./yaml.js')).yamlFormat,
+  json: async () => (await import('./json.js')).jsonFormat,
+  dotenv: async () => (await import('./dotenv.js')).dotenvFormat,
+  ini: async () => (await import('./ini.js')).iniFormat,
+  binary: async () => (await import('./binary.js')).binaryFormat,
+};
+
+/** Formats load lazily so that a JSON or .env file never pays for the YAML parser. */
+export function loadFormat(name: FormatName): Promise<Format> {
+  return loaders[name]();
+}
+
+const TYPE_NAMES: Record<string, FormatName> = {
+  yaml: 'yaml', yml: 'yaml', json: 'json', dotenv: 'dotenv', env: 'dotenv', ini: 'ini', binary: 'binary',
+};
+
+/** `--input-type` / `--output-type` values, as sops spells them. */
+export function parseFormatName(name: string): FormatName | undefined {
+  return TYPE_NAMES[name.toLowerCase()];
+}
+
+/**
+ * The format a file name implies: `.yaml`/`.yml`, `.json`, `.ini`; dotenv for
+ * `.env`, `*.env` and `.env.*` (sops treats the last as binary); binary otherwise.
+ */
+export function formatForPath(path: string): FormatName {
+  const base = path.split(/[\\/]/).pop() ?? path;
+  const lower = base.toLowerCase();
+  if (lower.endsWith('.yaml') || lower.endsWith('.yml')) return 'yaml';
+  if (lower.endsWith('.json')) return 'json';
+  if (lower.endsWith('.ini')) return 'ini';
+  if (lower === '.env' || lower.endsWith('.env') || lower.startsWith('.env.')) return 'dotenv';
+  return 'binary';
+}
