@@ -1,0 +1,24 @@
+// Builds the CLI as one small ESM bundle (fast start-up: one file to load, formats
+// and key kinds split into lazily loaded chunks) and the library with tsc (types).
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+
+rmSync('dist', { recursive: true, force: true });
+
+await build({
+  entryPoints: { main: 'src/cli/main.ts' },
+  outdir: 'dist/cli',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  legalComments: 'none',
+  chunkNames: 'chunks/[name]-[hash]',
+  external: ['@aws-sdk/*', '@smithy/*', '@inquirer/*'],
+  logLevel: 'warning',
+});
+
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });

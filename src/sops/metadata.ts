@@ -1,0 +1,212 @@
+import { MalformedFileError } from '../errors.js';
+import type { KeyFieldValue, KeyRecord, MasterKeyType } from '../keys/masterkey.js';
+import { list, map, scalar, str, type MapNode, type Node } from '../tree.js';
+import { RULE_KINDS, type EncryptionRule } from './rules.js';
+import { macTimestamp, ValueFormatError } from './values.js';
+
+/** The `sops` metadata block as a typed model (spec §7.0). */
+export interface Metadata {
+  keyGroups: KeyRecord[][];
+  /** Present only with several key groups. */
+  shamirThreshold?: number;
+  lastModified: string;
+  /** The encrypted MAC (`ENC[...]`); empty when the file has none. */
+  mac: string;
+  macOnlyEncrypted: boolean;
+  /** As stored; undefined means the default `_unencrypted` suffix (binary files store none). */
+  rule?: EncryptionRule;
+  version: string;
+}
+
+/** The version tsops writes: the sops release whose format it matches. */
+export const SOPS_FORMAT_VERSION = '3.13.2';
+
+// The order in which sops loads one group's keys; also the top-level list names.
+const KEY_TYPES: readonly MasterKeyType[] = ['kms', 'gcp_kms', 'hckms', 'azure_kv', 'hc_vault', 'pgp', 'age'];
+
+const SEMVER = /^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
+
+export function readMetadata(tree: MapNode): Metadata {
+  const fields = lowerCaseFields(tree);
+
+  const rules: EncryptionRule[] = [];
+  for (const kind of RULE_KINDS) {
+    const v = fields.get(kind);
+    if (v !== undefined && v.kind === 'scalar' && v.value !== null && String(v.value) !== '') rules.push({ kind, value: scalarText(v, kind) });
+  }
+  if (rules.length > 1) throw new MalformedFileError('metadata sets more than one of the encryption rules (suffixes and regexes)');
+
+  const lastModified = requiredText(fields, 'lastmodified');
+  try {
+    macTimestamp(lastModified);
+  } catch (e) {
+    if (e instanceof ValueFormatError) throw new MalformedFileError('metadata field lastmodified is not an RFC 3339 time');
+    throw e;
+  }
+  const version = requiredText(fields, 'version');
+  if (!SEMVER.test(version) && !version.startsWith('1.')) throw new MalformedFileError(`metadata version '${version.slice(0, 40)}' is not a semantic version`);
+
+  const topGroup: KeyRecord[] = [];
+  for (const type of KEY_TYPES) topGroup.push(...readKeyList(fields.get(type), type));
+  let keyGroups: KeyRecord[][];
+  if (topGroup.length > 0) {
+    keyGroups = [topGroup];
+  } else {
+    const groups = fields.get('key_groups');
+    keyGroups = groups && groups.kind === 'list' ? groups.items.filter(isNode).map(readGroup) : [];
+  }
+  if (keyGroups.length === 0 || keyGroups.every((g) => g.length === 0)) throw new MalformedFileError('no master keys found in the file metadata');
+
+  const metadata: Metadata = {
+    keyGroups,
+    lastModified,
+    mac: optionalText(fields, 'mac') ?? '',
+    macOnlyEncrypted: readBool(fields.get('mac_only_encrypted')),
+    version,
+  };
+  const threshold = fields.get('shamir_threshold');
+  if (threshold && threshold.kind === 'scalar' && threshold.value !== null && String(threshold.value) !== '') {
+    const n = Number(typeof threshold.value === 'bigint' ? threshold.value : String(threshold.value));
+    if (!Number.isInteger(n) || n < 0 || n > 255) throw new MalformedFileError('metadata field shamir_threshold is not a number from 0 to 255');
+    if (n > 0) metadata.shamirThreshold = n;
+  }
+  if (rules[0]) metadata.rule = rules[0];
+  return metadata;
+}
+
+/** The metadata as a tree in sops's order: keys sorted at every level (spec §7.0). */
+export function writeMetadata(m: Metadata): MapNode {
+  const out: [string, Node][] = [];
+  const single = m.keyGroups.length === 1;
+  const byType = single ? groupByType(m.keyGroups[0]!) : undefined;
+  const put = (key: string, node: Node | undefined): void => {
+    if (node) out.push([key, node]);
+  };
+  const ruleFor = (kind: string): Node | undefined => (m.rule?.kind === kind ? str(m.rule.value) : undefined);
+
+  put('age', byType?.get('age'));
+  put('azure_kv', byType?.get('azure_kv'));
+  put('encrypted_comment_regex', ruleFor('encrypted_comment_regex'));
+  put('encrypted_regex', ruleFor('encrypted_regex'));
+  put('encrypted_suffix', ruleFor('encrypted_suffix'));
+  put('gcp_kms', byType?.get('gcp_kms'));
+  put('hc_vault', byType?.get('hc_vault'));
+  put('hckms', byType?.get('hckms'));
+  if (!single) put('key_groups', list(m.keyGroups.map(writeGroup)));
+  put('kms', byType?.get('kms'));
+  put('lastmodified', str(m.lastModified));
+  put('mac', str(m.mac));
+  if (m.macOnlyEncrypted) put('mac_only_encrypted', scalar('bool', true));
+  put('pgp', byType?.get('pgp'));
+  if (m.shamirThreshold) put('shamir_threshold', scalar('int', BigInt(m.shamirThreshold)));
+  put('unencrypted_comment_regex', ruleFor('unencrypted_comment_regex'));
+  put('unencrypted_regex', ruleFor('unencrypted_regex'));
+  put('unencrypted_suffix', ruleFor('unencrypted_suffix'));
+  put('version', str(m.version));
+  return map(out);
+}
+
+function groupByType(group: KeyRecord[]): Map<MasterKeyType, Node> {
+  const lists = new Map<MasterKeyType, Node>();
+  for (const type of KEY_TYPES) {
+    const keys = group.filter((k) => k.type === type);
+    if (keys.length) lists.set(type, list(keys.map(writeKey)));
+  }
+  return lists;
+}
+
+function writeGroup(group: KeyRecord[]): Node {
+  const lists = groupByType(group);
+  const out: [string, Node][] = [];
+  for (const type of ['age', 'azure_kv', 'gcp_kms', 'hc_vault', 'hckms', 'kms', 'pgp'] as const) {
+    const l = lists.get(type);
+    if (l) out.push([type, l]);
+    else if (type === 'age' || type === 'hc_vault') out.push([type, list([])]);
+  }
+  return map(out);
+}
+
+function writeKey(key: KeyRecord): Node {
+  const fields = { ...key.fields };
+  if (key.type === 'kms' && fields['aws_profile'] === undefined) fields['aws_profile'] = '';
+  const names = Object.keys(fields).sort();
+  return map(
+    names.map((name): [string, Node] => {
+      const v = fields[name]!;
+      if (typeof v === 'string') return [name, str(v)];
+      return [name, map(Object.keys(v).sort().map((k): [string, Node] => [k, str(v[k]!)]))];
+    }),
+  );
+}
+
+function readGroup(node: Node): KeyRecord[] {
+  if (node.kind !== 'map') throw new MalformedFileError('metadata key_groups entry is not a map');
+  const fields = lowerCaseFields(node);
+  const group: KeyRecord[] = [];
+  for (const type of KEY_TYPES) group.push(...readKeyList(fields.get(type), type));
+  return group;
+}
+
+function readKeyList(node: Node | undefined, type: MasterKeyType): KeyRecord[] {
+  if (!node || (node.kind === 'scalar' && (node.value === null || node.value === ''))) return [];
+  if (node.kind !== 'list') throw new MalformedFileError(`metadata field ${type} is not a list`);
+  const records: KeyRecord[] = [];
+  for (const item of node.items) {
+    if (item.kind === 'comment') continue;
+    if (item.kind !== 'map') throw new MalformedFileError(`metadata ${type} entry is not a map`);
+    const fields: Record<string, KeyFieldValue> = {};
+    for (const e of item.items) {
+      if (e.kind !== 'entry') continue;
+      const name = e.key.toLowerCase();
+      if (e.value.kind === 'map') {
+        const ctx: Record<string, string> = {};
+        for (const c of e.value.items) if (c.kind === 'entry' && c.value.kind === 'scalar') ctx[c.key] = scalarText(c.value, name);
+        fields[name] = ctx;
+      } else if (e.value.kind === 'scalar') {
+        if (e.value.value !== null) fields[name] = scalarText(e.value, name);
+      } else {
+        throw new MalformedFileError(`metadata ${type} field ${name} has a wrong type`);
+      }
+    }
+    records.push({ type, fields });
+  }
+  return records;
+}
+
+function lowerCaseFields(tree: MapNode): Map<string, Node> {
+  const out = new Map<string, Node>();
+  for (const item of tree.items) if (item.kind === 'entry') out.set(item.key.toLowerCase(), item.value);
+  return out;
+}
+
+function isNode(item: Node | { kind: 'comment' }): item is Node {
+  return item.kind !== 'comment';
+}
+
+function scalarText(node: Node, field: string): string {
+  if (node.kind !== 'scalar') throw new MalformedFileError(`metadata field ${field} is not a scalar`);
+  const v = node.value;
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
+  return typeof v === 'string' ? v : String(v);
+}
+
+function requiredText(fields: Map<string, Node>, name: string): string {
+  const v = optionalText(fields, name);
+  if (v === undefined || v === '') throw new MalformedFileError(`metadata field ${name} is missing`);
+  return v;
+}
+
+function optionalText(fields: Map<string, Node>, name: string): string | undefined {
+  const node = fields.get(name);
+  if (!node || (node.kind === 'scalar' && node.value === null)) return undefined;
+  return scalarText(node, name);
+}
+
+function readBool(node: Node | undefined): boolean {
+  if (!node || node.kind !== 'scalar' || node.value === null) return false;
+  if (typeof node.value === 'boolean') return node.value;
+  const t = String(node.value);
+  if (['true', 'True', 'TRUE', '1', 't', 'T'].includes(t)) return true;
+  if (['false', 'False', 'FALSE', '0', 'f', 'F', ''].includes(t)) return false;
+  throw new MalformedFileError('metadata field mac_only_encrypted is not a boolean');
+}
