@@ -1,0 +1,92 @@
+import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { ExitCode, TsopsError } from '../errors.js';
+
+/** Splits a command line the way a POSIX shell splits words (quotes and backslashes), without running a shell. */
+export function splitCommand(command: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  let quote: '"' | "'" | undefined;
+  for (let i = 0; i < command.length; i++) {
+    const c = command[i]!;
+    if (quote === "'") {
+      if (c === "'") quote = undefined;
+      else word += c;
+    } else if (quote === '"') {
+      if (c === '"') quote = undefined;
+      else if (c === '\\' && i + 1 < command.length && '"\\$`'.includes(command[i + 1]!)) word += command[++i];
+      else word += c;
+    } else if (c === "'" || c === '"') {
+      quote = c;
+      inWord = true;
+    } else if (c === '\\' && i + 1 < command.length) {
+      word += command[++i];
+      inWord = true;
+    } else if (/\s/.test(c)) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += c;
+      inWord = true;
+    }
+  }
+  if (quote) throw new TsopsError('unterminated quote in the editor command', ExitCode.NoEditorFound);
+  if (inWord) words.push(word);
+  return words;
+}
+
+function onPath(name: string, env: NodeJS.ProcessEnv): boolean {
+  for (const dir of (env['PATH'] ?? '').split(delimiter)) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return true;
+    } catch {
+      // keep looking
+    }
+  }
+  return false;
+}
+
+/** `$SOPS_EDITOR`, `$VISUAL`, `$EDITOR` (commands with arguments allowed), else vim, nano or vi. */
+export function resolveEditor(env: NodeJS.ProcessEnv): string[] {
+  for (const name of ['SOPS_EDITOR', 'VISUAL', 'EDITOR']) {
+    const value = env[name]?.trim();
+    if (value) return splitCommand(value);
+  }
+  for (const fallback of ['vim', 'nano', 'vi']) if (onPath(fallback, env)) return [fallback];
+  throw new TsopsError('no editor found: set $EDITOR (or $SOPS_EDITOR)', ExitCode.NoEditorFound);
+}
+
+/**
+ * Runs the editor on `file` with the terminal, and resolves with its exit code.
+ * While it runs, Ctrl+C belongs to the editor: tsops ignores SIGINT (the
+ * terminal sends it to both) but still cleans up on SIGTERM/SIGHUP.
+ */
+export function runEditor(command: string[], file: string, env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const [bin, ...args] = command;
+    const child = spawn(bin!, [...args, file], { stdio: 'inherit', env });
+    const ignoreInterrupt = (): void => {};
+    process.on('SIGINT', ignoreInterrupt);
+    const done = (): void => {
+      process.removeListener('SIGINT', ignoreInterrupt);
+    };
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      done();
+      reject(new TsopsError(`could not run the editor '${bin}': ${e.code === 'ENOENT' ? 'not found' : e.message}`, ExitCode.NoEditorFound));
+    });
+    child.on('exit', (code, signal) => {
+      done();
+      resolve(code ?? 128 + (signal ? signalNumber(signal) : 0));
+    });
+  });
+}
+
+function signalNumber(signal: NodeJS.Signals): number {
+  return osConstants.signals[signal] ?? 1;
+}
