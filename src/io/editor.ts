@@ -72,9 +72,17 @@ export function runEditor(command: string[], file: string, env: NodeJS.ProcessEn
     const [bin, ...args] = command;
     const child = spawn(bin!, [...args, file], { stdio: 'inherit', env });
     const ignoreInterrupt = (): void => {};
+    // Runs before the private-dir cleanup handler, so the editor does not outlive us.
+    const forward = (signal: NodeJS.Signals): void => {
+      child.kill(signal);
+    };
     process.on('SIGINT', ignoreInterrupt);
+    process.prependListener('SIGTERM', forward);
+    process.prependListener('SIGHUP', forward);
     const done = (): void => {
       process.removeListener('SIGINT', ignoreInterrupt);
+      process.removeListener('SIGTERM', forward);
+      process.removeListener('SIGHUP', forward);
     };
     child.on('error', (e: NodeJS.ErrnoException) => {
       done();

@@ -1,0 +1,88 @@
+// `npm run bench`: whole-process timings, measured side by side in one run.
+// Each case runs in round-robin order (so machine noise hits all cases alike)
+// and we report the median and its ratio to the `node -e 0` floor.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { generateIdentity, identityToRecipient } from 'age-encryption';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const TSOPS = join(ROOT, 'bin', 'tsops.js');
+const RUNS = Number(process.env.BENCH_RUNS ?? 21);
+
+const dir = mkdtempSync(join(tmpdir(), 'tsops-bench-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+
+const identity = await generateIdentity();
+const recipient = await identityToRecipient(identity);
+const keyFile = join(dir, 'keys.txt');
+writeFileSync(keyFile, identity + '\n', { mode: 0o600 });
+const env = { PATH: process.env.PATH, HOME: dir, XDG_CONFIG_HOME: dir, SOPS_AGE_KEY_FILE: keyFile };
+
+function yamlWith(values) {
+  const lines = [];
+  for (let i = 0; i < values; i++) {
+    if (i % 10 === 0) lines.push(`service${i / 10}:`);
+    lines.push(`    key${i}: value-${i}-${'x'.repeat(20)}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function sh(args, input) {
+  const r = spawnSync(process.execPath, args, { env, input, maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+const small = join(dir, 'small.yaml');
+const big = join(dir, 'big.yaml');
+writeFileSync(small, yamlWith(20));
+writeFileSync(big, yamlWith(10_000));
+const smallEnc = join(dir, 'small.enc.yaml');
+const bigEnc = join(dir, 'big.enc.yaml');
+writeFileSync(smallEnc, sh([TSOPS, 'encrypt', '--age', recipient, small]));
+writeFileSync(bigEnc, sh([TSOPS, 'encrypt', '--age', recipient, big]));
+
+const sopsAgeScript = join(dir, 'sops-age-decrypt.mjs');
+writeFileSync(
+  sopsAgeScript,
+  `import { decryptSops } from ${JSON.stringify(join(ROOT, 'node_modules/sops-age/dist/index.js'))};\n` +
+    `const out = await decryptSops({ path: process.argv[2], secretKey: process.env.AGE_KEY, fileType: 'yaml' });\n` +
+    `if (!out) process.exit(1);\n`,
+);
+
+const cases = [
+  ['node -e 0 (floor)', ['-e', '0']],
+  ['tsops decrypt, 20 values', [TSOPS, 'decrypt', smallEnc]],
+  ['sops-age decrypt, 20 values', [sopsAgeScript, smallEnc]],
+  ['tsops decrypt, 10,000 values', [TSOPS, 'decrypt', bigEnc]],
+  ['sops-age decrypt, 10,000 values', [sopsAgeScript, bigEnc]],
+  ['tsops encrypt, 10,000 values', [TSOPS, 'encrypt', '--age', recipient, big]],
+];
+const extraEnv = { AGE_KEY: identity };
+
+const samples = new Map(cases.map(([name]) => [name, []]));
+for (let run = 0; run < RUNS; run++) {
+  for (const [name, args] of cases) {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, args, { env: { ...env, ...extraEnv }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (r.status !== 0) throw new Error(`${name} failed: ${r.stderr}`);
+    if (run > 0) samples.get(name).push(ms); // first round warms the page cache
+  }
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
+const floor = median(samples.get(cases[0][0]));
+const rows = cases.map(([name]) => ({ name, median: median(samples.get(name)) }));
+const width = Math.max(...rows.map((r) => r.name.length));
+console.log(`tsops bench: ${RUNS - 1} runs per case, medians of whole-process wall time (node ${process.version})`);
+for (const r of rows) console.log(`  ${r.name.padEnd(width)}  ${r.median.toFixed(1).padStart(8)} ms   ${(r.median / floor).toFixed(2)}x floor`);
+const get = (n) => rows.find((r) => r.name === n).median;
+console.log('targets:');
+console.log(`  small decrypt / node floor       = ${(get('tsops decrypt, 20 values') / floor).toFixed(2)}x   (target <= 1.6x)`);
+console.log(`  sops-age / tsops, 10,000 values  = ${(get('sops-age decrypt, 10,000 values') / get('tsops decrypt, 10,000 values')).toFixed(2)}x   (target >= 3x)`);
