@@ -138,3 +138,41 @@ function isZeroOffset(zone: string): boolean {
 export function nowTimestamp(now: Date = new Date()): string {
   return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
+
+/** Go `%G` with the shortest digits, as sops's ValToString writes floats, `.0` added to integral results. */
+export function formatGoFloatG(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  if (v === 0) return Object.is(v, -0) ? '-0.0' : '0.0';
+  const [mantissa, expText] = v.toExponential().split('e') as [string, string];
+  const exp = Number(expText);
+  let out: string;
+  if (exp < -4 || exp >= 6) {
+    const sign = exp < 0 ? '-' : '+';
+    out = `${mantissa}E${sign}${String(Math.abs(exp)).padStart(2, '0')}`;
+  } else {
+    out = formatGoFloat(v);
+  }
+  return /^-?\d+$/.test(out) ? `${out}.0` : out;
+}
+
+/**
+ * sops's ValToString: how a non-string value is written where only text fits
+ * (dotenv values, environment variables).
+ */
+export function valueToString(node: Scalar): string {
+  const v = node.value;
+  switch (node.type) {
+    case 'bool':
+      return v ? 'true' : 'false';
+    case 'int':
+      return String(v);
+    case 'float':
+      return formatGoFloatG(Number(v));
+    case 'null':
+      return '';
+    default:
+      return v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : String(v);
+  }
+}

@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import { ExitCode, TsopsError } from '../errors.js';
+import { loadFormat, type EmitOptions } from '../formats/format.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import type { KeyOptions, MasterKeyType } from '../keys/masterkey.js';
+import { decryptDocument, forgetDecrypted, reencryptDocument } from '../sops/index.js';
+import { formatPath, setAtPath, unsetAtPath, type PathStep } from '../sops/tree-edit.js';
+import type { FormatName, Node } from '../tree.js';
+
+export interface TreeChangeRequest {
+  file: string;
+  format: FormatName;
+  path: PathStep[];
+  keys: KeyOptions;
+  ignoreMac?: boolean;
+  decryptionOrder?: MasterKeyType[];
+  emit?: EmitOptions;
+}
+
+export type ChangeOutcome = 'written' | 'unchanged';
+
+/**
+ * `set`: decrypt, put the value at the path, re-encrypt with the same data key.
+ * A value that is already there leaves the file untouched (no new lastmodified
+ * or MAC); only the changed value gets new ciphertext.
+ */
+export async function setValue(req: TreeChangeRequest & { value: Node }): Promise<ChangeOutcome> {
+  return change(req, (doc) => setAtPath(doc, req.path, req.value));
+}
+
+/** `unset`: remove a map key or list element. A missing one is an error unless `idempotent`. */
+export async function unsetValue(req: TreeChangeRequest & { idempotent?: boolean }): Promise<ChangeOutcome> {
+  return change(req, (doc) => {
+    const removed = unsetAtPath(doc, req.path);
+    if (!removed && !req.idempotent) throw new TsopsError(`key not found: ${formatPath(req.path)}`, ExitCode.Generic);
+    return removed;
+  });
+}
+
+async function change(req: TreeChangeRequest, apply: (doc: import('../tree.js').MapNode) => boolean): Promise<ChangeOutcome> {
+  const format = await loadFormat(req.format);
+  const file = format.parse(readFileSync(req.file), { file: req.file });
+  const decrypted = await decryptDocument(file, { ignoreMac: req.ignoreMac, keys: req.keys, decryptionOrder: req.decryptionOrder });
+  try {
+    const doc = file.documents[0];
+    if (!doc) throw new TsopsError('the file has no document', ExitCode.Generic);
+    if (!apply(doc)) return 'unchanged';
+    reencryptDocument(file, decrypted);
+    await writeFileAtomic(req.file, format.emit(file, req.emit));
+    return 'written';
+  } finally {
+    forgetDecrypted(decrypted);
+  }
+}
+
+/** A `set` value is JSON (as in sops); objects keep their key order, integers stay exact. */
+export async function parseJsonValue(text: string): Promise<Node> {
+  const json = await loadFormat('json');
+  try {
+    const parsed = json.parse(Buffer.from(`{"value":${text}\n}`, 'utf8'));
+    const entry = parsed.documents[0]?.items.find((i) => i.kind === 'entry');
+    if (!entry || entry.kind !== 'entry' || parsed.documents[0]!.items.filter((i) => i.kind === 'entry').length !== 1) throw new Error('not one value');
+    return entry.value;
+  } catch {
+    throw new TsopsError('the value is not valid JSON (strings need quotes: \'"text"\')', ExitCode.InvalidSetFormat);
+  }
+}
