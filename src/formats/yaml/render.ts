@@ -96,8 +96,10 @@ function literalBlock(s: string, ctx: ScalarContext): string {
   const trailing = /\n*$/.exec(s)![0].length;
   const chomp = trailing === 0 ? '-' : trailing === 1 ? '' : '+';
   const body = trailing === 0 ? s : s.slice(0, s.length - (trailing === 1 ? 1 : 0));
-  const pad = ' '.repeat(ctx.indent + ctx.step);
-  const indicator = /^[ \n]/.test(body) ? String(ctx.step) : '';
+  // The next multiple of the step past the owner's column, as go-yaml lays it out.
+  const contentIndent = Math.floor(ctx.indent / ctx.step) * ctx.step + ctx.step;
+  const pad = ' '.repeat(contentIndent);
+  const indicator = /^[ \n]/.test(body) ? String(contentIndent - ctx.indent) : '';
   const lines = body.split('\n');
   if (trailing > 1) lines.pop();
   return `|${indicator}${chomp}\n` + lines.map((l) => (l === '' ? '' : pad + l)).join('\n');

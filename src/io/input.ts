@@ -1,0 +1,22 @@
+import { readFile } from 'node:fs/promises';
+import { ExitCode, TsopsError } from '../errors.js';
+
+/** The whole of a file, or of stdin for `-` / no file. Missing files are sops's exit 100. */
+export async function readInput(path: string | undefined): Promise<Buffer> {
+  if (path === undefined || path === '-') return readStdin();
+  try {
+    return await readFile(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new TsopsError('no such file', ExitCode.NoFileSpecified, { file: path });
+    if (code === 'EISDIR') throw new TsopsError('is a directory', ExitCode.CouldNotReadInputFile, { file: path });
+    if (code === 'EACCES' || code === 'EPERM') throw new TsopsError('permission denied', ExitCode.CouldNotReadInputFile, { file: path });
+    throw new TsopsError(`cannot read: ${code ?? 'error'}`, ExitCode.CouldNotReadInputFile, { file: path });
+  }
+}
+
+export async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
