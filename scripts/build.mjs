@@ -2,7 +2,7 @@
 // and key kinds split into lazily loaded chunks) and the library with tsc (types).
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 
 rmSync('dist', { recursive: true, force: true });
 
@@ -16,6 +16,9 @@ await build({
   target: 'node20',
   minify: true,
   legalComments: 'none',
+  // CommonJS dependencies (commander) call require() for Node built-ins.
+  banner: { js: "import { createRequire as __tsopsRequire } from 'node:module'; const require = __tsopsRequire(import.meta.url);" },
+  define: { TSOPS_VERSION: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) },
   chunkNames: 'chunks/[name]-[hash]',
   external: ['@aws-sdk/*', '@smithy/*', '@inquirer/*'],
   logLevel: 'warning',

@@ -1,0 +1,74 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { FileAlreadyEncryptedError, UsageError } from '../../errors.js';
+import { loadFormat } from '../../formats/format.js';
+import { writeFileAtomic } from '../../io/atomic-write.js';
+import { readInput } from '../../io/input.js';
+import { keyIdentity } from '../../keys/masterkey.js';
+import { decryptDocument, encryptDocument, forgetDecrypted, reencryptDocument, type DecryptedDocument, type EncryptSettings } from '../../sops/index.js';
+import type { ParsedFile } from '../../tree.js';
+import { warn, writeOut, type CliContext } from '../context.js';
+import { decryptionOrder, indentOf, inputFormat, keyOptions, outputFormat, type CommonFlags, type KeyFlags } from '../options.js';
+import { resolveEncryptSettings } from '../settings.js';
+
+export interface EncryptFlags extends CommonFlags, KeyFlags {
+  inPlace?: boolean;
+  output?: string;
+  fresh?: boolean;
+}
+
+export async function encryptCommand(file: string | undefined, flags: EncryptFlags, ctx: CliContext): Promise<number> {
+  const stdin = file === undefined || file === '-';
+  if (flags.inPlace && flags.output) throw new UsageError('--in-place and --output cannot be used together');
+  if (flags.inPlace && stdin) throw new UsageError('--in-place needs a file, not standard input');
+  const name = stdin ? (flags.filenameOverride ?? 'stdin') : file;
+  const inFormat = inputFormat(flags, file);
+  const outFormat = outputFormat(flags, inFormat);
+  const parsed = (await loadFormat(inFormat)).parse(await readInput(file), { file: name });
+  if (parsed.metadata) throw new FileAlreadyEncryptedError({ file: name });
+  const { settings } = await resolveEncryptSettings(flags.filenameOverride ?? name, flags, ctx);
+  const keys = keyOptions(flags, ctx.env, (l) => ctx.stderr.write(`${l}\n`));
+  const target = flags.inPlace ? file : flags.output;
+
+  const previous = target && !flags.fresh && outFormat === inFormat ? await openPrevious(target, inFormat, settings, flags, ctx) : undefined;
+  try {
+    if (previous) reencryptDocument(parsed, previous);
+    else await encryptDocument(parsed, settings, keys);
+  } finally {
+    if (previous) forgetDecrypted(previous);
+  }
+  for (const w of parsed.warnings ?? []) warn(ctx, w);
+  const output = (await loadFormat(outFormat)).emit(retarget(parsed, outFormat), { indent: indentOf(flags) });
+  if (target) await writeFileAtomic(target, output);
+  else await writeOut(ctx.stdout, output);
+  return 0;
+}
+
+function retarget(file: ParsedFile, format: ParsedFile['format']): ParsedFile {
+  return file.format === format ? file : { ...file, format, layout: undefined };
+}
+
+/**
+ * An encrypted file already at the output path, decrypted, when it uses the
+ * same master keys: its data key and the ciphertext of unchanged values are
+ * kept, so re-encrypting an edited plaintext is a minimal diff.
+ */
+async function openPrevious(path: string, format: ParsedFile['format'], settings: EncryptSettings, flags: EncryptFlags, ctx: CliContext): Promise<DecryptedDocument | undefined> {
+  if (!existsSync(path)) return undefined;
+  try {
+    const existing = (await loadFormat(format)).parse(readFileSync(path), { file: path });
+    if (!existing.metadata) return undefined;
+    const decrypted = await decryptDocument(existing, { keys: keyOptions(flags, ctx.env), decryptionOrder: decryptionOrder(flags, ctx.env) });
+    const same = JSON.stringify(identities(decrypted.metadata.keyGroups)) === JSON.stringify(settings.keyGroups.map((g) => g.map(keyIdentity).sort()));
+    const sameRules = JSON.stringify(decrypted.metadata.rule ?? null) === JSON.stringify(settings.rule ?? decrypted.metadata.rule ?? null) && decrypted.metadata.macOnlyEncrypted === Boolean(settings.macOnlyEncrypted);
+    if (same && sameRules) return decrypted;
+    forgetDecrypted(decrypted);
+  } catch {
+    // Not readable with our keys: encrypt afresh.
+  }
+  return undefined;
+}
+
+function identities(groups: import('../../keys/masterkey.js').KeyRecord[][]): string[][] {
+  return groups.map((g) => g.map(keyIdentity).sort());
+}
+

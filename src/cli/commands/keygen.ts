@@ -1,0 +1,12 @@
+import { appendAgeKey, defaultAgeKeysFile, generateAgeKey } from '../../keys/age-keygen.js';
+import type { CliContext } from '../context.js';
+
+/** Adds a new age identity to the keys file sops and tsops read by default; prints its recipient. */
+export async function keygenCommand(flags: { output?: string }, ctx: CliContext): Promise<number> {
+  const path = flags.output ?? defaultAgeKeysFile(ctx.env);
+  const key = await generateAgeKey();
+  await appendAgeKey(path, key);
+  ctx.stderr.write(`tsops: added a new age identity to ${path}\n`);
+  ctx.stdout.write(`${key.recipient}\n`);
+  return 0;
+}

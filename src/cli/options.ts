@@ -1,0 +1,160 @@
+import { Option, type Command } from 'commander';
+import { ExitCode, TsopsError, UsageError } from '../errors.js';
+import { formatForPath, parseFormatName } from '../formats/format.js';
+import type { KeyOptions, KeySpec, MasterKeyType } from '../keys/masterkey.js';
+import type { EncryptionRule } from '../sops/rules.js';
+import type { FormatName } from '../tree.js';
+
+/** Flags shared by the commands that read or write encrypted files, spelled as sops spells them. */
+export interface CommonFlags {
+  inputType?: string;
+  outputType?: string;
+  indent?: string;
+  ignoreMac?: boolean;
+  decryptionOrder?: string;
+  filenameOverride?: string;
+  config?: string;
+  verbose?: boolean;
+}
+
+export interface KeyFlags {
+  age?: string;
+  pgp?: string;
+  kms?: string;
+  awsProfile?: string;
+  encryptionContext?: string;
+  unencryptedSuffix?: string;
+  encryptedSuffix?: string;
+  unencryptedRegex?: string;
+  encryptedRegex?: string;
+  unencryptedCommentRegex?: string;
+  encryptedCommentRegex?: string;
+  macOnlyEncrypted?: boolean;
+  shamirSecretSharingThreshold?: string;
+}
+
+export function addCommonOptions(cmd: Command): Command {
+  return cmd
+    .option('--input-type <type>', 'input format: yaml, json, dotenv, ini or binary (default: from the file name)')
+    .option('--output-type <type>', 'output format (default: the input format)')
+    .option('--indent <n>', 'indentation of YAML and JSON output')
+    .option('--ignore-mac', 'do not check the MAC (recover a damaged file)')
+    .option('--decryption-order <types>', 'order in which to try master key types, e.g. age,pgp (env SOPS_DECRYPTION_ORDER)')
+    .option('--filename-override <path>', 'name to use for format detection and config matching (stdin)')
+    .option('--config <path>', 'config file to use instead of searching for .sopsrc / .sops.yaml')
+    .option('--verbose', 'more output on stderr');
+}
+
+export function addKeyOptions(cmd: Command): Command {
+  return cmd
+    .option('--age <recipients>', 'age recipients, comma-separated (env SOPS_AGE_RECIPIENTS)')
+    .option('--pgp <fingerprints>', 'PGP fingerprints, comma-separated (env SOPS_PGP_FP)')
+    .option('--kms <arns>', 'AWS KMS key ARNs, comma-separated, arn+role_arn to assume a role (env SOPS_KMS_ARN)')
+    .option('--aws-profile <name>', 'AWS profile for KMS keys')
+    .option('--encryption-context <k:v,...>', 'KMS encryption context')
+    .option('--unencrypted-suffix <suffix>', 'keys ending with this stay plaintext (default _unencrypted)')
+    .option('--encrypted-suffix <suffix>', 'only keys ending with this are encrypted')
+    .option('--unencrypted-regex <regex>', 'keys matching this stay plaintext')
+    .option('--encrypted-regex <regex>', 'only keys matching this are encrypted')
+    .option('--unencrypted-comment-regex <regex>', 'values under a comment matching this stay plaintext')
+    .option('--encrypted-comment-regex <regex>', 'only values under a comment matching this are encrypted')
+    .option('--mac-only-encrypted', 'compute the MAC over encrypted values only')
+    .addOption(new Option('--shamir-secret-sharing-threshold <n>', 'key groups needed to decrypt'));
+}
+
+function splitList(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+export function inputFormat(flags: CommonFlags, file: string | undefined): FormatName {
+  if (flags.inputType) return formatName(flags.inputType, '--input-type');
+  const name = file && file !== '-' ? file : flags.filenameOverride;
+  return name ? formatForPath(name) : 'binary';
+}
+
+export function outputFormat(flags: CommonFlags, input: FormatName): FormatName {
+  return flags.outputType ? formatName(flags.outputType, '--output-type') : input;
+}
+
+function formatName(value: string, flag: string): FormatName {
+  const name = parseFormatName(value);
+  if (!name) throw new UsageError(`${flag} must be one of yaml, json, dotenv, ini, binary (not ${JSON.stringify(value)})`, ExitCode.Generic);
+  return name;
+}
+
+export function indentOf(flags: CommonFlags): number | undefined {
+  if (flags.indent === undefined) return undefined;
+  const n = Number(flags.indent);
+  if (!Number.isInteger(n)) throw new UsageError(`--indent must be a whole number`, ExitCode.Generic);
+  return n;
+}
+
+const ORDERABLE: MasterKeyType[] = ['age', 'pgp', 'kms', 'gcp_kms', 'azure_kv', 'hc_vault', 'hckms'];
+
+export function decryptionOrder(flags: CommonFlags, env: NodeJS.ProcessEnv): MasterKeyType[] | undefined {
+  const text = flags.decryptionOrder ?? env['SOPS_DECRYPTION_ORDER'];
+  if (!text) return undefined;
+  const types = splitList(text);
+  for (const t of types) if (!ORDERABLE.includes(t as MasterKeyType)) throw new UsageError(`unknown key type in decryption order: ${t}`, ExitCode.Generic);
+  if (new Set(types).size !== types.length) throw new UsageError('a key type is repeated in the decryption order', ExitCode.DuplicateDecryptionKeyType);
+  return types as MasterKeyType[];
+}
+
+export function keyOptions(flags: CommonFlags, env: NodeJS.ProcessEnv, log?: (line: string) => void): KeyOptions {
+  return flags.verbose && log ? { env, log } : { env };
+}
+
+/** `k1:v1,k2:v2`, exactly one `:` per pair (sops exit 6 otherwise). */
+export function parseEncryptionContext(text: string | undefined): Record<string, string> | undefined {
+  if (!text) return undefined;
+  const out: Record<string, string> = {};
+  for (const pair of splitList(text)) {
+    const parts = pair.split(':');
+    if (parts.length !== 2 || !parts[0]) throw new TsopsError(`invalid encryption context pair '${pair}' (expected key:value)`, ExitCode.InvalidEncryptionContext);
+    out[parts[0]] = parts[1]!;
+  }
+  return out;
+}
+
+/** Keys named by flags or sops's environment variables; a flag beats its variable. Empty when none. */
+export function keysFromFlags(flags: KeyFlags, env: NodeJS.ProcessEnv): KeySpec[] {
+  const context = parseEncryptionContext(flags.encryptionContext);
+  const keys: KeySpec[] = [];
+  for (const recipient of splitList(flags.age ?? env['SOPS_AGE_RECIPIENTS'])) keys.push({ type: 'age', recipient });
+  for (const fingerprint of splitList(flags.pgp ?? env['SOPS_PGP_FP'])) keys.push({ type: 'pgp', fingerprint: fingerprint.replace(/\s+/g, '') });
+  for (const arn of splitList(flags.kms ?? env['SOPS_KMS_ARN'])) keys.push(kmsSpec(arn, context, flags.awsProfile));
+  return keys;
+}
+
+export function kmsSpec(text: string, context?: Record<string, string>, awsProfile?: string): KeySpec {
+  const arn = text.replace(/\s+/g, '');
+  const plus = arn.indexOf('+arn:');
+  const spec: KeySpec = { type: 'kms', arn: plus >= 0 ? arn.slice(0, plus) : arn };
+  if (plus >= 0) spec.role = arn.slice(plus + 1);
+  if (context && Object.keys(context).length) spec.context = context;
+  if (awsProfile) spec.awsProfile = awsProfile;
+  return spec;
+}
+
+/** The one encryption rule the flags set, if any (more than one is sops's exit 8). */
+export function ruleFromFlags(flags: KeyFlags): EncryptionRule | undefined {
+  const rules: EncryptionRule[] = [];
+  const add = (kind: EncryptionRule['kind'], value: string | undefined): void => {
+    if (value !== undefined && value !== '') rules.push({ kind, value });
+  };
+  add('unencrypted_suffix', flags.unencryptedSuffix);
+  add('encrypted_suffix', flags.encryptedSuffix);
+  add('unencrypted_regex', flags.unencryptedRegex);
+  add('encrypted_regex', flags.encryptedRegex);
+  add('unencrypted_comment_regex', flags.unencryptedCommentRegex);
+  add('encrypted_comment_regex', flags.encryptedCommentRegex);
+  if (rules.length > 1) throw new UsageError('only one of the --*-suffix and --*-regex flags can be used');
+  return rules[0];
+}
+
+export function thresholdFromFlags(flags: KeyFlags): number | undefined {
+  if (flags.shamirSecretSharingThreshold === undefined) return undefined;
+  const n = Number(flags.shamirSecretSharingThreshold);
+  if (!Number.isInteger(n) || n < 0 || n > 255) throw new UsageError('--shamir-secret-sharing-threshold must be a number from 0 to 255', ExitCode.Generic);
+  return n || undefined;
+}
