@@ -26,7 +26,8 @@ function removeAll(): void {
 
 function onSignal(signal: NodeJS.Signals): void {
   removeAll();
-  for (const s of SIGNALS) process.removeListener(s, onSignal);
+  // Every listener goes, so the re-raised signal ends the process with its usual status.
+  for (const s of SIGNALS) process.removeAllListeners(s);
   process.kill(process.pid, signal);
 }
 

@@ -35,8 +35,8 @@ async function failure(format: FormatName, text: string): Promise<TsopsError> {
 
 /** The ENC strings of values (not the MAC), with their offsets. */
 function values(text: string): { start: number; text: string }[] {
-  const macAt = text.search(/mac["]?\s*[:=]\s*"?ENC\[/);
-  return [...text.matchAll(ENC)].filter((m) => m.index !== undefined && !(macAt >= 0 && m.index > macAt && m.index - macAt < 12)).map((m) => ({ start: m.index!, text: m[0] }));
+  const isMac = (at: number): boolean => /mac["]?\s*[:=]\s*"?$/.test(text.slice(text.lastIndexOf('\n', at) + 1, at));
+  return [...text.matchAll(ENC)].filter((m) => !isMac(m.index!)).map((m) => ({ start: m.index!, text: m[0] }));
 }
 
 function replaceAt(text: string, start: number, old: string, replacement: string): string {
@@ -83,7 +83,7 @@ describe.each(Object.keys(samples) as Exclude<FormatName, 'binary'>[])('%s', (fo
   });
 
   it('renaming a key fails with 25', async () => {
-    const renamed = enc.replace(/password/i, (k) => k.replace(/o/, '0'));
+    const renamed = enc.replace(/password/i, (k) => k.replace(/[oO]/, '0'));
     expect((await failure(format, renamed)).exitCode).toBe(25);
   });
 
