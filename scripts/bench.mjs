@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { generateIdentity, identityToRecipient } from 'age-encryption';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const TSOPS = join(ROOT, 'bin', 'tsops.js');
+const TSOPS = join(ROOT, 'bin', 'tsops.cjs');
 const RUNS = Number(process.env.BENCH_RUNS ?? 21);
 
 const dir = mkdtempSync(join(tmpdir(), 'tsops-bench-'));

@@ -35,7 +35,7 @@ export function normalizeArgs(argv: string[]): string[] {
   return ['edit', ...argv];
 }
 
-function program(ctx: CliContext, setExit: (code: number) => void): Command {
+function program(ctx: CliContext, setExit: (code: number) => void, only?: string): Command {
   const cli = new Command('tsops')
     .description('Encrypt the values of YAML, JSON, .env and INI files; sops-compatible')
     .version(VERSION, '-v, --version')
@@ -44,57 +44,66 @@ function program(ctx: CliContext, setExit: (code: number) => void): Command {
     .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s), outputError: (s, write) => write(`tsops: ${s.replace(/^error: /, '').trim()}\n`) });
 
   const done = (p: Promise<number>): Promise<void> => p.then(setExit);
+  // Building every command's options costs start-up time; help needs them all, a command needs one.
+  const wanted = (name: string): boolean => only === undefined || only === name;
 
-  addKeyOptions(addCommonOptions(cli.command('encrypt').argument('[file]', 'plaintext file (default: standard input)')))
-    .description('encrypt a file (to standard output, --output, or in place with -i)')
-    .option('-i, --in-place', 'write the result over the input file')
-    .option('--output <file>', 'write the result to this file')
-    .option('--fresh', 'new ciphertext for every value even when --output already holds this file')
-    .action(async (file, opts) => done((await import('./commands/encrypt.js')).encryptCommand(file, opts, ctx)));
+  if (wanted('encrypt'))
+    addKeyOptions(addCommonOptions(cli.command('encrypt').argument('[file]', 'plaintext file (default: standard input)')))
+      .description('encrypt a file (to standard output, --output, or in place with -i)')
+      .option('-i, --in-place', 'write the result over the input file')
+      .option('--output <file>', 'write the result to this file')
+      .option('--fresh', 'new ciphertext for every value even when --output already holds this file')
+      .action(async (file, opts) => done((await import('./commands/encrypt.js')).encryptCommand(file, opts, ctx)));
 
-  addCommonOptions(cli.command('decrypt').argument('[file]', 'encrypted file (default: standard input)'))
-    .description('decrypt a file, checking its MAC (to standard output, --output, or in place with -i)')
-    .option('-i, --in-place', 'write the result over the input file')
-    .option('--output <file>', 'write the result to this file')
-    .option('--extract <path>', 'print one value, e.g. \'["db"]["password"]\'')
-    .action(async (file, opts) => done((await import('./commands/decrypt.js')).decryptCommand(file, opts, ctx)));
+  if (wanted('decrypt'))
+    addCommonOptions(cli.command('decrypt').argument('[file]', 'encrypted file (default: standard input)'))
+      .description('decrypt a file, checking its MAC (to standard output, --output, or in place with -i)')
+      .option('-i, --in-place', 'write the result over the input file')
+      .option('--output <file>', 'write the result to this file')
+      .option('--extract <path>', 'print one value, e.g. \'["db"]["password"]\'')
+      .action(async (file, opts) => done((await import('./commands/decrypt.js')).decryptCommand(file, opts, ctx)));
 
-  addKeyOptions(addCommonOptions(cli.command('edit').argument('<file>', 'encrypted file (created if missing)')))
-    .description('edit the decrypted file in $EDITOR; only changed values get new ciphertext')
-    .option('-s, --show-master-keys', 'show the sops metadata in the editor')
-    .action(async (file, opts) => done((await import('./commands/edit.js')).editCommand(file, opts, ctx)));
+  if (wanted('edit'))
+    addKeyOptions(addCommonOptions(cli.command('edit').argument('<file>', 'encrypted file (created if missing)')))
+      .description('edit the decrypted file in $EDITOR; only changed values get new ciphertext')
+      .option('-s, --show-master-keys', 'show the sops metadata in the editor')
+      .action(async (file, opts) => done((await import('./commands/edit.js')).editCommand(file, opts, ctx)));
 
-  addCommonOptions(cli.command('set').argument('<file>').argument('[path]', 'tree path, e.g. \'["db"]["password"]\'').argument('[value]', 'JSON value'))
-    .description('set one value (JSON) in an encrypted file')
-    .option('--value-file <file>', 'read the JSON value from a file')
-    .option('--value-stdin', 'read the JSON value from standard input')
-    .option('--idempotent', 'do not write when the value is already there')
-    .option('--legacy <spec>', 'sops --set form: \'["key"] <json>\'')
-    .action(async (file, path, value, opts) => {
-      const m = await import('./commands/set.js');
-      if (opts.legacy !== undefined) {
-        const legacy = m.splitLegacySet(opts.legacy);
-        return done(m.setCommand(file, legacy.path, legacy.value, opts, ctx));
-      }
-      if (path === undefined) throw new TsopsError('set needs a file, a path and a value', ExitCode.NoFileSpecified);
-      return done(m.setCommand(file, path, value, opts, ctx));
-    });
+  if (wanted('set'))
+    addCommonOptions(cli.command('set').argument('<file>').argument('[path]', 'tree path, e.g. \'["db"]["password"]\'').argument('[value]', 'JSON value'))
+      .description('set one value (JSON) in an encrypted file')
+      .option('--value-file <file>', 'read the JSON value from a file')
+      .option('--value-stdin', 'read the JSON value from standard input')
+      .option('--idempotent', 'do not write when the value is already there')
+      .option('--legacy <spec>', 'sops --set form: \'["key"] <json>\'')
+      .action(async (file, path, value, opts) => {
+        const m = await import('./commands/set.js');
+        if (opts.legacy !== undefined) {
+          const legacy = m.splitLegacySet(opts.legacy);
+          return done(m.setCommand(file, legacy.path, legacy.value, opts, ctx));
+        }
+        if (path === undefined) throw new TsopsError('set needs a file, a path and a value', ExitCode.NoFileSpecified);
+        return done(m.setCommand(file, path, value, opts, ctx));
+      });
 
-  addCommonOptions(cli.command('unset').argument('<file>').argument('<path>', 'tree path, e.g. \'["db"]["password"]\''))
-    .description('remove one key or list element from an encrypted file')
-    .option('--idempotent', 'succeed without writing when the key is not there')
-    .action(async (file, path, opts) => done((await import('./commands/set.js')).unsetCommand(file, path, opts, ctx)));
+  if (wanted('unset'))
+    addCommonOptions(cli.command('unset').argument('<file>').argument('<path>', 'tree path, e.g. \'["db"]["password"]\''))
+      .description('remove one key or list element from an encrypted file')
+      .option('--idempotent', 'succeed without writing when the key is not there')
+      .action(async (file, path, opts) => done((await import('./commands/set.js')).unsetCommand(file, path, opts, ctx)));
 
-  cli
-    .command('keygen')
-    .description('create an age identity in the default keys file and print its recipient')
-    .option('--output <file>', 'keys file to append to')
-    .action(async (opts) => done((await import('./commands/keygen.js')).keygenCommand(opts, ctx)));
+  if (wanted('keygen'))
+    cli
+      .command('keygen')
+      .description('create an age identity in the default keys file and print its recipient')
+      .option('--output <file>', 'keys file to append to')
+      .action(async (opts) => done((await import('./commands/keygen.js')).keygenCommand(opts, ctx)));
 
-  addCommonOptions(cli.command('filestatus').argument('<files...>'))
-    .description('print whether files are encrypted: {"encrypted":true|false}')
-    .option('--json', 'print a JSON array even for one file')
-    .action(async (files, opts) => done((await import('./commands/filestatus.js')).filestatusCommand(files, opts, ctx)));
+  if (wanted('filestatus'))
+    addCommonOptions(cli.command('filestatus').argument('<files...>'))
+      .description('print whether files are encrypted: {"encrypted":true|false}')
+      .option('--json', 'print a JSON array even for one file')
+      .action(async (files, opts) => done((await import('./commands/filestatus.js')).filestatusCommand(files, opts, ctx)));
 
   return cli;
 }
@@ -103,7 +112,9 @@ function program(ctx: CliContext, setExit: (code: number) => void): Command {
 export async function main(argv: string[], ctx: CliContext = processContext()): Promise<void> {
   let code = 0;
   try {
-    await program(ctx, (c) => (code = c)).parseAsync(normalizeArgs(argv), { from: 'user' });
+    const args = normalizeArgs(argv);
+    const only = COMMANDS.has(args[0] ?? '') && args[0] !== 'help' && !args.includes('--help') && !args.includes('-h') ? args[0] : undefined;
+    await program(ctx, (c) => (code = c), only).parseAsync(args, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
       code = err.exitCode === 0 ? 0 : err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : ExitCode.Generic;

@@ -50,7 +50,7 @@ export async function editFile(req: EditRequest): Promise<EditOutcome> {
   let plaintext: Buffer;
   if (original) {
     const parsed = format.parse(original, { file: req.file });
-    decrypted = await decryptDocument(parsed, { ignoreMac: req.ignoreMac, keys: req.keys, decryptionOrder: req.decryptionOrder });
+    decrypted = await decryptDocument(parsed, { forReencryption: true, ignoreMac: req.ignoreMac, keys: req.keys, decryptionOrder: req.decryptionOrder });
     for (const w of parsed.warnings ?? []) req.warn(w);
     if (req.showMasterKeys) parsed.metadata = writeMetadata(decrypted.metadata);
     plaintext = Buffer.from(format.emit(parsed, req.emit));

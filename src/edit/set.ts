@@ -40,7 +40,7 @@ export async function unsetValue(req: TreeChangeRequest & { idempotent?: boolean
 async function change(req: TreeChangeRequest, apply: (doc: import('../tree.js').MapNode) => boolean): Promise<ChangeOutcome> {
   const format = await loadFormat(req.format);
   const file = format.parse(readFileSync(req.file), { file: req.file });
-  const decrypted = await decryptDocument(file, { ignoreMac: req.ignoreMac, keys: req.keys, decryptionOrder: req.decryptionOrder });
+  const decrypted = await decryptDocument(file, { forReencryption: true, ignoreMac: req.ignoreMac, keys: req.keys, decryptionOrder: req.decryptionOrder });
   try {
     const doc = file.documents[0];
     if (!doc) throw new TsopsError('the file has no document', ExitCode.Generic);

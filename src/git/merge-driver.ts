@@ -69,7 +69,7 @@ async function openSide(format: Format, path: string, keys: KeyOptions, optional
   if (optional && bytes.length === 0) return undefined;
   const file = format.parse(bytes, { file: path });
   if (!file.metadata) return undefined;
-  const decrypted = await decryptDocument(file, { keys });
+  const decrypted = await decryptDocument(file, { keys, forReencryption: true });
   return { file, decrypted };
 }
 

@@ -1,11 +1,12 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { ExitCode, TsopsError } from '../errors.js';
 
 /** The whole of a file, or of stdin for `-` / no file. Missing files are sops's exit 100. */
 export async function readInput(path: string | undefined): Promise<Buffer> {
   if (path === undefined || path === '-') return readStdin();
   try {
-    return await readFile(path);
+    // Synchronous on purpose: one read does not need the thread pool, and starting it costs more.
+    return readFileSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new TsopsError('no such file', ExitCode.NoFileSpecified, { file: path });

@@ -1,13 +1,12 @@
-import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { chmod, mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { nowTimestamp } from '../sops/values.js';
+import { generateX25519 } from './age-native.js';
 
 export { defaultAgeKeysFile } from './age-identities.js';
 
 export async function generateAgeKey(): Promise<{ identity: string; recipient: string }> {
-  const identity = await generateIdentity();
-  return { identity, recipient: await identityToRecipient(identity) };
+  return generateX25519();
 }
 
 /** Appends a key in age-keygen's layout to a keys file that only its owner can read (0600, in a 0700 dir). */

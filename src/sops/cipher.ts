@@ -14,7 +14,7 @@ export interface SealedValue {
 
 // Go's pattern is anchored at the start only; text after the final `]` is ignored.
 const ENC_PATTERN = /^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]/;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const PREFIX = 'ENC[AES256_GCM,data:';
 
 export const IV_BYTES = 32;
 export const DATA_KEY_BYTES = 32;
@@ -23,20 +23,41 @@ export function looksEncrypted(text: string): boolean {
   return text.startsWith('ENC[AES256_GCM,');
 }
 
+/**
+ * Strict base64: Node's decoder silently skips bad characters, which would let
+ * a tampered string decode to the same bytes; only the canonical encoding of
+ * the decoded bytes is accepted.
+ */
+function strictBase64(text: string): Buffer | undefined {
+  const bytes = Buffer.from(text, 'base64');
+  return bytes.toString('base64') === text ? bytes : undefined;
+}
+
 /** Parses an ENC string; undefined when it does not match sops's grammar. */
 export function parseSealed(text: string): SealedValue | undefined {
-  const m = ENC_PATTERN.exec(text);
-  if (!m) return undefined;
-  const [, data, iv, tag, type] = m as unknown as [string, string, string, string, string];
-  // Strict base64: Node's decoder silently skips bad characters, which would let a
-  // tampered string decode to the same bytes.
-  if (!BASE64.test(data) || !BASE64.test(iv) || !BASE64.test(tag)) return undefined;
-  return {
-    data: Buffer.from(data, 'base64'),
-    iv: Buffer.from(iv, 'base64'),
-    tag: Buffer.from(tag, 'base64'),
-    type,
-  };
+  if (!text.startsWith(PREFIX)) return undefined;
+  // Fast path for what sops and tsops write; the regex handles anything else the grammar allows.
+  let data: string, iv: string, tag: string, type: string;
+  const ivAt = text.indexOf(',iv:', PREFIX.length);
+  const tagAt = text.indexOf(',tag:', ivAt);
+  const typeAt = text.indexOf(',type:', tagAt);
+  const end = text.indexOf(']', typeAt);
+  if (ivAt > 0 && tagAt > 0 && typeAt > 0 && end === text.length - 1 && text.indexOf(',', PREFIX.length) === ivAt) {
+    data = text.slice(PREFIX.length, ivAt);
+    iv = text.slice(ivAt + 4, tagAt);
+    tag = text.slice(tagAt + 5, typeAt);
+    type = text.slice(typeAt + 6, end);
+  } else {
+    const m = ENC_PATTERN.exec(text);
+    if (!m) return undefined;
+    [, data, iv, tag, type] = m as unknown as [string, string, string, string, string];
+  }
+  if (!data || !iv || !tag || !type) return undefined;
+  const dataBytes = strictBase64(data);
+  const ivBytes = strictBase64(iv);
+  const tagBytes = strictBase64(tag);
+  if (!dataBytes || !ivBytes || !tagBytes) return undefined;
+  return { data: dataBytes, iv: ivBytes, tag: tagBytes, type };
 }
 
 export function formatSealed(v: SealedValue): string {

@@ -23,6 +23,8 @@ export interface EncryptSettings {
 
 export interface DecryptOptions {
   ignoreMac?: boolean;
+  /** Remember each value's IV so that re-encrypting keeps unchanged ciphertext (edit, set); costs memory on large files. */
+  forReencryption?: boolean;
   decryptionOrder?: MasterKeyType[];
   keys?: KeyOptions;
 }
@@ -89,7 +91,7 @@ export async function decryptDocument(file: ParsedFile, options: DecryptOptions 
   try {
     const ivs = new IvCache();
     const policy = new EncryptionPolicy(metadata.rule ?? DEFAULT_RULE);
-    const result = decryptTree(file.documents, dataKey, policy, metadata.macOnlyEncrypted, { keepBytes: file.format === 'binary', ivs });
+    const result = decryptTree(file.documents, dataKey, policy, metadata.macOnlyEncrypted, { keepBytes: file.format === 'binary', ...(options.forReencryption ? { ivs } : {}) });
     if (result.warnings.length) (file.warnings ??= []).push(...result.warnings);
     if (!options.ignoreMac) verifyMac(metadata, dataKey, result.mac);
     file.metadata = undefined;

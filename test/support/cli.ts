@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { throwawayAgeKey } from './pipeline.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
-export const TSOPS = join(ROOT, 'bin', 'tsops.js');
+export const TSOPS = join(ROOT, 'bin', 'tsops.cjs');
 export const INTEROP = resolve(ROOT, '..', 'shared', 'interop');
 
 export interface Sandbox {

@@ -57,7 +57,7 @@ async function openPrevious(path: string, format: ParsedFile['format'], settings
   try {
     const existing = (await loadFormat(format)).parse(readFileSync(path), { file: path });
     if (!existing.metadata) return undefined;
-    const decrypted = await decryptDocument(existing, { keys: keyOptions(flags, ctx.env), decryptionOrder: decryptionOrder(flags, ctx.env) });
+    const decrypted = await decryptDocument(existing, { forReencryption: true, keys: keyOptions(flags, ctx.env), decryptionOrder: decryptionOrder(flags, ctx.env) });
     const same = JSON.stringify(identities(decrypted.metadata.keyGroups)) === JSON.stringify(settings.keyGroups.map((g) => g.map(keyIdentity).sort()));
     const sameRules = JSON.stringify(decrypted.metadata.rule ?? null) === JSON.stringify(settings.rule ?? decrypted.metadata.rule ?? null) && decrypted.metadata.macOnlyEncrypted === Boolean(settings.macOnlyEncrypted);
     if (same && sameRules) return decrypted;
