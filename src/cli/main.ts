@@ -7,7 +7,7 @@ import { reportError } from './report.js';
 declare const TSOPS_VERSION: string;
 const VERSION = typeof TSOPS_VERSION === 'string' ? TSOPS_VERSION : '0.0.0-dev';
 
-const COMMANDS = new Set(['encrypt', 'decrypt', 'edit', 'set', 'unset', 'exec-env', 'exec-file', 'run', 'keygen', 'filestatus', 'help']);
+const COMMANDS = new Set(['encrypt', 'decrypt', 'edit', 'set', 'unset', 'rotate', 'exec-env', 'exec-file', 'run', 'keygen', 'filestatus', 'help']);
 
 /**
  * sops's older spellings still reach the right command: `-e FILE`, `-d FILE`,
@@ -25,6 +25,8 @@ export function normalizeArgs(argv: string[]): string[] {
   if (enc) return ['encrypt', ...enc];
   const dec = take(['-d', '--decrypt']);
   if (dec) return ['decrypt', ...dec];
+  const rot = take(['-r', '--rotate']);
+  if (rot) return ['rotate', ...rot];
   const setAt = argv.findIndex((a) => a === '--set' || a.startsWith('--set='));
   if (setAt >= 0) {
     const inline = argv[setAt]!.startsWith('--set=');
@@ -91,6 +93,19 @@ function program(ctx: CliContext, setExit: (code: number) => void, only?: string
       .description('remove one key or list element from an encrypted file')
       .option('--idempotent', 'succeed without writing when the key is not there')
       .action(async (file, path, opts) => done((await import('./commands/set.js')).unsetCommand(file, path, opts, ctx)));
+
+  if (wanted('rotate'))
+    addCommonOptions(cli.command('rotate').argument('<file>', 'encrypted file'))
+      .description('new data key, every value re-encrypted; optionally add or remove master keys')
+      .option('-i, --in-place', 'write the result over the file')
+      .option('--output <file>', 'write the result to this file')
+      .option('--add-age <recipients>', 'age recipients to add')
+      .option('--rm-age <recipients>', 'age recipients to remove')
+      .option('--add-pgp <fingerprints>', 'PGP fingerprints to add')
+      .option('--rm-pgp <fingerprints>', 'PGP fingerprints to remove')
+      .option('--add-kms <arns>', 'KMS ARNs to add')
+      .option('--rm-kms <arns>', 'KMS ARNs to remove')
+      .action(async (file, opts) => done((await import('./commands/rotate.js')).rotateCommand(file, opts, ctx)));
 
   if (wanted('keygen'))
     cli

@@ -4,6 +4,7 @@ import { formatForPath, parseFormatName } from '../formats/format.js';
 import type { KeyOptions, KeySpec, MasterKeyType } from '../keys/masterkey.js';
 import type { EncryptionRule } from '../sops/rules.js';
 import type { FormatName } from '../tree.js';
+import { kmsFromString } from '../keys/kms-arn.js';
 
 /** Flags shared by the commands that read or write encrypted files, spelled as sops spells them. */
 export interface CommonFlags {
@@ -122,18 +123,12 @@ export function keysFromFlags(flags: KeyFlags, env: NodeJS.ProcessEnv): KeySpec[
   const keys: KeySpec[] = [];
   for (const recipient of splitList(flags.age ?? env['SOPS_AGE_RECIPIENTS'])) keys.push({ type: 'age', recipient });
   for (const fingerprint of splitList(flags.pgp ?? env['SOPS_PGP_FP'])) keys.push({ type: 'pgp', fingerprint: fingerprint.replace(/\s+/g, '') });
-  for (const arn of splitList(flags.kms ?? env['SOPS_KMS_ARN'])) keys.push(kmsSpec(arn, context, flags.awsProfile));
+  for (const arn of splitList(flags.kms ?? env['SOPS_KMS_ARN'])) {
+    const spec = kmsFromString(arn, flags.awsProfile);
+    if (spec.type === 'kms' && context && Object.keys(context).length) spec.context = context;
+    keys.push(spec);
+  }
   return keys;
-}
-
-export function kmsSpec(text: string, context?: Record<string, string>, awsProfile?: string): KeySpec {
-  const arn = text.replace(/\s+/g, '');
-  const plus = arn.indexOf('+arn:');
-  const spec: KeySpec = { type: 'kms', arn: plus >= 0 ? arn.slice(0, plus) : arn };
-  if (plus >= 0) spec.role = arn.slice(plus + 1);
-  if (context && Object.keys(context).length) spec.context = context;
-  if (awsProfile) spec.awsProfile = awsProfile;
-  return spec;
 }
 
 /** The one encryption rule the flags set, if any (more than one is sops's exit 8). */

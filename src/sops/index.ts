@@ -1,7 +1,7 @@
-import { FileAlreadyEncryptedError, MacMismatchError, MetadataNotFoundError, NoDocumentError } from '../errors.js';
+import { FileAlreadyEncryptedError, KeyWrapError, MacMismatchError, MetadataNotFoundError, NoDocumentError } from '../errors.js';
 import { createKeyring } from '../keys/index.js';
-import type { KeyOptions, KeySpec, MasterKeyType } from '../keys/masterkey.js';
-import type { ParsedFile } from '../tree.js';
+import { keyIdentity, type KeyOptions, type KeyRecord, type KeySpec, type MasterKeyType } from '../keys/masterkey.js';
+import type { MapNode, ParsedFile } from '../tree.js';
 import { open, parseSealed, seal } from './cipher.js';
 import { newDataKey, unwrapDataKey, wrapDataKey } from './datakey.js';
 import { readMetadata, SOPS_FORMAT_VERSION, writeMetadata, type Metadata } from './metadata.js';
@@ -133,4 +133,85 @@ export function isEncrypted(file: ParsedFile): boolean {
     if (key === 'mac') mac = String(item.value.value ?? '');
   }
   return version !== '' && mac !== '';
+}
+
+/** The spec to re-wrap a stored key with; undefined for kinds tsops cannot use. */
+export function specFromRecord(record: KeyRecord): KeySpec | undefined {
+  const f = (name: string): string => (typeof record.fields[name] === 'string' ? (record.fields[name] as string) : '');
+  switch (record.type) {
+    case 'age':
+      return { type: 'age', recipient: f('recipient') };
+    case 'pgp':
+      return { type: 'pgp', fingerprint: f('fp') };
+    case 'kms': {
+      const spec: KeySpec = { type: 'kms', arn: f('arn') };
+      if (f('role')) spec.role = f('role');
+      if (f('aws_profile')) spec.awsProfile = f('aws_profile');
+      const ctx = record.fields['context'];
+      if (ctx && typeof ctx === 'object' && Object.keys(ctx).length) spec.context = { ...ctx };
+      return spec;
+    }
+    default:
+      return undefined;
+  }
+}
+
+export interface KeyChanges {
+  /** Added to the first key group, as sops's --add-* flags do. */
+  add?: KeySpec[];
+  /** Key identities (recipient, fingerprint, ARN...) removed from every group. */
+  remove?: string[];
+  /** Replaces the key groups entirely (updatekeys). */
+  groups?: KeySpec[][];
+  shamirThreshold?: number;
+}
+
+/**
+ * A new data key for a decrypted file: every value re-encrypted, the key
+ * wrapped for every master key (after the changes). Nobody who only ever had
+ * the old data key can read what is written from now on.
+ */
+export async function rotateDocument(file: ParsedFile, decrypted: DecryptedDocument, changes: KeyChanges = {}, keys?: KeyOptions): Promise<void> {
+  if (file.metadata) throw new FileAlreadyEncryptedError();
+  const groups = changes.groups ?? changedGroups(decrypted.metadata.keyGroups, changes);
+  const dataKey = newDataKey();
+  try {
+    const threshold = changes.shamirThreshold ?? decrypted.metadata.shamirThreshold;
+    const keyGroups = await wrapDataKey(dataKey, groups, threshold, createKeyring(keys));
+    const metadata: Metadata = { ...decrypted.metadata, keyGroups };
+    delete metadata.shamirThreshold;
+    if (keyGroups.length > 1) metadata.shamirThreshold = Math.min(threshold && threshold > 0 ? threshold : keyGroups.length, keyGroups.length);
+    sealTree(file, metadata, dataKey, new EncryptionPolicy(metadata.rule ?? DEFAULT_RULE), decrypted.ivs);
+  } finally {
+    dataKey.fill(0);
+  }
+}
+
+/**
+ * The metadata for the same data key wrapped for other master keys (split
+ * anew for several groups). Values, lastmodified and the MAC do not change:
+ * the caller writes this metadata over the untouched encrypted file.
+ */
+export async function rewrapDataKey(decrypted: DecryptedDocument, groups: KeySpec[][], threshold?: number, keys?: KeyOptions): Promise<MapNode> {
+  const keyGroups = await wrapDataKey(decrypted.dataKey, groups, threshold, createKeyring(keys));
+  const metadata: Metadata = { ...decrypted.metadata, keyGroups };
+  delete metadata.shamirThreshold;
+  if (keyGroups.length > 1) metadata.shamirThreshold = Math.min(threshold && threshold > 0 ? threshold : keyGroups.length, keyGroups.length);
+  return writeMetadata(metadata);
+}
+
+function changedGroups(current: KeyRecord[][], changes: KeyChanges): KeySpec[][] {
+  const removed = new Set(changes.remove ?? []);
+  const groups = current.map((group) =>
+    group
+      .filter((r) => !removed.has(keyIdentity(r)))
+      .map((r) => {
+        const spec = specFromRecord(r);
+        if (!spec) throw new KeyWrapError(`cannot re-encrypt the data key for a ${r.type} key (not supported by tsops); remove it with --rm`);
+        return spec;
+      }),
+  );
+  const present = new Set(groups.flat().map(keyIdentity));
+  for (const spec of changes.add ?? []) if (!present.has(keyIdentity(spec))) groups[0]!.push(spec);
+  return groups.filter((g) => g.length > 0);
 }

@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { ExitCode, TsopsError, UsageError } from '../../errors.js';
+import { loadFormat } from '../../formats/format.js';
+import { writeFileAtomic } from '../../io/atomic-write.js';
+import { keyIdentity, type KeySpec } from '../../keys/masterkey.js';
+import { kmsFromString } from '../../keys/kms-arn.js';
+import { decryptDocument, forgetDecrypted, rotateDocument } from '../../sops/index.js';
+import { writeOut, type CliContext } from '../context.js';
+import { decryptionOrder, indentOf, inputFormat, keyOptions, type CommonFlags } from '../options.js';
+
+export interface RotateFlags extends CommonFlags {
+  inPlace?: boolean;
+  output?: string;
+  addAge?: string;
+  rmAge?: string;
+  addPgp?: string;
+  rmPgp?: string;
+  addKms?: string;
+  rmKms?: string;
+}
+
+const list = (v: string | undefined): string[] => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+
+/** `rotate`: a new data key, every value re-encrypted, master keys optionally added or removed. */
+export async function rotateCommand(file: string | undefined, flags: RotateFlags, ctx: CliContext): Promise<number> {
+  if (!file) throw new UsageError('rotate needs a file', ExitCode.NoFileSpecified);
+  if (flags.inPlace && flags.output) throw new UsageError('--in-place and --output cannot be used together');
+  const add: KeySpec[] = [
+    ...list(flags.addAge).map((recipient): KeySpec => ({ type: 'age', recipient })),
+    ...list(flags.addPgp).map((fingerprint): KeySpec => ({ type: 'pgp', fingerprint })),
+    ...list(flags.addKms).map((arn) => kmsFromString(arn)),
+  ];
+  const remove = [...list(flags.rmAge), ...list(flags.rmPgp), ...list(flags.rmKms).map((arn) => keyIdentity(kmsFromString(arn)))];
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch {
+    const code = add.length || remove.length ? ExitCode.CannotChangeKeysFromNonExistentFile : ExitCode.NoFileSpecified;
+    throw new TsopsError('no such file', code, { file });
+  }
+  const format = await loadFormat(inputFormat(flags, file));
+  const parsed = format.parse(bytes, { file });
+  const keys = keyOptions(flags, ctx.env);
+  const decrypted = await decryptDocument(parsed, { forReencryption: true, ignoreMac: flags.ignoreMac, decryptionOrder: decryptionOrder(flags, ctx.env), keys });
+  try {
+    await rotateDocument(parsed, decrypted, { add, remove }, keys);
+  } finally {
+    forgetDecrypted(decrypted);
+  }
+  const output = format.emit(parsed, { indent: indentOf(flags) });
+  const target = flags.inPlace ? file : flags.output;
+  if (target) await writeFileAtomic(target, output);
+  else await writeOut(ctx.stdout, output);
+  return 0;
+}
