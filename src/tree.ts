@@ -132,3 +132,11 @@ function plainScalar(node: Scalar): unknown {
   if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
   return v;
 }
+
+/** A deep copy without layout origins (the copy belongs to no file's layout). */
+export function cloneNode<T extends Node | Comment>(node: T): T {
+  if (node.kind === 'comment') return { kind: 'comment', text: node.text, ...(node.inline ? { inline: true } : {}) } as T;
+  if (node.kind === 'scalar') return { kind: 'scalar', type: node.type, value: node.value instanceof Uint8Array ? new Uint8Array(node.value) : node.value } as T;
+  if (node.kind === 'list') return { kind: 'list', items: node.items.map((i) => cloneNode(i)) } as T;
+  return { kind: 'map', items: node.items.map((i) => (i.kind === 'entry' ? { kind: 'entry', key: i.key, value: cloneNode(i.value) } : cloneNode(i))) } as T;
+}

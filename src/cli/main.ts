@@ -7,7 +7,7 @@ import { reportError } from './report.js';
 declare const TSOPS_VERSION: string;
 const VERSION = typeof TSOPS_VERSION === 'string' ? TSOPS_VERSION : '0.0.0-dev';
 
-const COMMANDS = new Set(['encrypt', 'decrypt', 'edit', 'set', 'unset', 'rotate', 'exec-env', 'exec-file', 'run', 'keygen', 'filestatus', 'help']);
+const COMMANDS = new Set(['encrypt', 'decrypt', 'edit', 'set', 'unset', 'rotate', 'git', 'merge-driver', 'resolve', 'guard', 'exec-env', 'exec-file', 'run', 'keygen', 'filestatus', 'help']);
 
 /**
  * sops's older spellings still reach the right command: `-e FILE`, `-d FILE`,
@@ -106,6 +106,42 @@ function program(ctx: CliContext, setExit: (code: number) => void, only?: string
       .option('--add-kms <arns>', 'KMS ARNs to add')
       .option('--rm-kms <arns>', 'KMS ARNs to remove')
       .action(async (file, opts) => done((await import('./commands/rotate.js')).rotateCommand(file, opts, ctx)));
+
+  if (wanted('git')) {
+    const git = cli.command('git').description('git integration: plaintext diffs, value-level merges, a pre-commit guard');
+    git
+      .command('install')
+      .argument('[patterns...]', 'file patterns for .gitattributes (default: *.enc.yaml, *.enc.json, *.enc.env, ...)')
+      .description('register the diff and merge drivers and the pre-commit guard in this repository')
+      .action(async (patterns) => done((await import('./commands/git.js')).installCommand(patterns, ctx)));
+    git
+      .command('textconv')
+      .argument('<file>')
+      .description('print a file decrypted when possible, as it is otherwise (git diff driver)')
+      .action(async (file) => done((await import('./commands/git.js')).textconvCommand(file, ctx)));
+  }
+
+  if (wanted('merge-driver'))
+    cli
+      .command('merge-driver')
+      .argument('<base>')
+      .argument('<ours>')
+      .argument('<theirs>')
+      .argument('<path>')
+      .description('git merge driver: merge encrypted files value by value (%O %A %B %P)')
+      .action(async (base, ours, theirs, path) => done((await import('./commands/git.js')).mergeDriverCommand(base, ours, theirs, path, ctx)));
+
+  if (wanted('guard'))
+    cli
+      .command('guard')
+      .option('--staged', 'check the staged versions of files (the default; for pre-commit hooks)')
+      .description('refuse a commit that stages a tsops-covered file unencrypted or with a MAC that does not verify')
+      .action(async () => done((await import('./commands/git.js')).guardCommand(ctx)));
+
+  if (wanted('resolve'))
+    addCommonOptions(cli.command('resolve').argument('<file>'))
+      .description('resolve values both branches changed, in $EDITOR, after a merge')
+      .action(async (file, opts) => done((await import('./commands/git.js')).resolveCommand(file, opts, ctx)));
 
   if (wanted('keygen'))
     cli

@@ -54,7 +54,8 @@ export async function mergeEncryptedFiles(input: MergeInput): Promise<MergeResul
     const sealWith = theirRotation(base, ours, theirs) ? theirs.decrypted : ours.decrypted;
     reencryptDocument(ours.file, sealWith);
     const output = format.emit(ours.file);
-    if (conflicts.length) return { kind: 'conflict', output, conflicts, sealed: sealWith, format };
+    // The caller keeps the conflicts under the same key after this function has wiped its own copies.
+    if (conflicts.length) return { kind: 'conflict', output, conflicts, sealed: { ...sealWith, dataKey: Buffer.from(sealWith.dataKey) }, format };
     return { kind: 'merged', output };
   } catch (e) {
     if (e instanceof Error && /data key|identity|gpg|no master keys|KMS/i.test(e.message)) return { kind: 'text', reason: e.message };

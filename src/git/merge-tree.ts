@@ -1,5 +1,5 @@
 import { sameValue, type PathStep } from '../sops/tree-edit.js';
-import type { Entry, MapNode, Node } from '../tree.js';
+import { cloneNode, type Entry, type MapNode, type Node } from '../tree.js';
 
 /** A key both sides changed differently (or one changed and the other deleted). */
 export interface MergeConflict {
@@ -27,6 +27,15 @@ function entryOf(map: MapNode | undefined, key: string): Entry | undefined {
   return undefined;
 }
 
+/** Conflicts hold copies: the merged tree is re-encrypted in place afterwards. */
+function conflict(path: PathStep[], base: Node | undefined, ours: Node | undefined, theirs: Node | undefined): MergeConflict {
+  const c: MergeConflict = { path };
+  if (base) c.base = cloneNode(base);
+  if (ours) c.ours = cloneNode(ours);
+  if (theirs) c.theirs = cloneNode(theirs);
+  return c;
+}
+
 function mergeMaps(base: MapNode | undefined, ours: MapNode, theirs: MapNode, path: PathStep[], conflicts: MergeConflict[]): void {
   const removed = new Set<Entry>();
   for (const item of ours.items) {
@@ -38,7 +47,7 @@ function mergeMaps(base: MapNode | undefined, ours: MapNode, theirs: MapNode, pa
     if (t === undefined) {
       if (b === undefined) continue; // added on our side only
       if (sameValue(b, o)) removed.add(item); // deleted on their side, untouched on ours
-      else conflicts.push({ path: here, base: b, ours: o });
+      else conflicts.push(conflict(here, b, o, undefined));
       continue;
     }
     if (sameValue(o, t)) continue;
@@ -49,7 +58,7 @@ function mergeMaps(base: MapNode | undefined, ours: MapNode, theirs: MapNode, pa
     } else if (o.kind === 'map' && t.kind === 'map') {
       mergeMaps(b?.kind === 'map' ? b : undefined, o, t, here, conflicts);
     } else {
-      conflicts.push({ path: here, ...(b === undefined ? {} : { base: b }), ours: o, theirs: t });
+      conflicts.push(conflict(here, b, o, t));
     }
   }
   if (removed.size) ours.items = ours.items.filter((i) => !(i.kind === 'entry' && removed.has(i)));
@@ -57,8 +66,8 @@ function mergeMaps(base: MapNode | undefined, ours: MapNode, theirs: MapNode, pa
   for (const item of theirs.items) {
     if (item.kind !== 'entry' || entryOf(ours, item.key)) continue;
     const b = entryOf(base, item.key)?.value;
-    if (b === undefined) ours.items.push({ kind: 'entry', key: item.key, value: item.value });
-    else if (!sameValue(b, item.value)) conflicts.push({ path: [...path, item.key], base: b, theirs: item.value });
+    if (b === undefined) ours.items.push({ kind: 'entry', key: item.key, value: cloneNode(item.value) });
+    else if (!sameValue(b, item.value)) conflicts.push(conflict([...path, item.key], b, undefined, item.value));
   }
 }
 
@@ -68,6 +77,6 @@ function takeTheirs(entry: Entry, theirs: Node): void {
     entry.value.type = theirs.type;
     entry.value.value = theirs.value;
   } else {
-    entry.value = theirs;
+    entry.value = cloneNode(theirs);
   }
 }

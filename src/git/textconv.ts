@@ -1,0 +1,24 @@
+import { readFileSync } from 'node:fs';
+import { formatForPath, loadFormat } from '../formats/format.js';
+import type { KeyOptions } from '../keys/masterkey.js';
+import { decryptDocument, forgetDecrypted } from '../sops/index.js';
+
+/**
+ * git's textconv: the plaintext of an encrypted blob for diffs and logs,
+ * decrypted in memory. Anything that cannot be decrypted here (no keys, not an
+ * encrypted file, damaged) is shown as it is, quietly: a user without keys
+ * sees the encrypted text, not a wall of errors.
+ */
+export async function textconv(path: string, keys: KeyOptions): Promise<Uint8Array> {
+  const bytes = readFileSync(path);
+  try {
+    const format = await loadFormat(formatForPath(path));
+    const parsed = format.parse(bytes, { file: path });
+    if (!parsed.metadata) return bytes;
+    const decrypted = await decryptDocument(parsed, { keys });
+    forgetDecrypted(decrypted);
+    return format.emit(parsed);
+  } catch {
+    return bytes;
+  }
+}
