@@ -1,22 +1,34 @@
-import { ConfigError } from '../errors.js';
+import { parseEncryptionContext, resolveEncryptSettings as resolveFromConfig, type KeyFlagValues, type StoreSettings } from '../config/index.js';
 import type { EncryptSettings } from '../sops/index.js';
+import type { FormatName } from '../tree.js';
 import type { CliContext } from './context.js';
-import { keysFromFlags, ruleFromFlags, thresholdFromFlags, type CommonFlags, type KeyFlags } from './options.js';
+import { ruleFromFlags, thresholdFromFlags, type CommonFlags, type KeyFlags } from './options.js';
 
 /**
- * The keys and rules to encrypt `file` with: flags and sops's environment
- * variables first (they replace the config's keys, as in sops).
+ * The keys and rules to encrypt `file` with: the nearest `.sopsrc` /
+ * `.sops.yaml` creation rule, with sops's precedence for flags and
+ * environment variables (src/config/resolve.ts).
  */
-export async function resolveEncryptSettings(file: string, flags: CommonFlags & KeyFlags, ctx: CliContext): Promise<{ settings: EncryptSettings; indent?: number }> {
-  const keys = keysFromFlags(flags, ctx.env);
+export async function resolveEncryptSettings(file: string, flags: CommonFlags & KeyFlags, ctx: CliContext): Promise<{ settings: EncryptSettings; stores: StoreSettings; configPath?: string }> {
+  const values: KeyFlagValues = {};
+  if (flags.age) values.age = [flags.age];
+  if (flags.pgp) values.pgp = [flags.pgp];
+  if (flags.kms) values.kms = [flags.kms];
+  if (flags.awsProfile) values.awsProfile = flags.awsProfile;
+  if (flags.encryptionContext) values.encryptionContext = parseEncryptionContext(flags.encryptionContext);
   const rule = ruleFromFlags(flags);
+  if (rule) values.rule = rule;
+  if (flags.macOnlyEncrypted) values.macOnlyEncrypted = true;
   const threshold = thresholdFromFlags(flags);
-  if (keys.length === 0) {
-    throw new ConfigError(`no keys to encrypt ${file} for: pass --age or --pgp, or set SOPS_AGE_RECIPIENTS`, { file });
-  }
-  const settings: EncryptSettings = { keyGroups: [keys] };
-  if (rule) settings.rule = rule;
-  if (flags.macOnlyEncrypted) settings.macOnlyEncrypted = true;
-  if (threshold) settings.shamirThreshold = threshold;
-  return { settings };
+  if (threshold) values.shamirThreshold = threshold;
+  return resolveFromConfig({ file, cwd: ctx.cwd, env: ctx.env, ...(flags.config ? { explicitConfig: flags.config } : {}), flags: values });
+}
+
+/** The indent for output: --indent, else the config's store setting for that format. */
+export function storeIndent(stores: StoreSettings, format: FormatName, flagIndent: number | undefined): number | undefined {
+  if (flagIndent !== undefined) return flagIndent;
+  if (format === 'yaml') return stores.yaml?.indent;
+  if (format === 'json') return stores.json?.indent;
+  if (format === 'binary') return stores.json_binary?.indent;
+  return undefined;
 }

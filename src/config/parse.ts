@@ -1,0 +1,268 @@
+import { isMap, type Node } from 'yaml';
+import { RULE_KINDS, type EncryptionRule } from '../sops/rules.js';
+import { compilePathRegex } from './path-regex.js';
+import type { AzureKeyConfig, Config, CreationRule, DestinationRule, KeyGroupConfig, KmsKeyConfig, StoreSettings } from './types.js';
+import { YamlReader, type Field } from './yaml-reader.js';
+
+const TOP_LEVEL = ['creation_rules', 'destination_rules', 'stores'] as const;
+
+const CREATION_RULE_FIELDS = [
+  'path_regex', 'age', 'pgp', 'kms', 'aws_profile', 'gcp_kms', 'azure_keyvault', 'hc_vault_transit_uri', 'hckms',
+  'key_groups', 'shamir_threshold', ...RULE_KINDS, 'mac_only_encrypted',
+] as const;
+
+const KEY_GROUP_FIELDS = ['merge', 'age', 'pgp', 'kms', 'gcp_kms', 'hckms', 'azure_keyvault', 'hc_vault'] as const;
+
+const DESTINATION_RULE_FIELDS = [
+  'path_regex', 's3_bucket', 's3_prefix', 'gcs_bucket', 'gcs_prefix', 'vault_path', 'vault_address',
+  'vault_kv_mount_name', 'vault_kv_version', 'recreation_rule', 'omit_extensions',
+] as const;
+
+const MAX_SHAMIR_THRESHOLD = 255;
+const MAX_MERGE_DEPTH = 32;
+
+/**
+ * Parses and validates a config file. Stricter than sops, which ignores what it
+ * does not know: a misspelt field would silently change which keys are used,
+ * so unknown fields, wrong types and invalid regexes are errors here.
+ */
+export function parseConfig(text: string, path: string): Config {
+  const reader = new YamlReader(text, path);
+  const config: Config = { path, destinationRules: [], stores: {} };
+  if (reader.root === null) return config;
+  const top = reader.fields(reader.root, '', TOP_LEVEL);
+
+  const creation = top.get('creation_rules');
+  const creationItems = creation ? reader.list(creation) : undefined;
+  if (creationItems) {
+    config.creationRules = creationItems.map(({ node, where }, index) => parseCreationRule(reader, node, where, index));
+  }
+
+  const destination = top.get('destination_rules');
+  const destinationItems = destination ? reader.list(destination) : undefined;
+  if (destinationItems) {
+    config.destinationRules = destinationItems.map(({ node, where }, index) => parseDestinationRule(reader, node, where, index));
+  }
+
+  const stores = top.get('stores');
+  if (stores?.value) config.stores = parseStores(reader, stores.value);
+  return config;
+}
+
+function parseCreationRule(reader: YamlReader, node: Node | null, where: string, index: number): CreationRule {
+  if (node === null || !isMap(node)) return reader.fail(node, `${where} must be a mapping`);
+  const fields = reader.fields(node, where, CREATION_RULE_FIELDS);
+  const rule: CreationRule = {
+    index,
+    line: reader.line(node),
+    age: [],
+    pgp: [],
+    kms: [],
+    gcpKms: [],
+    azureKeyvault: [],
+    hcVaultTransitUri: [],
+    hckms: [],
+    keyGroups: [],
+    macOnlyEncrypted: false,
+  };
+  const get = (name: string): Field | undefined => fields.get(name);
+
+  const pathRegex = optional(get('path_regex'), (f) => reader.string(f));
+  if (pathRegex) {
+    checkRegex(reader, get('path_regex')!, () => compilePathRegex(pathRegex));
+    rule.pathRegex = pathRegex;
+  }
+  const keys = (name: string): string[] => optional(get(name), (f) => reader.keyList(f)) ?? [];
+  rule.age = keys('age');
+  rule.pgp = keys('pgp').map(withoutSpaces);
+  rule.kms = keys('kms').map(kmsFromString);
+  rule.gcpKms = keys('gcp_kms');
+  rule.azureKeyvault = keys('azure_keyvault');
+  rule.hcVaultTransitUri = keys('hc_vault_transit_uri');
+  const hckms = get('hckms');
+  if (hckms?.value) rule.hckms = (reader.list(hckms) ?? []).map((item) => listString(reader, item));
+  const awsProfile = optional(get('aws_profile'), (f) => reader.string(f));
+  if (awsProfile) rule.awsProfile = awsProfile;
+
+  const groups = get('key_groups');
+  if (groups?.value) {
+    const items = reader.list(groups) ?? [];
+    if (items.length === 0) reader.fail(groups.value, `${groups.where} is empty: list at least one key group, or remove it`);
+    rule.keyGroups = items.map(({ node: item, where: itemWhere }) => parseKeyGroup(reader, item, itemWhere, 0));
+  }
+
+  const threshold = get('shamir_threshold');
+  const thresholdValue = threshold ? reader.integer(threshold) : undefined;
+  if (threshold && thresholdValue !== undefined) {
+    if (thresholdValue < 0 || thresholdValue > MAX_SHAMIR_THRESHOLD) reader.fail(threshold.value, `${threshold.where} must be from 0 to ${MAX_SHAMIR_THRESHOLD}`);
+    const groupCount = rule.keyGroups.length;
+    if (groupCount > 1 && thresholdValue > groupCount) reader.fail(threshold.value, `${threshold.where} is ${thresholdValue} but ${where} has only ${groupCount} key groups`);
+    if (groupCount > 1 && thresholdValue === 1) reader.fail(threshold.value, `${threshold.where} must be at least 2 (or 0 for all groups)`);
+    if (thresholdValue > 0) rule.shamirThreshold = thresholdValue;
+  }
+
+  const encryptionRule = parseEncryptionRule(reader, fields, where);
+  if (encryptionRule) rule.rule = encryptionRule;
+  rule.macOnlyEncrypted = optional(get('mac_only_encrypted'), (f) => reader.boolean(f)) ?? false;
+  return rule;
+}
+
+/** At most one of the six suffix/regex fields; an empty value counts as unset, as in sops. */
+function parseEncryptionRule(reader: YamlReader, fields: Map<string, Field>, where: string): EncryptionRule | undefined {
+  const set: { field: Field; rule: EncryptionRule }[] = [];
+  for (const kind of RULE_KINDS) {
+    const field = fields.get(kind);
+    const value = field ? reader.string(field) : undefined;
+    if (field && value) set.push({ field, rule: { kind, value } });
+  }
+  if (set.length > 1) {
+    const names = set.map((s) => s.field.name).join(', ');
+    reader.fail(set[1]!.field.keyNode, `${where} sets ${names}: only one of the suffix and regex fields may be set`);
+  }
+  const only = set[0];
+  if (only && only.rule.kind.endsWith('_regex')) checkRegex(reader, only.field, () => new RegExp(only.rule.value, 'u'));
+  return only?.rule;
+}
+
+function parseKeyGroup(reader: YamlReader, node: Node | null, where: string, depth: number): KeyGroupConfig {
+  if (node === null || !isMap(node)) return reader.fail(node, `${where} must be a mapping of keys`);
+  if (depth > MAX_MERGE_DEPTH) reader.fail(node, `${where}: merge nested too deeply`);
+  const fields = reader.fields(node, where, KEY_GROUP_FIELDS);
+  const group: KeyGroupConfig = { line: reader.line(node), merge: [], age: [], pgp: [], kms: [], gcpKms: [], hckms: [], azureKeyvault: [], hcVault: [] };
+  const items = (name: string) => {
+    const field = fields.get(name);
+    return field ? (reader.list(field) ?? []) : [];
+  };
+  group.merge = items('merge').map(({ node: item, where: itemWhere }) => parseKeyGroup(reader, item, itemWhere, depth + 1));
+  const ageField = fields.get('age');
+  const pgpField = fields.get('pgp');
+  if (ageField) group.age = listOfKeys(reader, ageField);
+  if (pgpField) group.pgp = listOfKeys(reader, pgpField).map(withoutSpaces);
+  group.kms = items('kms').map(({ node: item, where: itemWhere }) => parseKmsItem(reader, item, itemWhere));
+  group.gcpKms = items('gcp_kms').map(({ node: item, where: itemWhere }) => requiredField(reader, item, itemWhere, ['resource_id'], 'resource_id'));
+  group.hckms = items('hckms').map(({ node: item, where: itemWhere }) => requiredField(reader, item, itemWhere, ['key_id'], 'key_id'));
+  group.azureKeyvault = items('azure_keyvault').map(({ node: item, where: itemWhere }) => parseAzureItem(reader, item, itemWhere));
+  group.hcVault = items('hc_vault').map((item) => listString(reader, item));
+  if (countKeys(group) === 0) reader.fail(node, `${where} is an empty key group: give it at least one key`);
+  return group;
+}
+
+function countKeys(group: KeyGroupConfig): number {
+  const own = group.age.length + group.pgp.length + group.kms.length + group.gcpKms.length + group.hckms.length + group.azureKeyvault.length + group.hcVault.length;
+  return group.merge.reduce((n, g) => n + countKeys(g), own);
+}
+
+/** Key-group `age`/`pgp` must be lists (as in sops), whose items may be comma-separated. */
+function listOfKeys(reader: YamlReader, field: Field): string[] {
+  if (field.value !== null) reader.list(field);
+  return reader.keyList(field);
+}
+
+function parseKmsItem(reader: YamlReader, node: Node | null, where: string): KmsKeyConfig {
+  if (node === null || !isMap(node)) return reader.fail(node, `${where} must be a mapping with an 'arn'`);
+  const fields = reader.fields(node, where, ['arn', 'role', 'context', 'aws_profile']);
+  const arnField = fields.get('arn');
+  const arn = arnField ? reader.string(arnField) : undefined;
+  if (!arn) reader.fail(arnField?.value ?? node, `${where}.arn is required`);
+  const key: KmsKeyConfig = { arn: withoutSpaces(arn) };
+  const role = optional(fields.get('role'), (f) => reader.string(f));
+  if (role) key.role = withoutSpaces(role);
+  const context = optional(fields.get('context'), (f) => reader.stringMap(f));
+  if (context && Object.keys(context).length) key.context = context;
+  const profile = optional(fields.get('aws_profile'), (f) => reader.string(f));
+  if (profile) key.awsProfile = profile;
+  return key;
+}
+
+function parseAzureItem(reader: YamlReader, node: Node | null, where: string): AzureKeyConfig {
+  if (node === null || !isMap(node)) return reader.fail(node, `${where} must be a mapping with 'vaultUrl', 'key' and 'version'`);
+  const fields = reader.fields(node, where, ['vaultUrl', 'key', 'version']);
+  const text = (name: string) => optional(fields.get(name), (f) => reader.string(f)) ?? '';
+  const vaultUrl = text('vaultUrl');
+  const key = text('key');
+  if (!vaultUrl || !key) reader.fail(node, `${where} needs 'vaultUrl' and 'key'`);
+  return { vaultUrl, key, version: text('version') };
+}
+
+function requiredField(reader: YamlReader, node: Node | null, where: string, allowed: readonly string[], name: string): string {
+  if (node === null || !isMap(node)) return reader.fail(node, `${where} must be a mapping with '${name}'`);
+  const fields = reader.fields(node, where, allowed);
+  const value = optional(fields.get(name), (f) => reader.string(f));
+  if (!value) reader.fail(node, `${where}.${name} is required`);
+  return value;
+}
+
+function listString(reader: YamlReader, item: { node: Node | null; where: string }): string {
+  const value = item.node === null ? undefined : reader.string({ name: '', keyNode: item.node, value: item.node, where: item.where });
+  if (!value?.trim()) reader.fail(item.node, `${item.where} must be a non-empty string`);
+  return value.trim();
+}
+
+function parseDestinationRule(reader: YamlReader, node: Node | null, where: string, index: number): DestinationRule {
+  if (node === null || !isMap(node)) return reader.fail(node, `${where} must be a mapping`);
+  const fields = reader.fields(node, where, DESTINATION_RULE_FIELDS);
+  const rule: DestinationRule = { index, line: reader.line(node), omitExtensions: false };
+  const text = (name: string) => optional(fields.get(name), (f) => reader.string(f)) || undefined;
+  const pathRegex = text('path_regex');
+  if (pathRegex) {
+    checkRegex(reader, fields.get('path_regex')!, () => compilePathRegex(pathRegex));
+    rule.pathRegex = pathRegex;
+  }
+  const assign = <K extends keyof DestinationRule>(key: K, value: DestinationRule[K] | undefined) => {
+    if (value !== undefined) rule[key] = value;
+  };
+  assign('s3Bucket', text('s3_bucket'));
+  assign('s3Prefix', text('s3_prefix'));
+  assign('gcsBucket', text('gcs_bucket'));
+  assign('gcsPrefix', text('gcs_prefix'));
+  assign('vaultPath', text('vault_path'));
+  assign('vaultAddress', text('vault_address'));
+  assign('vaultKvMountName', text('vault_kv_mount_name'));
+  assign('vaultKvVersion', optional(fields.get('vault_kv_version'), (f) => reader.integer(f)));
+  const recreation = fields.get('recreation_rule');
+  if (recreation?.value) rule.recreationRule = parseCreationRule(reader, recreation.value, recreation.where, 0);
+  rule.omitExtensions = optional(fields.get('omit_extensions'), (f) => reader.boolean(f)) ?? false;
+  return rule;
+}
+
+function parseStores(reader: YamlReader, node: Node): StoreSettings {
+  const fields = reader.fields(node, 'stores', ['yaml', 'json', 'json_binary', 'dotenv', 'ini']);
+  const stores: StoreSettings = {};
+  for (const [name, field] of fields) {
+    if (field.value === null) continue;
+    const store = reader.fields(field.value, field.where, name === 'dotenv' || name === 'ini' ? [] : ['indent']);
+    const indentField = store.get('indent');
+    const indent = indentField ? reader.integer(indentField) : undefined;
+    if (indentField && indent !== undefined) {
+      if (name === 'yaml' && indent < 0) reader.fail(indentField.value, `${indentField.where} must be 0 or more`);
+      if (name !== 'yaml' && indent < -1) reader.fail(indentField.value, `${indentField.where} must be -1 (a tab) or more`);
+    }
+    if (name === 'yaml' || name === 'json' || name === 'json_binary') stores[name] = indent === undefined ? {} : { indent };
+  }
+  return stores;
+}
+
+/** A flat `kms` entry: `arn`, or `arn+role_arn` to assume a role (spaces removed first). */
+export function kmsFromString(text: string): KmsKeyConfig {
+  const compact = withoutSpaces(text);
+  const plus = compact.indexOf('+arn:');
+  if (plus < 0) return { arn: compact };
+  return { arn: compact.slice(0, plus), role: compact.slice(plus + 1) };
+}
+
+function withoutSpaces(text: string): string {
+  return text.replace(/\s+/g, '');
+}
+
+function checkRegex(reader: YamlReader, field: Field, compile: () => unknown): void {
+  try {
+    compile();
+  } catch (e) {
+    const reason = String((e as Error).message ?? '').split(': ').pop() || 'syntax error';
+    reader.fail(field.value, `${field.where} is not a valid regular expression (${reason})`);
+  }
+}
+
+function optional<T>(field: Field | undefined, read: (f: Field) => T | undefined): T | undefined {
+  return field ? read(field) : undefined;
+}

@@ -1,0 +1,149 @@
+import { readFile } from 'node:fs/promises';
+import { ConfigError, ExitCode, TsopsError } from '../errors.js';
+import type { KeySpec } from '../keys/masterkey.js';
+import type { EncryptSettings } from '../sops/index.js';
+import type { EncryptionRule } from '../sops/rules.js';
+import { findConfig } from './find.js';
+import { ageKey, keyGroupsForRule, kmsKey, pgpKey } from './keys.js';
+import { kmsFromString, parseConfig } from './parse.js';
+import { matchCreationRule } from './rules.js';
+import type { Config, CreationRule, StoreSettings } from './types.js';
+import { splitKeys } from './yaml-reader.js';
+
+/** What the command line says about keys and rules; every field optional. */
+export interface KeyFlagValues {
+  /** Each item may hold several comma-separated keys. */
+  age?: string[];
+  pgp?: string[];
+  kms?: string[];
+  awsProfile?: string;
+  encryptionContext?: Record<string, string>;
+  rule?: EncryptionRule;
+  macOnlyEncrypted?: boolean;
+  shamirThreshold?: number;
+}
+
+export interface ResolveInput {
+  /** The file to encrypt, or the --filename-override for stdin. */
+  file: string;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** `--config PATH`. */
+  explicitConfig?: string;
+  flags: KeyFlagValues;
+}
+
+export interface ResolvedSettings {
+  settings: EncryptSettings;
+  configPath?: string;
+  stores: StoreSettings;
+}
+
+/** Key kinds sops reads from the environment that tsops cannot wrap for. */
+const UNSUPPORTED_ENV: readonly [string, string][] = [
+  ['SOPS_GCP_KMS_IDS', 'gcp_kms'],
+  ['SOPS_AZURE_KEYVAULT_URLS', 'azure_keyvault'],
+  ['SOPS_VAULT_URIS', 'hc_vault'],
+  ['SOPS_HUAWEICLOUD_KMS_IDS', 'hckms'],
+];
+
+/** Reads and parses a config file; an unreadable file is a ConfigError naming it. */
+export async function loadConfig(path: string): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'read error';
+    throw new ConfigError(`cannot read config file ${path} (${code})`);
+  }
+  return parseConfig(text, path);
+}
+
+/**
+ * The settings to encrypt a new file with, by sops's precedence: keys from
+ * flags or SOPS_AGE_RECIPIENTS / SOPS_PGP_FP / SOPS_KMS_ARN replace the
+ * config's keys entirely; a rule flag replaces the config's rule;
+ * --mac-only-encrypted adds to the config's; a non-zero threshold flag
+ * overrides the config's.
+ */
+export async function resolveEncryptSettings(input: ResolveInput): Promise<ResolvedSettings> {
+  const { file, cwd, env, flags } = input;
+  const configPath = await findConfig({ target: file, cwd, env, ...(input.explicitConfig ? { explicit: input.explicitConfig } : {}) });
+  const config = configPath ? await loadConfig(configPath) : undefined;
+
+  let rule: CreationRule | undefined;
+  if (config?.creationRules && configPath) {
+    rule = matchCreationRule(config, configPath, file, cwd);
+    if (!rule) throw new ConfigError(`no creation rule in ${configPath} matches ${file}`);
+  }
+
+  const cliKeys = keysFromFlagsAndEnv(flags, env);
+  const keyGroups = cliKeys.length ? [cliKeys] : rule && configPath ? keyGroupsForRule(rule, configPath, flags.encryptionContext) : [];
+  if (keyGroups.length === 0) throw noKeysError(file, configPath, config, rule);
+
+  const settings: EncryptSettings = { keyGroups };
+  const encryptionRule = flags.rule ?? rule?.rule;
+  if (encryptionRule) settings.rule = encryptionRule;
+  if (flags.macOnlyEncrypted || rule?.macOnlyEncrypted) settings.macOnlyEncrypted = true;
+  const threshold = flags.shamirThreshold ? flags.shamirThreshold : rule?.shamirThreshold;
+  if (threshold) {
+    checkThreshold(threshold, keyGroups.length, flags.shamirThreshold ? 'the Shamir threshold flag' : `shamir_threshold at ${configPath}:${rule?.line}`);
+    settings.shamirThreshold = threshold;
+  }
+  return { settings, stores: config?.stores ?? {}, ...(configPath ? { configPath } : {}) };
+}
+
+/**
+ * Keys named on the command line or in sops's environment variables, as one
+ * list; a flag beats the variable of its own kind. Empty when there are none.
+ */
+export function keysFromFlagsAndEnv(flags: KeyFlagValues, env: NodeJS.ProcessEnv): KeySpec[] {
+  const pick = (values: string[] | undefined, variable: string): string[] => {
+    const fromFlag = (values ?? []).flatMap(splitKeys);
+    return fromFlag.length ? fromFlag : splitKeys(env[variable] ?? '');
+  };
+  const keys: KeySpec[] = [
+    ...pick(flags.age, 'SOPS_AGE_RECIPIENTS').map(ageKey),
+    ...pick(flags.pgp, 'SOPS_PGP_FP').map(pgpKey),
+    ...pick(flags.kms, 'SOPS_KMS_ARN').map((text) =>
+      kmsKey({ ...kmsFromString(text), ...(flags.awsProfile ? { awsProfile: flags.awsProfile } : {}), ...(flags.encryptionContext ? { context: flags.encryptionContext } : {}) }),
+    ),
+  ];
+  // sops would use these instead of the config's keys; silently falling back to the config would encrypt for the wrong people.
+  for (const [variable, kind] of UNSUPPORTED_ENV) {
+    if (splitKeys(env[variable] ?? '').length) throw new ConfigError(`${kind} keys are not supported by tsops (${variable} is set)`);
+  }
+  return keys;
+}
+
+function checkThreshold(threshold: number, groupCount: number, source: string): void {
+  if (!Number.isInteger(threshold) || threshold < 0 || threshold > 255) throw new ConfigError(`${source} must be a whole number from 0 to 255`);
+  if (groupCount > 1 && (threshold < 2 || threshold > groupCount)) {
+    throw new ConfigError(`${source} is ${threshold}, but with ${groupCount} key groups it must be 2 to ${groupCount}`);
+  }
+}
+
+function noKeysError(file: string, configPath: string | undefined, config: Config | undefined, rule: CreationRule | undefined): ConfigError {
+  let searched: string;
+  if (!configPath) searched = 'no config file found (.sopsrc, .sops.yaml)';
+  else if (!config?.creationRules) searched = `${configPath} has no creation_rules`;
+  else searched = `the creation rule at ${configPath}:${rule?.line ?? 1} has no keys`;
+  return new ConfigError(`no keys to encrypt ${file} with: ${searched}; pass --age, set SOPS_AGE_RECIPIENTS, or add a creation rule with keys to .sopsrc`);
+}
+
+/**
+ * `--encryption-context k1:v1,k2:v2`. Each pair has exactly one `:`; anything
+ * else is sops's exit code 6. Pairs are trimmed and empty ones skipped.
+ */
+export function parseEncryptionContext(text: string): Record<string, string> {
+  const pairs: [string, string][] = [];
+  for (const pair of splitKeys(text)) {
+    const parts = pair.split(':');
+    if (parts.length !== 2 || parts[0] === '') {
+      throw new TsopsError(`invalid encryption context pair ${JSON.stringify(pair)}: expected key:value with exactly one ':'`, ExitCode.InvalidEncryptionContext);
+    }
+    pairs.push([parts[0]!, parts[1]!]);
+  }
+  // fromEntries defines own properties, so a key such as `__proto__` is kept as data.
+  return Object.fromEntries(pairs);
+}

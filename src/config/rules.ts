@@ -1,0 +1,23 @@
+import { dirname, resolve, sep } from 'node:path';
+import { compilePathRegex } from './path-regex.js';
+import type { Config, CreationRule } from './types.js';
+
+/**
+ * The path `path_regex` sees, as sops computes it: absolute, then with
+ * `<config dir>/` removed when the file lies inside that directory.
+ */
+export function pathForMatching(configPath: string, file: string, cwd: string): string {
+  const absolute = resolve(cwd, file);
+  const prefix = dirname(resolve(cwd, configPath)) + sep;
+  return absolute.startsWith(prefix) ? absolute.slice(prefix.length) : absolute;
+}
+
+/**
+ * The first creation rule whose `path_regex` finds a match anywhere in the
+ * file's path (a rule without one matches every file). Undefined when none
+ * matches or the config has no `creation_rules`.
+ */
+export function matchCreationRule(config: Config, configPath: string, file: string, cwd: string): CreationRule | undefined {
+  const path = pathForMatching(configPath, file, cwd);
+  return config.creationRules?.find((rule) => !rule.pathRegex || compilePathRegex(rule.pathRegex).test(path));
+}

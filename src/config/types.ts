@@ -1,0 +1,93 @@
+import type { EncryptionRule } from '../sops/rules.js';
+
+/**
+ * The parsed config file (`.sopsrc` / `.sops.yaml`). Field names are camelCase
+ * versions of the YAML names; every object remembers the line it started on so
+ * later errors (an unsupported key kind, no keys) can point back into the file.
+ */
+export interface Config {
+  /** The path the config was read from, as given to the parser. */
+  path: string;
+  /** `undefined` when the file has no `creation_rules` (sops then treats the config as absent for keys). */
+  creationRules?: CreationRule[];
+  destinationRules: DestinationRule[];
+  stores: StoreSettings;
+}
+
+export interface KmsKeyConfig {
+  arn: string;
+  role?: string;
+  context?: Record<string, string>;
+  awsProfile?: string;
+}
+
+export interface AzureKeyConfig {
+  vaultUrl: string;
+  key: string;
+  version: string;
+}
+
+/** One `key_groups` item. Lists are empty when the field is absent. */
+export interface KeyGroupConfig {
+  line: number;
+  merge: KeyGroupConfig[];
+  age: string[];
+  pgp: string[];
+  kms: KmsKeyConfig[];
+  gcpKms: string[];
+  hckms: string[];
+  azureKeyvault: AzureKeyConfig[];
+  hcVault: string[];
+}
+
+export interface CreationRule {
+  /** 0-based position in `creation_rules`. */
+  index: number;
+  line: number;
+  pathRegex?: string;
+  age: string[];
+  pgp: string[];
+  /** From `kms` strings: `arn` or `arn+role_arn`. */
+  kms: KmsKeyConfig[];
+  awsProfile?: string;
+  gcpKms: string[];
+  azureKeyvault: string[];
+  hcVaultTransitUri: string[];
+  hckms: string[];
+  keyGroups: KeyGroupConfig[];
+  shamirThreshold?: number;
+  /** The one suffix/regex rule the creation rule sets, if any. */
+  rule?: EncryptionRule;
+  macOnlyEncrypted: boolean;
+}
+
+/** Kept for completeness (sops uses them for `publish`); tsops does not act on them. */
+export interface DestinationRule {
+  index: number;
+  line: number;
+  pathRegex?: string;
+  s3Bucket?: string;
+  s3Prefix?: string;
+  gcsBucket?: string;
+  gcsPrefix?: string;
+  vaultPath?: string;
+  vaultAddress?: string;
+  vaultKvMountName?: string;
+  vaultKvVersion?: number;
+  recreationRule?: CreationRule;
+  omitExtensions: boolean;
+}
+
+export interface IndentSettings {
+  indent?: number;
+}
+
+/** Output settings per store, as in sops's `stores` section. */
+export interface StoreSettings {
+  /** YAML: spaces per level; 0 or absent means 4. */
+  yaml?: IndentSettings;
+  /** JSON: -1 or absent means a tab, N >= 0 means N spaces. */
+  json?: IndentSettings;
+  /** The JSON envelope of binary files; same meaning as `json`. */
+  json_binary?: IndentSettings;
+}
