@@ -7,7 +7,7 @@ import { reportError } from './report.js';
 declare const TSOPS_VERSION: string;
 const VERSION = typeof TSOPS_VERSION === 'string' ? TSOPS_VERSION : '0.0.0-dev';
 
-const COMMANDS = new Set(['encrypt', 'decrypt', 'edit', 'set', 'unset', 'rotate', 'git', 'merge-driver', 'resolve', 'guard', 'exec-env', 'exec-file', 'run', 'keygen', 'filestatus', 'help']);
+const COMMANDS = new Set(['encrypt', 'decrypt', 'edit', 'set', 'unset', 'rotate', 'git', 'merge-driver', 'resolve', 'guard', 'updatekeys', 'exec-env', 'exec-file', 'run', 'keygen', 'filestatus', 'help']);
 
 /**
  * sops's older spellings still reach the right command: `-e FILE`, `-d FILE`,
@@ -130,6 +130,15 @@ function program(ctx: CliContext, setExit: (code: number) => void, only?: string
       .argument('<path>')
       .description('git merge driver: merge encrypted files value by value (%O %A %B %P)')
       .action(async (base, ours, theirs, path) => done((await import('./commands/git.js')).mergeDriverCommand(base, ours, theirs, path, ctx)));
+
+  if (wanted('updatekeys'))
+    addCommonOptions(cli.command('updatekeys').argument('<paths...>', 'encrypted files, or directories with -r'))
+      .description('bring master keys in line with the creation rules; removing a key rotates the data key')
+      .option('-y, --yes', 'do not ask for confirmation')
+      .option('--no-rotate', 'keep the data key when keys are removed (removed keys can still read new versions)')
+      .option('-r, --recursive', 'walk directories (respecting .gitignore)')
+      .option('--jobs <n>', 'files processed at once')
+      .action(async (paths, opts) => done((await import('./commands/updatekeys.js')).updatekeysCommand(paths, opts, ctx)));
 
   if (wanted('guard'))
     cli

@@ -18,7 +18,7 @@ export interface Rendered {
 
 const INDICATORS = new Set([...'-?:,[]{}#&*!|>\'"%@`']);
 // Strings YAML 1.1 readers would take as booleans; quoting them costs nothing.
-const YAML11_BOOLS = /^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/;
+const YAML11_BOOLS = /^(yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)$/;
 
 function resolvesAsString(s: string): boolean {
   try {

@@ -1,0 +1,114 @@
+import { readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { ExitCode, TsopsError, UsageError, describeError } from '../../errors.js';
+import { formatForPath, loadFormat } from '../../formats/format.js';
+import { isEncrypted } from '../../sops/index.js';
+import { applyUpdate, describeDiff, planUpdate, type UpdatePlan } from '../../rekey/updatekeys.js';
+import { displayPath, filesUnder, mapLimited } from '../../rekey/walk.js';
+import type { CliContext } from '../context.js';
+import { keyOptions, type CommonFlags } from '../options.js';
+
+export interface UpdateKeysFlags extends CommonFlags {
+  yes?: boolean;
+  rotate?: boolean;
+  recursive?: boolean;
+  jobs?: string;
+}
+
+/** The encrypted files among `paths` (directories walked with -r). */
+export async function encryptedFiles(paths: string[], recursive: boolean): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths) {
+    let isDir = false;
+    try {
+      isDir = statSync(p).isDirectory();
+    } catch {
+      throw new TsopsError('no such file', ExitCode.NoFileSpecified, { file: p });
+    }
+    if (!isDir) {
+      out.push(p);
+      continue;
+    }
+    if (!recursive) throw new UsageError(`${p} is a directory (use -r to walk it)`, ExitCode.Generic);
+    for (const f of filesUnder(p)) {
+      try {
+        if (isEncrypted((await loadFormat(formatForPath(f))).parse(readFileSync(f), { file: f }))) out.push(f);
+      } catch {
+        out.push(f); // unreadable or corrupt: reported by the command, not skipped silently
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * `updatekeys FILE... | -r DIR`: brings master keys in line with the creation
+ * rules. Shows the change per file, asks on a terminal (`--yes` for scripts),
+ * rotates the data key when a key is removed (`--no-rotate` to keep it).
+ */
+export async function updatekeysCommand(paths: string[], flags: UpdateKeysFlags, ctx: CliContext): Promise<number> {
+  if (paths.length === 0) throw new UsageError('updatekeys needs files or -r DIR', ExitCode.NoFileSpecified);
+  const files = await encryptedFiles(paths, Boolean(flags.recursive));
+  const keys = keyOptions(flags, ctx.env);
+  const noRotate = flags.rotate === false;
+  const jobs = Math.max(1, Math.min(Number(flags.jobs) || availableParallelism() * 2, 32));
+  const interactive = ctx.stdinIsTTY && !flags.yes;
+  const progress = progressLine(ctx, files.length);
+  const plans = await mapLimited(files, jobs, async (file) => {
+    try {
+      return { file, plan: await planUpdate(file, ctx.cwd, ctx.env, flags.config) };
+    } catch (e) {
+      return { file, error: describeError(e).message };
+    }
+  });
+  const todo = plans.filter((p): p is { file: string; plan: UpdatePlan } => 'plan' in p && p.plan !== undefined && p.plan.diff.changed);
+  for (const p of todo) ctx.stdout.write(describeDiff(p.plan, displayPath(p.file, ctx.cwd)) + '\n');
+  if (todo.some((p) => p.plan.diff.removes)) {
+    ctx.stderr.write(noRotate
+      ? 'tsops: warning: --no-rotate: removed keys keep the data key and can still read these files as they are written from now on\n'
+      : 'tsops: keys are removed: those files get a new data key (every value re-encrypted)\n');
+  }
+  if (todo.length && !flags.yes) {
+    if (!interactive) throw new UsageError('updatekeys changes files: run it on a terminal to confirm, or pass --yes', ExitCode.Generic);
+    const { confirm } = await import('@inquirer/prompts');
+    if (!(await confirm({ message: `Update the keys of ${todo.length} file${todo.length === 1 ? '' : 's'}?`, default: false }))) {
+      ctx.stderr.write('tsops: nothing changed\n');
+      return 1;
+    }
+  }
+  const results = await mapLimited(plans, jobs, async (p) => {
+    let outcome: { file: string; status: 'changed' | 'unchanged' | 'failed'; detail: string };
+    if ('error' in p && p.error) outcome = { file: p.file, status: 'failed', detail: p.error };
+    else if (!('plan' in p) || !p.plan || !p.plan.diff.changed) outcome = { file: p.file, status: 'unchanged', detail: 'already up to date' };
+    else {
+      try {
+        outcome = { file: p.file, status: 'changed', detail: await applyUpdate(p.plan, { keys, noRotate }) };
+      } catch (e) {
+        outcome = { file: p.file, status: 'failed', detail: describeError(e).message };
+      }
+    }
+    progress.tick(outcome.file, outcome.status);
+    return outcome;
+  });
+  progress.done();
+  const count = (s: string): number => results.filter((r) => r.status === s).length;
+  for (const r of results.filter((x) => x.status === 'failed')) ctx.stderr.write(`tsops: ${r.detail.startsWith(r.file) ? r.detail : `${displayPath(r.file, ctx.cwd)}: ${r.detail}`}\n`);
+  ctx.stdout.write(`updatekeys: ${count('changed')} changed, ${count('unchanged')} unchanged, ${count('failed')} failed\n`);
+  return count('failed') ? 1 : 0;
+}
+
+/** One line redrawn on a terminal; plain lines otherwise. */
+function progressLine(ctx: CliContext, total: number): { tick(file: string, status: string): void; done(): void } {
+  const tty = Boolean((ctx.stderr as NodeJS.WriteStream).isTTY);
+  let n = 0;
+  return {
+    tick(file, status) {
+      n++;
+      if (tty) ctx.stderr.write(`\r[${'#'.repeat(Math.round((n / total) * 30)).padEnd(30)}] ${n}/${total}`);
+      else if (status !== 'unchanged') ctx.stderr.write(`tsops: ${displayPath(file, ctx.cwd)}: ${status}\n`);
+    },
+    done() {
+      if (tty && total) ctx.stderr.write('\n');
+    },
+  };
+}

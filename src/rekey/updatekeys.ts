@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import { findConfig, keyGroupsForRule, loadConfig, matchCreationRule } from '../config/index.js';
+import { ConfigError, TsopsError } from '../errors.js';
+import { formatForPath, loadFormat } from '../formats/format.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { keyIdentity, type KeyOptions, type KeySpec } from '../keys/masterkey.js';
+import { decryptDocument, forgetDecrypted, rewrapDataKey, rotateDocument } from '../sops/index.js';
+import { readMetadata } from '../sops/metadata.js';
+
+export interface KeyDiff {
+  /** Per group: identities added and removed. */
+  groups: { added: string[]; removed: string[] }[];
+  changed: boolean;
+  removes: boolean;
+}
+
+export interface UpdatePlan {
+  file: string;
+  configPath: string;
+  want: KeySpec[][];
+  diff: KeyDiff;
+}
+
+/** What updatekeys would change in `file` to match its creation rule (spec §10). */
+export async function planUpdate(file: string, cwd: string, env: NodeJS.ProcessEnv, explicitConfig?: string): Promise<UpdatePlan> {
+  const configPath = await findConfig({ target: file, cwd, env, ...(explicitConfig ? { explicit: explicitConfig } : {}) });
+  if (!configPath) throw new ConfigError('no .sopsrc or .sops.yaml found for this file', { file });
+  const config = await loadConfig(configPath);
+  const rule = matchCreationRule(config, configPath, file, cwd);
+  if (!rule) throw new ConfigError(`no creation rule in ${configPath} matches this file`, { file });
+  const want = keyGroupsForRule(rule, configPath);
+  const parsed = (await loadFormat(formatForPath(file))).parse(readFileSync(file), { file });
+  if (!parsed.metadata) throw new TsopsError('not encrypted', 1, { file });
+  const have = readMetadata(parsed.metadata).keyGroups.map((g) => g.map(keyIdentity));
+  const groups: KeyDiff['groups'] = [];
+  for (let i = 0; i < Math.max(have.length, want.length); i++) {
+    const h = new Set(have[i] ?? []);
+    const w = new Set((want[i] ?? []).map(keyIdentity));
+    groups.push({ added: [...w].filter((k) => !h.has(k)), removed: [...h].filter((k) => !w.has(k)) });
+  }
+  const changed = groups.some((g) => g.added.length || g.removed.length);
+  return { file, configPath, want, diff: { groups, changed, removes: groups.some((g) => g.removed.length > 0) || want.length !== have.length } };
+}
+
+export function describeDiff(plan: UpdatePlan, display: string): string {
+  const lines = [`${display}:`];
+  plan.diff.groups.forEach((g, i) => {
+    if (!g.added.length && !g.removed.length) return;
+    lines.push(`  group ${i + 1}:`);
+    for (const k of g.added) lines.push(`    + ${k}`);
+    for (const k of g.removed) lines.push(`    - ${k}`);
+  });
+  return lines.join('\n');
+}
+
+/**
+ * Applies a plan. Adding keys only re-wraps the existing data key (values and
+ * MAC untouched). Removing any key rotates the data key unless `noRotate`, so
+ * the removed key cannot read what is written from now on.
+ */
+export async function applyUpdate(plan: UpdatePlan, options: { keys: KeyOptions; noRotate?: boolean }): Promise<'rotated' | 'rewrapped'> {
+  const format = await loadFormat(formatForPath(plan.file));
+  const bytes = readFileSync(plan.file);
+  const parsed = format.parse(bytes, { file: plan.file });
+  const rotate = plan.diff.removes && !options.noRotate;
+  const decrypted = await decryptDocument(parsed, { keys: options.keys, forReencryption: rotate });
+  try {
+    if (rotate) {
+      await rotateDocument(parsed, decrypted, { groups: plan.want }, options.keys);
+      await writeFileAtomic(plan.file, format.emit(parsed));
+      return 'rotated';
+    }
+    const untouched = format.parse(bytes, { file: plan.file });
+    untouched.metadata = await rewrapDataKey(decrypted, plan.want, decrypted.metadata.shamirThreshold, options.keys);
+    await writeFileAtomic(plan.file, format.emit(untouched));
+    return 'rewrapped';
+  } finally {
+    forgetDecrypted(decrypted);
+  }
+}

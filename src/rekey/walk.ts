@@ -1,0 +1,52 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+/**
+ * The files under `dir`: in a git work tree, what git tracks or would track
+ * (so .gitignore is respected); elsewhere every regular file, skipping
+ * node_modules and dot-directories.
+ */
+export function filesUnder(dir: string): string[] {
+  try {
+    const out = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', '.'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 28 });
+    return [...new Set(out.split('\0').filter(Boolean))].map((f) => join(dir, f)).filter((f) => {
+      try {
+        return statSync(f).isFile();
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    const out: string[] = [];
+    const walk = (d: string): void => {
+      for (const entry of readdirSync(d, { withFileTypes: true })) {
+        if (entry.name === 'node_modules' || (entry.isDirectory() && entry.name.startsWith('.'))) continue;
+        const p = join(d, entry.name);
+        if (entry.isDirectory()) walk(p);
+        else if (entry.isFile()) out.push(p);
+      }
+    };
+    walk(dir);
+    return out.sort();
+  }
+}
+
+/** Runs `task` over `items` with at most `limit` in flight; results in input order. */
+export async function mapLimited<T, R>(items: T[], limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await task(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+export function displayPath(file: string, cwd: string): string {
+  const rel = relative(cwd, file);
+  return rel.startsWith('..') ? file : rel;
+}

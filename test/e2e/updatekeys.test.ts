@@ -1,0 +1,87 @@
+/** updatekeys and rotate: removed keys lose access, added keys change only metadata, bulk runs report per file. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sandbox, type Sandbox } from '../support/cli.js';
+import { encryptText, throwawayAgeKey } from '../support/pipeline.js';
+
+let sb: Sandbox;
+let a: { identity: string; recipient: string };
+let b: { identity: string; recipient: string };
+beforeAll(async () => {
+  sb = await sandbox();
+  a = await throwawayAgeKey();
+  b = await throwawayAgeKey();
+});
+afterAll(() => sb.cleanup());
+
+const as = (k: { identity: string }) => ({ SOPS_AGE_KEY: k.identity, SOPS_AGE_KEY_FILE: '' });
+const git = (dir: string, ...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@e' } });
+
+function repo(recipients: string[]): string {
+  const dir = join(sb.dir, `r${Math.random().toString(36).slice(2)}`);
+  mkdirSync(dir);
+  writeFileSync(join(dir, '.sopsrc'), `creation_rules:\n  - age: ${recipients.join(',')}\n`);
+  git(dir, 'init', '-q');
+  return dir;
+}
+
+describe('updatekeys', () => {
+  it('removing a recipient rotates the data key: it cannot decrypt any more, the kept one can', () => {
+    const dir = repo([a.recipient, b.recipient]);
+    writeFileSync(join(dir, 's.yaml'), 'password: hunter2\n');
+    expect(sb.run(['encrypt', '-i', 's.yaml'], { cwd: dir }).status).toBe(0);
+    const before = readFileSync(join(dir, 's.yaml'), 'utf8').match(/password: (ENC\[[^\]]*\])/)![1];
+    writeFileSync(join(dir, '.sopsrc'), `creation_rules:\n  - age: ${a.recipient}\n`);
+    const r = sb.run(['updatekeys', '--yes', 's.yaml'], { cwd: dir, env: as(a) });
+    expect(r.stderr).toMatch(/new data key/);
+    expect(r.stdout).toContain(`- ${b.recipient}`);
+    expect(r.status).toBe(0);
+    const after = readFileSync(join(dir, 's.yaml'), 'utf8').match(/password: (ENC\[[^\]]*\])/)![1];
+    expect(after).not.toBe(before);
+    expect(sb.run(['decrypt', 's.yaml'], { cwd: dir, env: as(b) }).status).toBe(128);
+    expect(sb.run(['decrypt', 's.yaml'], { cwd: dir, env: as(a) }).stdout).toBe('password: hunter2\n');
+    expect(sb.run(['updatekeys', '--yes', 's.yaml'], { cwd: dir, env: as(a) }).stdout).toMatch(/0 changed, 1 unchanged/);
+  });
+
+  it('adding a recipient changes only the metadata lines', () => {
+    const dir = repo([a.recipient]);
+    writeFileSync(join(dir, 's.yaml'), 'password: hunter2\nuser: admin\n');
+    sb.run(['encrypt', '-i', 's.yaml'], { cwd: dir });
+    git(dir, 'add', 's.yaml');
+    git(dir, 'commit', '-qm', 'x');
+    writeFileSync(join(dir, '.sopsrc'), `creation_rules:\n  - age: ${a.recipient},${b.recipient}\n`);
+    expect(sb.run(['updatekeys', '-y', 's.yaml'], { cwd: dir, env: as(a) }).status).toBe(0);
+    const changed = git(dir, 'diff', '-U0').split('\n').filter((l) => /^[-+][^-+]/.test(l));
+    expect(changed.some((l) => /password|user:/.test(l))).toBe(false);
+    expect(changed.some((l) => l.includes(b.recipient))).toBe(true);
+    expect(sb.run(['decrypt', 's.yaml'], { cwd: dir, env: as(b) }).status).toBe(0);
+  });
+
+  it('without a terminal it refuses to change files unless --yes', () => {
+    const dir = repo([a.recipient]);
+    writeFileSync(join(dir, 's.yaml'), 'k: v\n');
+    sb.run(['encrypt', '-i', 's.yaml'], { cwd: dir });
+    writeFileSync(join(dir, '.sopsrc'), `creation_rules:\n  - age: ${b.recipient}\n`);
+    const r = sb.run(['updatekeys', 's.yaml'], { cwd: dir, env: as(a) });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/--yes/);
+  });
+
+  it('500 files with -r: 498 updated, the unreadable and the corrupt one reported, partial failure', async () => {
+    const dir = repo([a.recipient]);
+    mkdirSync(join(dir, 'many'));
+    const template = await encryptText('yaml', 'token: t\nname: n\n', a.recipient);
+    for (let i = 0; i < 498; i++) writeFileSync(join(dir, 'many', `f${i}.enc.yaml`), template);
+    writeFileSync(join(dir, 'many', 'unreadable.enc.yaml'), await encryptText('yaml', 'token: t\n', b.recipient));
+    writeFileSync(join(dir, 'many', 'corrupt.enc.yaml'), template.replace(/token: ENC\[AES256_GCM,data:[^,]+/, 'token: ENC[AES256_GCM,data:AAAA'));
+    writeFileSync(join(dir, '.sopsrc'), `creation_rules:\n  - age: ${a.recipient},${b.recipient}\n`);
+    const r = sb.run(['updatekeys', '-y', '-r', 'many'], { cwd: dir, env: as(a) });
+    expect(r.stdout).toMatch(/498 changed, 0 unchanged, 2 failed/);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/unreadable\.enc\.yaml: could not decrypt the data key/);
+    expect(r.stderr).toMatch(/corrupt\.enc\.yaml: could not decrypt value/);
+    expect(sb.run(['decrypt', 'many/f7.enc.yaml'], { cwd: dir, env: as(b) }).stdout).toBe('token: t\nname: n\n');
+  }, 120_000);
+});
