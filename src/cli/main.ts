@@ -7,7 +7,7 @@ import { reportError } from './report.js';
 declare const TSOPS_VERSION: string;
 const VERSION = typeof TSOPS_VERSION === 'string' ? TSOPS_VERSION : '0.0.0-dev';
 
-const COMMANDS = new Set(['encrypt', 'decrypt', 'edit', 'set', 'unset', 'rotate', 'git', 'merge-driver', 'resolve', 'guard', 'updatekeys', 'exec-env', 'exec-file', 'run', 'keygen', 'filestatus', 'help']);
+const COMMANDS = new Set(['encrypt', 'decrypt', 'edit', 'set', 'unset', 'rotate', 'git', 'merge-driver', 'resolve', 'guard', 'updatekeys', 'status', 'exec-env', 'exec-file', 'run', 'keygen', 'filestatus', 'help']);
 
 /**
  * sops's older spellings still reach the right command: `-e FILE`, `-d FILE`,
@@ -139,6 +139,13 @@ function program(ctx: CliContext, setExit: (code: number) => void, only?: string
       .option('-r, --recursive', 'walk directories (respecting .gitignore)')
       .option('--jobs <n>', 'files processed at once')
       .action(async (paths, opts) => done((await import('./commands/updatekeys.js')).updatekeysCommand(paths, opts, ctx)));
+
+  if (wanted('status'))
+    addCommonOptions(cli.command('status').argument('[dir]', 'directory to report on (default: the current one)'))
+      .description('who can read what: master keys, key groups, config drift and MAC state of every encrypted file')
+      .option('--json', 'machine-readable output (schema: docs/status.md)')
+      .option('--recipient <id>', 'only the files this key (age recipient, PGP fingerprint, KMS ARN) can read')
+      .action(async (dir, opts) => done((await import('./commands/status.js')).statusCommand(dir, opts, ctx)));
 
   if (wanted('guard'))
     cli

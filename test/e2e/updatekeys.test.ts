@@ -85,3 +85,25 @@ describe('updatekeys', () => {
     expect(sb.run(['decrypt', 'many/f7.enc.yaml'], { cwd: dir, env: as(b) }).stdout).toBe('token: t\nname: n\n');
   }, 120_000);
 });
+
+describe('status', () => {
+  it('--json reports keys, config drift and MAC state; --recipient answers who can read what', () => {
+    const dir = repo([a.recipient]);
+    writeFileSync(join(dir, 'one.yaml'), 'k: v\n');
+    writeFileSync(join(dir, 'two.yaml'), 'k: v\n');
+    sb.run(['encrypt', '-i', 'one.yaml'], { cwd: dir });
+    sb.run(['encrypt', '-i', '--age', b.recipient, 'two.yaml'], { cwd: dir });
+    writeFileSync(join(dir, '.sopsrc'), `creation_rules:\n  - age: ${a.recipient} # alice\n`);
+    const r = sb.run(['status', '--json'], { cwd: dir, env: as(a) });
+    expect(r.status).toBe(0);
+    const { files } = JSON.parse(r.stdout);
+    const one = files.find((f: { file: string }) => f.file === 'one.yaml');
+    const two = files.find((f: { file: string }) => f.file === 'two.yaml');
+    expect(one).toMatchObject({ format: 'yaml', threshold: null, mac: 'ok', config: { state: 'current' } });
+    expect(one.groups[0].keys[0]).toEqual({ type: 'age', id: a.recipient, name: 'alice' });
+    expect(two).toMatchObject({ mac: 'undecryptable', config: { state: 'stale', missing: [a.recipient], extra: [b.recipient] } });
+    const byB = JSON.parse(sb.run(['status', '--json', '--recipient', b.recipient], { cwd: dir }).stdout).files;
+    expect(byB.map((f: { file: string }) => f.file)).toEqual(['two.yaml']);
+    expect(sb.run(['status'], { cwd: dir, env: as(a) }).stdout).toMatch(/one\.yaml\n {4}keys: alice/);
+  });
+});

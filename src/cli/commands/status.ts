@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { findConfig } from '../../config/index.js';
+import { fileStatus, keyNamesFromConfig, type FileStatus } from '../../rekey/status.js';
+import { displayPath, mapLimited } from '../../rekey/walk.js';
+import type { CliContext } from '../context.js';
+import { keyOptions, type CommonFlags } from '../options.js';
+import { encryptedFiles } from './updatekeys.js';
+
+export interface StatusFlags extends CommonFlags {
+  json?: boolean;
+  recipient?: string;
+}
+
+/** `tsops status [DIR]`: who can read what, and whether it matches the config. */
+export async function statusCommand(dir: string | undefined, flags: StatusFlags, ctx: CliContext): Promise<number> {
+  const files = await encryptedFiles([dir ?? ctx.cwd], true);
+  const configPath = await findConfig({ target: files[0] ?? dir ?? ctx.cwd, cwd: ctx.cwd, env: ctx.env, ...(flags.config ? { explicit: flags.config } : {}) }).catch(() => undefined);
+  const names = configPath ? keyNamesFromConfig(readFileSync(configPath, 'utf8')) : new Map<string, string>();
+  const keys = keyOptions(flags, ctx.env);
+  let statuses = (await mapLimited(files, availableParallelism() * 2, async (f) => {
+    try {
+      return await fileStatus(f, ctx.cwd, ctx.env, keys, names);
+    } catch {
+      return undefined;
+    }
+  })).filter((s): s is FileStatus => s !== undefined);
+  for (const s of statuses) s.file = displayPath(s.file, ctx.cwd);
+  if (flags.recipient) statuses = statuses.filter((s) => s.groups.some((g) => g.keys.some((k) => k.id === flags.recipient)));
+  if (flags.json) {
+    ctx.stdout.write(JSON.stringify({ files: statuses }, null, 2) + '\n');
+    return 0;
+  }
+  for (const s of statuses) {
+    const groups = s.groups.map((g, i) => `${s.groups.length > 1 ? `group ${i + 1}: ` : ''}${g.keys.map((k) => (k.name ? `${k.name} (${short(k.id)})` : short(k.id))).join(', ')}`).join('; ');
+    const threshold = s.threshold ? ` [${s.threshold} of ${s.groups.length}]` : '';
+    const config = s.config.state === 'stale' ? `stale (+${s.config.missing.length} -${s.config.extra.length})` : s.config.state;
+    ctx.stdout.write(`${s.file}\n    keys: ${groups}${threshold}\n    last written: ${s.lastModified}   config: ${config}   mac: ${s.mac}\n`);
+  }
+  if (statuses.length === 0) ctx.stdout.write(flags.recipient ? `no files readable by ${flags.recipient}\n` : 'no encrypted files\n');
+  return 0;
+}
+
+function short(id: string): string {
+  return id.length > 24 ? `${id.slice(0, 12)}…${id.slice(-8)}` : id;
+}

@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { formatForPath, loadFormat } from '../formats/format.js';
+import { MacMismatchError, NoKeyError, DecryptionError, describeError } from '../errors.js';
+import { keyIdentity, type KeyOptions } from '../keys/masterkey.js';
+import { decryptDocument, forgetDecrypted } from '../sops/index.js';
+import { readMetadata } from '../sops/metadata.js';
+import { planUpdate } from './updatekeys.js';
+
+/** One file's entry in `tsops status --json` (the schema is documented in docs/status.md). */
+export interface FileStatus {
+  file: string;
+  format: string;
+  groups: { keys: { type: string; id: string; name?: string }[] }[];
+  threshold: number | null;
+  lastModified: string;
+  version: string;
+  /** Against the current creation rules: "current", "stale" (keys to add or remove), or "unknown" (no config/rule). */
+  config: { state: 'current' | 'stale' | 'unknown'; missing: string[]; extra: string[]; reason?: string };
+  /** "ok", "mismatch", "undecryptable" (no key here), or "error". */
+  mac: 'ok' | 'mismatch' | 'undecryptable' | 'error';
+  error?: string;
+}
+
+export async function fileStatus(file: string, cwd: string, env: NodeJS.ProcessEnv, keys: KeyOptions, names: Map<string, string>): Promise<FileStatus> {
+  const format = formatForPath(file);
+  const parsed = (await loadFormat(format)).parse(readFileSync(file), { file });
+  const metadata = readMetadata(parsed.metadata!);
+  const status: FileStatus = {
+    file,
+    format,
+    groups: metadata.keyGroups.map((g) => ({
+      keys: g.map((r) => {
+        const id = keyIdentity(r);
+        const name = names.get(id);
+        return name ? { type: r.type, id, name } : { type: r.type, id };
+      }),
+    })),
+    threshold: metadata.shamirThreshold ?? null,
+    lastModified: metadata.lastModified,
+    version: metadata.version,
+    config: { state: 'unknown', missing: [], extra: [] },
+    mac: 'undecryptable',
+  };
+  try {
+    const plan = await planUpdate(file, cwd, env);
+    status.config = {
+      state: plan.diff.changed ? 'stale' : 'current',
+      missing: plan.diff.groups.flatMap((g) => g.added),
+      extra: plan.diff.groups.flatMap((g) => g.removed),
+    };
+  } catch (e) {
+    status.config.reason = describeError(e).message;
+  }
+  try {
+    forgetDecrypted(await decryptDocument(parsed, { keys }));
+    status.mac = 'ok';
+  } catch (e) {
+    if (e instanceof NoKeyError) status.mac = 'undecryptable';
+    else if (e instanceof MacMismatchError || e instanceof DecryptionError) status.mac = 'mismatch';
+    else {
+      status.mac = 'error';
+      status.error = describeError(e).message;
+    }
+  }
+  return status;
+}
+
+/** `age1... # alice` in a config file names that key in reports. */
+export function keyNamesFromConfig(text: string): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /(age1[0-9a-z]+|[0-9A-F]{40}|arn:aws[\w-]*:kms:[^\s,#]+)[^#]*#\s*(.+)$/.exec(line);
+    if (m) names.set(m[1]!, m[2]!.trim());
+  }
+  return names;
+}
