@@ -7,7 +7,7 @@ import { reportError } from './report.js';
 declare const TSOPS_VERSION: string;
 const VERSION = typeof TSOPS_VERSION === 'string' ? TSOPS_VERSION : '0.0.0-dev';
 
-const COMMANDS = new Set(['encrypt', 'decrypt', 'edit', 'set', 'unset', 'rotate', 'git', 'merge-driver', 'resolve', 'guard', 'updatekeys', 'status', 'exec-env', 'exec-file', 'run', 'keygen', 'filestatus', 'help']);
+const COMMANDS = new Set(['encrypt', 'decrypt', 'edit', 'set', 'unset', 'rotate', 'git', 'merge-driver', 'resolve', 'guard', 'updatekeys', 'status', 'init', 'exec-env', 'exec-file', 'run', 'keygen', 'filestatus', 'help']);
 
 /**
  * sops's older spellings still reach the right command: `-e FILE`, `-d FILE`,
@@ -146,6 +146,18 @@ function program(ctx: CliContext, setExit: (code: number) => void, only?: string
       .option('--json', 'machine-readable output (schema: docs/status.md)')
       .option('--recipient <id>', 'only the files this key (age recipient, PGP fingerprint, KMS ARN) can read')
       .action(async (dir, opts) => done((await import('./commands/status.js')).statusCommand(dir, opts, ctx)));
+
+  if (wanted('init'))
+    cli
+      .command('init')
+      .description('set a repository up: age key, .sopsrc, .gitignore, git integration (asks on a terminal)')
+      .option('--path-regex <regex>', 'files to encrypt (default: \\.enc\\.(ya?ml|json|env|ini)$)')
+      .option('--age <recipients>', 'more age recipients for the creation rule')
+      .option('--no-key', 'do not create an age key')
+      .option('--ignore <patterns>', '.gitignore patterns for plaintext files, comma-separated')
+      .option('--no-git', 'do not install the git integration')
+      .option('-y, --yes', 'do not ask; use the flags and defaults')
+      .action(async (opts) => done((await import('./commands/init.js')).initCommand(opts, ctx)));
 
   if (wanted('guard'))
     cli

@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { existingRecipient, initRepository } from '../../git/init.js';
+import { gitRoot, installGitIntegration } from '../../git/install.js';
+import type { CliContext } from '../context.js';
+
+export interface InitFlags {
+  pathRegex?: string;
+  age?: string;
+  key?: boolean;
+  ignore?: string;
+  git?: boolean;
+  yes?: boolean;
+}
+
+const DEFAULT_REGEX = '\\.enc\\.(ya?ml|json|env|ini)$';
+const DEFAULT_IGNORE = '*.dec.yaml,*.dec.json,*.dec.env,.env.local';
+const DEFAULT_PATTERNS = ['*.enc.yaml', '*.enc.yml', '*.enc.json', '*.enc.env', '*.enc.ini'];
+
+/**
+ * `tsops init`: asks on a terminal (flags answer the questions for scripts),
+ * then creates what is missing and leaves the rest alone.
+ */
+export async function initCommand(flags: InitFlags, ctx: CliContext): Promise<number> {
+  let root = ctx.cwd;
+  let inGit = true;
+  try {
+    root = gitRoot(ctx.cwd);
+  } catch {
+    inGit = false;
+  }
+  const ask = ctx.stdinIsTTY && !flags.yes;
+  let pathRegex = flags.pathRegex ?? DEFAULT_REGEX;
+  let extra = (flags.age ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  let createKey = flags.key !== false;
+  let ignore = (flags.ignore ?? DEFAULT_IGNORE).split(',').map((s) => s.trim()).filter(Boolean);
+  let installGit = inGit && flags.git !== false;
+  const hasConfig = ['.sopsrc', '.sops.yaml', '.sops.yml'].some((n) => existsSync(join(root, n)));
+  if (ask) {
+    const { confirm, input } = await import('@inquirer/prompts');
+    const own = existingRecipient(ctx.env);
+    createKey = own ? true : await confirm({ message: 'You have no age key yet. Create one in the default keys file?', default: true });
+    if (!hasConfig) {
+      pathRegex = await input({ message: 'Which files hold secrets (a regular expression on their path)?', default: pathRegex });
+      extra = (await input({ message: 'Other age recipients (teammates, CI), comma-separated:', default: extra.join(',') })).split(',').map((s) => s.trim()).filter(Boolean);
+    }
+    ignore = (await input({ message: 'Plaintext files to keep out of git (.gitignore patterns, comma-separated):', default: ignore.join(',') })).split(',').map((s) => s.trim()).filter(Boolean);
+    if (inGit) installGit = await confirm({ message: 'Install the git integration (plaintext diffs, merges, pre-commit guard)?', default: true });
+  }
+  const result = await initRepository({ dir: root, pathRegex, recipients: extra, createKey, ignore, env: ctx.env });
+  const lines: string[] = [];
+  if (result.keyCreated) lines.push(`created an age key in ${result.keyCreated.path} (recipient ${result.keyCreated.recipient})`);
+  if (result.configWritten) lines.push(`wrote ${join(root, '.sopsrc')}`);
+  if (result.ignoreAdded.length) lines.push(`added to .gitignore: ${result.ignoreAdded.join(', ')}`);
+  if (installGit) {
+    const git = installGitIntegration(root, DEFAULT_PATTERNS, 'tsops');
+    if (git.attributesAdded.length || git.hookInstalled) lines.push('installed the git integration');
+  }
+  ctx.stdout.write(lines.length ? lines.map((l) => `tsops init: ${l}\n`).join('') : 'tsops init: nothing to do, already set up\n');
+  return 0;
+}

@@ -1,0 +1,81 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { appendAgeKey, defaultAgeKeysFile, generateAgeKey } from '../keys/age-keygen.js';
+
+export interface InitChoices {
+  /** Where the config goes (the repository root). */
+  dir: string;
+  /** Regex of the files to encrypt, e.g. `\.enc\.(yaml|json|env)$` or `^secrets/`. */
+  pathRegex: string;
+  /** Recipients to encrypt for; the user's own key is added when `createKey`. */
+  recipients: string[];
+  createKey: boolean;
+  /** Plaintext files to keep out of git, e.g. `*.dec.yaml`, `.env`. */
+  ignore: string[];
+  env: NodeJS.ProcessEnv;
+}
+
+export interface InitResult {
+  keyCreated?: { path: string; recipient: string };
+  configWritten: boolean;
+  ignoreAdded: string[];
+}
+
+/** Reads the recipient of the first identity in the default keys file, if there is one. */
+export function existingRecipient(env: NodeJS.ProcessEnv): string | undefined {
+  try {
+    const text = readFileSync(defaultAgeKeysFile(env), 'utf8');
+    return /# public key: (age1[0-9a-z]+)/.exec(text)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Sets a repository up for tsops: an age identity when the user has none, a
+ * `.sopsrc` with one creation rule, plaintext patterns in `.gitignore`. Every
+ * step checks first, so running it again changes nothing.
+ */
+export async function initRepository(choices: InitChoices): Promise<InitResult> {
+  const result: InitResult = { configWritten: false, ignoreAdded: [] };
+  const recipients = [...choices.recipients];
+  if (choices.createKey) {
+    const own = existingRecipient(choices.env);
+    if (own) recipients.unshift(own);
+    else {
+      const key = await generateAgeKey();
+      const path = defaultAgeKeysFile(choices.env);
+      await appendAgeKey(path, key);
+      result.keyCreated = { path, recipient: key.recipient };
+      recipients.unshift(key.recipient);
+    }
+  }
+  const unique = [...new Set(recipients)];
+  const configPath = join(choices.dir, '.sopsrc');
+  const existingConfig = ['.sopsrc', '.sops.yaml', '.sops.yml'].some((n) => existsSync(join(choices.dir, n)));
+  if (!existingConfig && unique.length) {
+    const body = [
+      '# tsops (and sops) config: which files are encrypted, and for whom.',
+      '# Reference: docs/config.md in the tsops repository.',
+      'creation_rules:',
+      `  - path_regex: ${JSON.stringify(choices.pathRegex)}`,
+      '    age: >-',
+      ...unique.map((r, i) => `      ${r}${i < unique.length - 1 ? ',' : ''}`),
+      '',
+    ].join('\n');
+    writeFileSync(configPath, body);
+    result.configWritten = true;
+  }
+  if (choices.ignore.length) {
+    const ignorePath = join(choices.dir, '.gitignore');
+    const existing = existsSync(ignorePath) ? readFileSync(ignorePath, 'utf8') : '';
+    const have = new Set(existing.split('\n').map((l) => l.trim()));
+    const add = choices.ignore.filter((p) => !have.has(p));
+    if (add.length) {
+      const header = have.has('# plaintext secrets (tsops)') ? [] : ['# plaintext secrets (tsops)'];
+      writeFileSync(ignorePath, existing + (existing && !existing.endsWith('\n') ? '\n' : '') + [...header, ...add].join('\n') + '\n');
+      result.ignoreAdded = add;
+    }
+  }
+  return result;
+}
