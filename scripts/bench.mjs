@@ -2,7 +2,7 @@
 // Each case runs in round-robin order (so machine noise hits all cases alike)
 // and we report the median and its ratio to the `node -e 0` floor.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateIdentity, identityToRecipient } from 'age-encryption';
@@ -73,6 +73,27 @@ for (let run = 0; run < RUNS; run++) {
   }
 }
 
+// updatekeys over many files: time for 100 and for 500 (should scale linearly).
+const recipient2 = await identityToRecipient(await generateIdentity());
+const bulk = {};
+for (const count of [100, 500]) {
+  const runs = [];
+  for (let run = 0; run < 3; run++) {
+    const tree = join(dir, `bulk-${count}-${run}`);
+    mkdirSync(join(tree, 'files'), { recursive: true });
+    writeFileSync(join(tree, '.sopsrc'), `creation_rules:\n  - age: ${recipient}\n`);
+    const one = join(tree, 'files', 'f0.enc.yaml');
+    writeFileSync(one, sh([TSOPS, 'encrypt', '--age', recipient, small]));
+    for (let i = 1; i < count; i++) cpSync(one, join(tree, 'files', `f${i}.enc.yaml`));
+    writeFileSync(join(tree, '.sopsrc'), `creation_rules:\n  - age: ${recipient},${recipient2}\n`);
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, [TSOPS, 'updatekeys', '-y', '-r', 'files'], { cwd: tree, env: { ...env, ...extraEnv } });
+    if (r.status !== 0) throw new Error(`updatekeys failed: ${r.stderr}`);
+    runs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  bulk[count] = runs;
+}
+
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
@@ -83,6 +104,10 @@ const width = Math.max(...rows.map((r) => r.name.length));
 console.log(`tsops bench: ${RUNS - 1} runs per case, medians of whole-process wall time (node ${process.version})`);
 for (const r of rows) console.log(`  ${r.name.padEnd(width)}  ${r.median.toFixed(1).padStart(8)} ms   ${(r.median / floor).toFixed(2)}x floor`);
 const get = (n) => rows.find((r) => r.name === n).median;
+const u100 = median(bulk[100]);
+const u500 = median(bulk[500]);
+console.log(`  tsops updatekeys -r, 100 files      ${u100.toFixed(1).padStart(8)} ms`);
+console.log(`  tsops updatekeys -r, 500 files      ${u500.toFixed(1).padStart(8)} ms   (500/100 = ${(u500 / u100).toFixed(2)}x; linear is 5x)`);
 console.log('targets:');
 console.log(`  small decrypt / node floor       = ${(get('tsops decrypt, 20 values') / floor).toFixed(2)}x   (target <= 1.6x)`);
 console.log(`  sops-age / tsops, 10,000 values  = ${(get('sops-age decrypt, 10,000 values') / get('tsops decrypt, 10,000 values')).toFixed(2)}x   (target >= 3x)`);
