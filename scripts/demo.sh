@@ -6,7 +6,8 @@ TSOPS="node $ROOT/bin/tsops.cjs"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 export HOME="$WORK" XDG_CONFIG_HOME="$WORK/.config"
-unset SOPS_AGE_KEY SOPS_AGE_KEY_FILE SOPS_AGE_KEY_CMD SOPS_AGE_RECIPIENTS
+# Nothing of the real user's sops set-up (keys, config, decryption order) leaks in.
+while read -r var; do unset "$var"; done < <(compgen -e | grep '^SOPS_' || true)
 cd "$WORK"
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, TsopsError } from '../errors.js';
-import { processContext, type CliContext } from './context.js';
+import { processContext, settleStdout, type CliContext } from './context.js';
 import { addCommonOptions, addKeyOptions } from './options.js';
 import { reportError } from './report.js';
 
@@ -192,6 +192,13 @@ export async function main(argv: string[], ctx: CliContext = processContext()): 
   let code = 0;
   try {
     const args = normalizeArgs(argv);
+    // exec-env, run and exec-file parse their own arguments: commander would drop the `--` before the command.
+    if (args[0] === 'exec-env' || args[0] === 'run' || args[0] === 'exec-file') {
+      const command = args[0] === 'exec-file' ? await import('./commands/exec-file.js') : await import('./commands/exec-env.js');
+      code = await command.run(args.slice(1), ctx);
+      process.exitCode = settleStdout(code);
+      return;
+    }
     const only = COMMANDS.has(args[0] ?? '') && args[0] !== 'help' && !args.includes('--help') && !args.includes('-h') ? args[0] : undefined;
     await program(ctx, (c) => (code = c), only).parseAsync(args, { from: 'user' });
   } catch (err) {
@@ -201,5 +208,5 @@ export async function main(argv: string[], ctx: CliContext = processContext()): 
       code = reportError(err, ctx.stderr);
     }
   }
-  process.exitCode = code;
+  process.exitCode = settleStdout(code);
 }

@@ -5,22 +5,25 @@ import { flattenMetadata, unflattenMetadata } from './flatten.js';
 import type { Format } from './format.js';
 
 /**
- * dotenv (spec §7.4). An encrypted file is read exactly as sops reads it
- * (`KEY=VALUE`, nothing trimmed, `\n` escapes), so its AAD paths match. A
- * plaintext file may also use the common dotenv grammar: `export `, quoted
- * values with escapes, multi-line double-quoted values. Comments and blank
- * lines keep their place; an untouched line is written back as it was.
+ * dotenv (spec §7.4). A file holding `sops_*` lines is read exactly as sops
+ * reads it (`KEY=VALUE`, nothing trimmed, `\n` escapes), so keys and values
+ * hash and authenticate the same. A plaintext file may also use the common
+ * dotenv grammar: `export `, quoted values with escapes, multi-line
+ * double-quoted values. Comments and blank lines keep their place, and a line
+ * whose value did not change is written back as it was read.
  */
 
+/** Where an item came from: the blank lines above it and its source text. */
 interface LineOrigin {
-  blankBefore: number;
+  blankBefore: string[];
   raw: string;
-  type?: string;
+  key?: string;
   value?: unknown;
 }
 
 interface DotenvLayout {
-  trailingBlank: number;
+  /** Blank lines after the last item (before any metadata lines). */
+  trailingBlank: string[];
   finalNewline: boolean;
 }
 
@@ -30,123 +33,174 @@ export function parseDotenv(input: Uint8Array, file?: string): ParsedFile {
   const text = Buffer.from(input).toString('utf8');
   const lines = text.split('\n');
   const finalNewline = text.endsWith('\n');
-  if (finalNewline) lines.pop();
-  const encrypted = lines.some((l) => l.startsWith(META_PREFIX) && l.includes('='));
+  if (finalNewline || text === '') lines.pop();
+  const encrypted = lines.some((line) => line.startsWith(META_PREFIX) && line.includes('='));
   const doc: MapNode = { kind: 'map', items: [] };
-  const meta: [string, string][] = [];
-  let blank = 0;
-  const fail = (n: number, why: string): never => {
-    throw new InputError(`invalid dotenv at line ${n}: ${why}`, file === undefined ? undefined : { file });
+  const metadata: [string, string][] = [];
+  let blank: string[] = [];
+  const fail = (lineNumber: number, why: string): never => {
+    throw new InputError(`invalid dotenv at line ${lineNumber}: ${why}`, file === undefined ? undefined : { file });
   };
+
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (line === '' || (!encrypted && line.trim() === '')) {
-      blank++;
+      blank.push(line);
       continue;
     }
-    if (line.startsWith('#') || (!encrypted && line.trimStart().startsWith('#'))) {
-      const c: Comment = { kind: 'comment', text: line.trimStart().slice(1), origin: { blankBefore: blank, raw: line } satisfies LineOrigin };
-      doc.items.push(c);
-      blank = 0;
+    const commentLine = encrypted ? line.startsWith('#') : line.trimStart().startsWith('#');
+    if (commentLine) {
+      const comment: Comment = { kind: 'comment', text: line.trimStart().slice(1), origin: { blankBefore: blank, raw: line } satisfies LineOrigin };
+      doc.items.push(comment);
+      blank = [];
       continue;
     }
     const eq = line.indexOf('=');
     if (eq < 0) fail(i + 1, 'expected KEY=VALUE');
-    let key = line.slice(0, eq);
+    const first = i;
+    let key: string;
     let value: string;
-    let raw = line;
     if (encrypted) {
-      value = line.slice(eq + 1).replace(/\\n/g, '\n');
+      key = line.slice(0, eq);
+      value = unescapeNewlines(line.slice(eq + 1));
     } else {
-      key = key.trim().replace(/^export\s+/, '').trim();
-      const rest = line.slice(eq + 1);
-      const trimmed = rest.trimStart();
-      if (trimmed.startsWith('"')) {
-        let body = trimmed.slice(1);
-        let j = i;
-        let end = findClosingQuote(body);
-        while (end < 0 && j + 1 < lines.length) {
-          j++;
-          body += '\n' + lines[j];
-          end = findClosingQuote(body);
-        }
-        if (end < 0) fail(i + 1, 'unterminated double-quoted value');
-        value = unescapeDouble(body.slice(0, end));
-        raw = lines.slice(i, j + 1).join('\n');
-        i = j;
-      } else if (trimmed.startsWith("'") && trimmed.trimEnd().length > 1 && trimmed.trimEnd().endsWith("'")) {
-        value = trimmed.trimEnd().slice(1, -1);
-      } else {
-        value = rest.replace(/\\n/g, '\n');
+      key = line.slice(0, eq).trim().replace(/^export\s+/, '').trim();
+      if (key === '') fail(i + 1, 'empty key');
+      const read = readPlainValue(lines, i, eq + 1);
+      if ('error' in read) fail(i + 1, read.error);
+      else {
+        value = read.value;
+        i = read.lastLine;
       }
     }
-    if (key === '') fail(i + 1, 'empty key');
     if (key.startsWith(META_PREFIX)) {
-      meta.push([key.slice(META_PREFIX.length), value]);
-      blank = 0;
+      // Metadata lines are not part of the document; blank lines around them stay with what follows.
+      metadata.push([key.slice(META_PREFIX.length), value!]);
       continue;
     }
+    const raw = lines.slice(first, i + 1).join('\n');
     const entry: Entry = {
       kind: 'entry',
       key,
-      value: { kind: 'scalar', type: 'str', value },
-      origin: { blankBefore: blank, raw, type: 'str', value } satisfies LineOrigin,
+      value: { kind: 'scalar', type: 'str', value: value! },
+      origin: { blankBefore: blank, raw, key, value: value! } satisfies LineOrigin,
     };
     doc.items.push(entry);
-    blank = 0;
+    blank = [];
   }
   const layout: DotenvLayout = { trailingBlank: blank, finalNewline };
   const parsed: ParsedFile = { format: 'dotenv', documents: [doc], layout };
-  if (meta.length) parsed.metadata = unflattenMetadata(meta);
+  if (metadata.length) parsed.metadata = unflattenMetadata(metadata);
   return parsed;
 }
 
-function findClosingQuote(body: string): number {
-  for (let k = 0; k < body.length; k++) {
-    if (body[k] === '\\') k++;
-    else if (body[k] === '"') return k;
+type PlainValue = { value: string; lastLine: number } | { error: string };
+
+/** The value of a plaintext line starting at `start`; a double-quoted value may run over several lines. */
+function readPlainValue(lines: string[], lineIndex: number, start: number): PlainValue {
+  const rest = lines[lineIndex]!.slice(start);
+  const body = rest.trimStart();
+  if (body.startsWith('"')) {
+    let text = body.slice(1);
+    let last = lineIndex;
+    let end = closingQuote(text);
+    while (end < 0 && last + 1 < lines.length) {
+      last++;
+      text += '\n' + lines[last];
+      end = closingQuote(text);
+    }
+    if (end < 0) return { error: 'unterminated double-quoted value' };
+    const after = text.slice(end + 1);
+    if (!isTrailer(after)) return { error: 'unexpected text after the closing quote' };
+    return { value: unescapeDoubleQuoted(text.slice(0, end)), lastLine: last };
+  }
+  const trimmedEnd = body.trimEnd();
+  if (trimmedEnd.length > 1 && trimmedEnd.startsWith("'") && trimmedEnd.endsWith("'")) {
+    return { value: trimmedEnd.slice(1, -1), lastLine: lineIndex };
+  }
+  return { value: unescapeNewlines(rest), lastLine: lineIndex };
+}
+
+/** What may follow a closing quote: spaces, then optionally a `#` comment. */
+function isTrailer(text: string): boolean {
+  const t = text.trimStart();
+  return t === '' || t.startsWith('#');
+}
+
+function closingQuote(text: string): number {
+  for (let k = 0; k < text.length; k++) {
+    if (text[k] === '\\') k++;
+    else if (text[k] === '"') return k;
   }
   return -1;
 }
 
-function unescapeDouble(s: string): string {
-  return s.replace(/\\([nrt"\\])/g, (_m, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : c === 't' ? '\t' : c));
+const DOUBLE_QUOTED_ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', '"': '"', '\\': '\\' };
+
+function unescapeDoubleQuoted(text: string): string {
+  return text.replace(/\\([nrt"\\])/g, (_match, c: string) => DOUBLE_QUOTED_ESCAPES[c]!);
 }
 
-/** One value as a dotenv line writes it: sops's form, quoted only when a quote would otherwise be misread. */
+/** sops's only escape: backslash-n is a newline, read left to right. */
+function unescapeNewlines(text: string): string {
+  return text.replace(/\\n/g, '\n');
+}
+
+/**
+ * One value as a dotenv line holds it: sops's text form with newlines as
+ * `\n`. A string our plaintext grammar would misread (one starting with a
+ * quote, or holding a literal backslash-n) is double-quoted so it reads back
+ * unchanged.
+ */
 export function formatDotenvValue(node: Node): string {
   if (node.kind !== 'scalar') throw new EmitError('dotenv cannot hold nested values');
   const text = valueToString(node);
-  if (node.type === 'str' && (text.startsWith('"') || text.startsWith("'"))) {
+  if (node.type === 'str' && (/^\s*["']/.test(text) || text.includes('\\n'))) {
     return '"' + text.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\n/g, '\\n').replace(/\r/g, '\\r') + '"';
   }
   return text.replace(/\n/g, '\\n');
 }
 
+function checkKey(key: string, withMetadata: boolean): void {
+  const shown = JSON.stringify(key);
+  if (key === '') throw new EmitError('dotenv cannot hold an empty key');
+  if (/[=\n]/.test(key)) throw new EmitError(`dotenv keys cannot contain '=' or a newline (key ${shown})`);
+  if (key.startsWith('#')) throw new EmitError(`dotenv keys cannot start with '#' (key ${shown})`);
+  if (withMetadata && key.startsWith(META_PREFIX)) throw new EmitError(`key ${shown} would be read back as sops metadata`);
+}
+
+function commentLines(text: string): string[] {
+  return text.split('\n').map((line) => `#${line}`);
+}
+
 function emitDotenv(file: ParsedFile): Uint8Array {
-  const doc = file.documents[0] ?? { kind: 'map', items: [] };
   if (file.documents.length > 1) throw new EmitError('dotenv holds one document; this file has several');
-  const ownLayout = file.format === 'dotenv' ? (file.layout as DotenvLayout | undefined) : undefined;
+  const doc: MapNode = file.documents[0] ?? { kind: 'map', items: [] };
+  const layout = file.format === 'dotenv' ? (file.layout as DotenvLayout | undefined) : undefined;
+  const withMetadata = file.metadata !== undefined;
+  // sops reads a whitespace-only line as a broken entry, so blank lines of a file with metadata are written empty.
+  const blankLines = (lines: string[]): string[] => (withMetadata ? lines.map(() => '') : lines);
   const out: string[] = [];
   for (const item of doc.items) {
-    const origin = ownLayout ? (item.origin as LineOrigin | undefined) : undefined;
-    for (let b = 0; b < (origin?.blankBefore ?? 0); b++) out.push('');
+    const origin = layout ? (item.origin as LineOrigin | undefined) : undefined;
+    if (origin) out.push(...blankLines(origin.blankBefore));
     if (item.kind === 'comment') {
-      out.push(origin && origin.raw.trimStart().slice(1) === item.text ? origin.raw : `#${item.text}`);
+      const unchanged = origin !== undefined && origin.raw.trimStart().slice(1) === item.text;
+      out.push(...(unchanged ? [origin.raw] : commentLines(item.text)));
       continue;
     }
-    if (item.value.kind !== 'scalar') throw new EmitError(`dotenv cannot hold nested values (key ${item.key})`);
-    if (/[=\n]/.test(item.key)) throw new EmitError(`dotenv keys cannot contain '=' or a newline (key ${JSON.stringify(item.key)})`);
-    const unchanged = origin && origin.type === item.value.type && origin.value === item.value.value;
-    out.push(unchanged ? origin.raw : `${item.key}=${formatDotenvValue(item.value)}`);
+    if (item.value.kind !== 'scalar') throw new EmitError(`dotenv cannot hold nested values (key ${JSON.stringify(item.key)})`);
+    checkKey(item.key, withMetadata);
+    const value = item.value;
+    const unchanged = origin !== undefined && origin.key === item.key && value.type === 'str' && origin.value === value.value;
+    out.push(unchanged ? origin.raw : `${item.key}=${formatDotenvValue(value)}`);
   }
+  if (layout) out.push(...blankLines(layout.trailingBlank));
   if (file.metadata) {
-    for (const [k, v] of flattenMetadata(file.metadata)) out.push(`${META_PREFIX}${k}=${v.replace(/\n/g, '\\n')}`);
-  } else if (ownLayout) {
-    for (let b = 0; b < ownLayout.trailingBlank; b++) out.push('');
+    for (const [key, value] of flattenMetadata(file.metadata)) out.push(`${META_PREFIX}${key}=${value.replace(/\n/g, '\\n')}`);
   }
-  const finalNewline = ownLayout ? ownLayout.finalNewline || Boolean(file.metadata) : true;
-  const text = out.join('\n') + (out.length && finalNewline ? '\n' : '');
+  const finalNewline = withMetadata || !layout || layout.finalNewline;
+  const text = out.join('\n') + (out.length > 0 && finalNewline ? '\n' : '');
   return Buffer.from(text, 'utf8');
 }
 

@@ -16,14 +16,14 @@ export async function writeFileAtomic(path: string, data: Uint8Array, options: {
   try {
     mode = (await stat(path)).mode & 0o7777;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new OutputError(`cannot write ${path}: ${reason(e)}`, { file: path });
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new OutputError(`cannot write: ${reason(e)}`, { file: path });
   }
   const temp = join(dir, `.${basename(path)}.tsops-${randomBytes(6).toString('hex')}.tmp`);
   let handle;
   try {
     handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   } catch (e) {
-    throw new OutputError(`cannot write ${path}: ${reason(e)}`, { file: path });
+    throw new OutputError(`cannot write: ${reason(e)}`, { file: path });
   }
   try {
     await handle.writeFile(data);
@@ -35,7 +35,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array, options: {
   } catch (e) {
     await handle?.close().catch(() => {});
     await unlink(temp).catch(() => {});
-    throw new OutputError(`cannot write ${path}: ${reason(e)}`, { file: path });
+    throw new OutputError(`cannot write: ${reason(e)}`, { file: path });
   }
   await syncDirectory(dir);
 }

@@ -5,18 +5,33 @@ import { generateX25519 } from './age-native.js';
 
 export { defaultAgeKeysFile } from './age-identities.js';
 
-export async function generateAgeKey(): Promise<{ identity: string; recipient: string }> {
+export interface AgeKeyPair {
+  identity: string;
+  recipient: string;
+}
+
+/** A new X25519 identity (`AGE-SECRET-KEY-1...`) and its recipient (`age1...`). */
+export async function generateAgeKey(): Promise<AgeKeyPair> {
   return generateX25519();
 }
 
-/** Appends a key in age-keygen's layout to a keys file that only its owner can read (0600, in a 0700 dir). */
-export async function appendAgeKey(path: string, key: { identity: string; recipient: string }, now: Date = new Date()): Promise<void> {
+/**
+ * Appends a key in age-keygen's layout to a keys file only its owner can read:
+ * the file is 0600 (fixed if it already exists), new parent directories 0700.
+ */
+export async function appendAgeKey(path: string, key: AgeKeyPair, now: Date = new Date()): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const handle = await open(path, 'a', 0o600);
+  const handle = await open(path, 'a+', 0o600);
   try {
+    // Before any secret is written: an existing file may have been created world-readable.
     await chmod(path, 0o600);
     const { size } = await handle.stat();
-    const separator = size > 0 ? '\n' : '';
+    let separator = '';
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      await handle.read(last, 0, 1, size - 1);
+      separator = last[0] === 0x0a ? '\n' : '\n\n';
+    }
     await handle.write(`${separator}# created: ${nowTimestamp(now)}\n# public key: ${key.recipient}\n${key.identity}\n`);
     await handle.sync();
   } finally {

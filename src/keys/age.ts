@@ -1,92 +1,127 @@
-import { armor, dearmor, decryptX25519, encryptX25519, parseX25519Identity, type X25519Identity } from './age-native.js';
-import { defaultAgeKeysFile, gatherIdentities, type IdentitySource } from './age-identities.js';
+import { TsopsError } from '../errors.js';
+import { armor, bech32Decode, dearmor, decryptX25519, encryptX25519 } from './age-native.js';
+import { gatherIdentities, tryDefaultAgeKeysFile, type AgeIdentities, type IdentitySource } from './age-identities.js';
 import type { KeyOptions, KeyRecord, KeySpec, MasterKeyKind } from './masterkey.js';
 
+type RecipientKind = 'x25519' | 'hybrid';
+
 /**
- * age recipients (spec §5.1): the data key is one armored age file per
- * recipient. X25519, the common case, runs on Node's crypto; other kinds
- * (post-quantum hybrid) go through the age library, loaded only for them.
+ * age recipients (spec §5.1): the secret is one armored age file per
+ * recipient. X25519, the common case, runs on Node's crypto; the post-quantum
+ * hybrid goes through the age library, loaded only when needed.
  */
 export function createAgeKeyKind(options: KeyOptions = {}): MasterKeyKind {
   const env = options.env ?? process.env;
-  let loaded: Promise<{ sources: IdentitySource[]; x25519: X25519Identity[]; others: string[] }> | undefined;
-
-  const identities = (recipient: string) =>
-    (loaded ??= gatherIdentities(env, options.ageIdentities, recipient).then((sources) => {
-      const all = sources.flatMap((s) => s.identities);
-      const x25519: X25519Identity[] = [];
-      const others: string[] = [];
-      for (const id of all) {
-        const parsed = parseX25519Identity(id);
-        if (parsed) x25519.push(parsed);
-        else others.push(id);
-      }
-      return { sources, x25519, others };
-    }));
+  // Gathered once: SOPS_AGE_KEY_CMD may prompt or be slow, and every key of a file shares the result.
+  let gathered: Promise<AgeIdentities> | undefined;
+  const identities = (recipient: string): Promise<AgeIdentities> => (gathered ??= gatherIdentities(env, options.ageIdentities, recipient));
 
   return {
     type: 'age',
 
     async wrap(spec: KeySpec, secret: Uint8Array): Promise<KeyRecord> {
-      if (spec.type !== 'age') throw new Error(`not an age key: ${spec.type}`);
+      if (spec.type !== 'age') throw new TsopsError(`not an age key: ${spec.type}`);
       const recipient = spec.recipient.trim();
-      checkRecipient(recipient);
-      let enc: string;
-      const native = recipient.startsWith('age1pq1') ? undefined : encryptX25519(secret, recipient);
-      if (native) {
-        enc = armor(native);
-      } else {
-        const age = await import('age-encryption');
-        const encrypter = new age.Encrypter();
-        try {
-          encrypter.addRecipient(recipient);
-        } catch {
-          throw new Error(`invalid age recipient ${recipient}`);
-        }
-        enc = age.armor.encode(await encrypter.encrypt(secret));
-      }
-      return { type: 'age', fields: { recipient, enc: enc.endsWith('\n') ? enc : `${enc}\n` } };
+      const kind = classifyRecipient(recipient);
+      const enc = kind === 'x25519' ? armor(encryptX25519(secret, recipient) ?? tooLarge()) : await encryptWithLibrary(secret, recipient);
+      return { type: 'age', fields: { recipient, enc } };
     },
 
     async unwrap(record: KeyRecord): Promise<Uint8Array> {
-      const recipient = typeof record.fields['recipient'] === 'string' ? record.fields['recipient'] : '';
+      const recipientField = record.fields['recipient'];
+      const recipient = typeof recipientField === 'string' ? recipientField.trim() : '';
       const enc = record.fields['enc'];
-      if (typeof enc !== 'string') throw new Error('malformed age enc');
+      if (typeof enc !== 'string' || enc.trim() === '') throw new TsopsError('malformed age enc: missing');
       let file: Buffer;
       try {
         file = dearmor(enc);
       } catch {
-        throw new Error('malformed age enc (not an armored age file)');
+        throw new TsopsError('malformed age enc: not an armored age file');
       }
-      const { sources, x25519, others } = await identities(recipient);
-      if (x25519.length + others.length === 0) throw new Error(`no age identities found (set SOPS_AGE_KEY_FILE or create ${defaultAgeKeysFile(env)})`);
-      let secret: Uint8Array | undefined;
       try {
-        secret = decryptX25519(file, x25519);
-      } catch (e) {
-        throw new Error(`malformed age enc for ${recipient || 'its recipient'}: ${(e as Error).message}`);
+        const found = await identities(recipient);
+        if (found.x25519.length + found.hybrid.length === 0) throw new TsopsError(noIdentitiesMessage(found.sources, env));
+        let secret: Uint8Array | undefined;
+        try {
+          secret = decryptX25519(file, found.x25519);
+        } catch (e) {
+          throw new TsopsError(`malformed age enc: ${(e as Error).message}`);
+        }
+        if (!secret && found.hybrid.length) secret = await decryptWithLibrary(file, found.hybrid);
+        if (secret) return secret;
+        throw new TsopsError(`no age identity for recipient ${recipient || '(none recorded)'}: ${describeTried(found.sources)}`);
+      } finally {
+        file.fill(0);
       }
-      if (!secret && others.length) secret = await viaLibrary(file, others);
-      if (secret) return secret;
-      const tried = sources.map((s) => `${s.identities.length} from ${s.name}`).join(', ');
-      throw new Error(`no age identity matches recipient ${recipient || '(unknown)'} (tried ${tried})`);
     },
   };
 }
 
-async function viaLibrary(file: Uint8Array, identities: string[]): Promise<Uint8Array | undefined> {
+/** The recipient forms of spec §5.1, checked in sops's order. */
+function classifyRecipient(recipient: string): RecipientKind {
+  if (recipient.startsWith('age1pq1')) return 'hybrid';
+  if (recipient.startsWith('age1') && recipient.slice(4).includes('1')) {
+    throw new TsopsError(`age plugin recipients are not supported yet: ${recipient}`);
+  }
+  if (recipient.startsWith('age1')) {
+    const decoded = bech32Decode(recipient);
+    if (!decoded || decoded.hrp !== 'age' || decoded.data.length !== 32) throw new TsopsError(`invalid age recipient ${recipient}`);
+    return 'x25519';
+  }
+  if (recipient.startsWith('ssh-')) throw new TsopsError(`SSH age recipients are not supported yet: ${recipient.split(' ')[0]} key`);
+  throw new TsopsError(`invalid age recipient ${recipient}`);
+}
+
+function tooLarge(): never {
+  throw new TsopsError('the secret is too large for a single age chunk');
+}
+
+async function encryptWithLibrary(secret: Uint8Array, recipient: string): Promise<string> {
+  const age = await import('age-encryption');
+  const encrypter = new age.Encrypter();
+  try {
+    encrypter.addRecipient(recipient);
+  } catch {
+    throw new TsopsError(`invalid age recipient ${recipient}`);
+  }
+  const file = await encrypter.encrypt(secret);
+  const text = age.armor.encode(file);
+  return text.endsWith('\n') ? text : `${text}\n`;
+}
+
+async function decryptWithLibrary(file: Uint8Array, identities: string[]): Promise<Uint8Array | undefined> {
   const age = await import('age-encryption');
   const decrypter = new age.Decrypter();
-  for (const id of identities) decrypter.addIdentity(id);
+  try {
+    for (const identity of identities) decrypter.addIdentity(identity);
+  } catch {
+    throw new TsopsError('malformed age post-quantum identity');
+  }
   try {
     return await decrypter.decrypt(file, 'uint8array');
-  } catch {
-    return undefined;
+  } catch (e) {
+    if (/no identity matched/i.test((e as Error).message)) return undefined;
+    throw new TsopsError('malformed age enc: the age library could not decrypt it');
   }
 }
 
-function checkRecipient(recipient: string): void {
-  if (recipient.startsWith('ssh-')) throw new Error(`SSH recipients are not supported yet: ${recipient.slice(0, 24)}...`);
-  if (!recipient.startsWith('age1')) throw new Error(`invalid age recipient ${recipient}`);
-  if (!recipient.startsWith('age1pq1') && recipient.slice(4).includes('1')) throw new Error(`age plugin recipients are not supported: ${recipient}`);
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function describeTried(sources: IdentitySource[]): string {
+  const used = sources.filter((s) => s.count > 0);
+  const total = used.reduce((n, s) => n + s.count, 0);
+  let text = `tried ${plural(total, 'identity', 'identities')} from ${used.map((s) => s.name).join(', ')}`;
+  const plugins = sources.reduce((n, s) => n + s.skippedPlugins, 0);
+  if (plugins) text += `; skipped ${plural(plugins, 'plugin identity', 'plugin identities')} (not supported)`;
+  return text;
+}
+
+function noIdentitiesMessage(sources: IdentitySource[], env: NodeJS.ProcessEnv): string {
+  const defaultFile = tryDefaultAgeKeysFile(env);
+  const hint = defaultFile ? `set SOPS_AGE_KEY_FILE or create ${defaultFile}` : 'set SOPS_AGE_KEY_FILE or SOPS_AGE_KEY';
+  const plugins = sources.reduce((n, s) => n + s.skippedPlugins, 0);
+  const skipped = plugins ? `; skipped ${plural(plugins, 'plugin identity', 'plugin identities')} (not supported)` : '';
+  return `no age identities found (${hint})${skipped}`;
 }

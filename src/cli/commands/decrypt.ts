@@ -7,6 +7,7 @@ import { formatPath, getAtPath } from '../../sops/tree-edit.js';
 import { parseTreePath } from '../../sops/treepath.js';
 import type { FormatName, Node, ParsedFile } from '../../tree.js';
 import { warn, writeOut, type CliContext } from '../context.js';
+import { emitIn } from '../emit.js';
 import { decryptionOrder, indentOf, inputFormat, keyOptions, outputFormat, type CommonFlags } from '../options.js';
 
 export interface DecryptFlags extends CommonFlags {
@@ -53,10 +54,12 @@ export async function decryptCommand(file: string | undefined, flags: DecryptFla
     if (path) {
       const node = parsed.documents[0] && getAtPath(parsed.documents[0], path);
       if (!node) throw new TsopsError(`key not found: ${formatPath(path)}`, ExitCode.Generic, { file: name });
-      output = await extracted(node, outFormat, indent);
+      output = await extracted(node, outFormat, indent).catch((e: unknown) => {
+        throw e instanceof TsopsError ? e.inFile(name) : e;
+      });
     } else {
       const out: ParsedFile = outFormat === parsed.format ? parsed : { ...parsed, format: outFormat, layout: undefined };
-      output = (await loadFormat(outFormat)).emit(out, { indent });
+      output = emitIn(name, await loadFormat(outFormat), out, indent);
     }
     const target = flags.inPlace ? file : flags.output;
     if (target) await writeFileAtomic(target, output, flags.inPlace ? {} : { mode: 0o600 });

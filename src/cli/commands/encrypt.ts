@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { FileAlreadyEncryptedError, UsageError } from '../../errors.js';
+import { FileAlreadyEncryptedError, TsopsError, UsageError } from '../../errors.js';
 import { loadFormat } from '../../formats/format.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { readInput } from '../../io/input.js';
@@ -8,6 +8,7 @@ import { decryptDocument, encryptDocument, forgetDecrypted, reencryptDocument, t
 import type { ParsedFile } from '../../tree.js';
 import { warn, writeOut, type CliContext } from '../context.js';
 import { decryptionOrder, indentOf, inputFormat, keyOptions, outputFormat, type CommonFlags, type KeyFlags } from '../options.js';
+import { emitIn } from '../emit.js';
 import { resolveEncryptSettings } from '../settings.js';
 
 export interface EncryptFlags extends CommonFlags, KeyFlags {
@@ -33,11 +34,13 @@ export async function encryptCommand(file: string | undefined, flags: EncryptFla
   try {
     if (previous) reencryptDocument(parsed, previous);
     else await encryptDocument(parsed, settings, keys);
+  } catch (e) {
+    throw e instanceof TsopsError ? e.inFile(name) : e;
   } finally {
     if (previous) forgetDecrypted(previous);
   }
   for (const w of parsed.warnings ?? []) warn(ctx, w);
-  const output = (await loadFormat(outFormat)).emit(retarget(parsed, outFormat), { indent: indentOf(flags) });
+  const output = emitIn(name, await loadFormat(outFormat), retarget(parsed, outFormat), indentOf(flags));
   if (target) await writeFileAtomic(target, output);
   else await writeOut(ctx.stdout, output);
   return 0;

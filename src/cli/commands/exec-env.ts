@@ -1,0 +1,88 @@
+import { parseExecArgs, lastValue } from '../../exec/argv.js';
+import { reraise } from '../../exec/child.js';
+import { execEnv } from '../../exec/run.js';
+import { decryptionOrder, inputFormat } from '../options.js';
+import { reportError } from '../report.js';
+
+/** What exec-env and exec-file need of the outside world. */
+export interface ExecContext {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+export const EXEC_ENV_USAGE = `Usage: tsops exec-env [flags] FILE 'command string'
+       tsops exec-env [flags] FILE -- command args...
+       tsops exec-env [flags] -f FILE [-f FILE...] -- command args...
+
+Run a command with the top-level values of an encrypted file in its
+environment (secrets win over inherited variables). A command string runs
+with /bin/sh -c; after -- it runs as given, without a shell. The exit status
+is the command's; a signal that kills the command kills tsops too.
+
+Flags:
+  -f, --file FILE             decrypt this file (repeatable; later files win)
+  --pristine                  only the secrets: inherit no variables
+  --no-override               inherited variables win over the secrets
+  --flatten                   nested values become PATH_TO_LEAF variables
+                              (db: {user: x} gives db_user; lists give hosts_0)
+  --user NAME                 run the command as this user (tsops must be root)
+  --ignore-mac                do not check the MAC
+  --decryption-order TYPES    order to try master key types, e.g. age,pgp
+  --input-type TYPE           yaml, json, dotenv, ini or binary (default: from the name)
+  --verbose                   more output on stderr
+  -h, --help                  this text
+`;
+
+const TABLE = {
+  booleans: ['pristine', 'no-override', 'flatten', 'ignore-mac', 'verbose'],
+  values: ['file', 'user', 'decryption-order', 'input-type'],
+  short: { f: 'file' },
+  fileFlag: 'file',
+  refused: {
+    'same-process': 'tsops runs the command as a child, forwarding signals and returning its status',
+    background: 'deprecated in sops; start the command in the background with your shell',
+  },
+} as const;
+
+/**
+ * `tsops exec-env` (also `tsops run`). `argv` holds the arguments after the
+ * command name, `--` included. Returns the exit status; when the command was
+ * killed by a signal, re-raises that signal on this process first.
+ */
+export async function run(argv: string[], ctx: ExecContext): Promise<number> {
+  try {
+    const args = parseExecArgs(argv, TABLE);
+    if (args.help) {
+      ctx.stdout.write(EXEC_ENV_USAGE);
+      return 0;
+    }
+    const verbose = args.booleans.has('verbose');
+    const inputType = lastValue(args, 'input-type');
+    const order = decryptionOrder({ decryptionOrder: lastValue(args, 'decryption-order') }, ctx.env);
+    const outcome = await execEnv({
+      files: args.files,
+      command: args.command!,
+      cwd: ctx.cwd,
+      env: ctx.env,
+      ...(lastValue(args, 'user') !== undefined ? { user: lastValue(args, 'user')! } : {}),
+      ...(args.booleans.has('pristine') ? { pristine: true } : {}),
+      ...(args.booleans.has('no-override') ? { override: false } : {}),
+      ...(args.booleans.has('flatten') ? { flatten: true } : {}),
+      open: {
+        ...(inputType !== undefined ? { format: inputFormat({ inputType }, undefined) } : {}),
+        ...(args.booleans.has('ignore-mac') ? { ignoreMac: true } : {}),
+        ...(order ? { decryptionOrder: order } : {}),
+        keys: verbose ? { env: ctx.env, log: (line) => ctx.stderr.write(`${line}\n`) } : { env: ctx.env },
+      },
+      warn: (message) => ctx.stderr.write(`tsops: warning: ${message}\n`),
+    });
+    return outcome.signal ? reraise(outcome.signal) : outcome.code;
+  } catch (e) {
+    return reportError(e, ctx.stderr);
+  }
+}
+
+/** `tsops run` is exec-env under a shorter name. */
+export const runAlias = run;

@@ -1,0 +1,81 @@
+import { parseExecArgs, lastValue } from '../../exec/argv.js';
+import { reraise } from '../../exec/child.js';
+import { execFile } from '../../exec/run.js';
+import { decryptionOrder, indentOf, inputFormat, outputFormat } from '../options.js';
+import { reportError } from '../report.js';
+import type { ExecContext } from './exec-env.js';
+
+export const EXEC_FILE_USAGE = `Usage: tsops exec-file [flags] FILE 'command {}'
+       tsops exec-file [flags] FILE -- command {} args...
+
+Run a command that reads the decrypted file at a private path, never on disk:
+every {} in the command is replaced with that path. By default the path is a
+FIFO, written once when the command opens it; the private directory holding
+it is removed when the command ends. The exit status is the command's.
+
+Flags:
+  --no-fifo                   a 0600 file (on tmpfs when available) instead of a FIFO
+  --filename NAME             name of the path in the private directory (default tmp-file)
+  --output-type TYPE          format the command reads (default: the file's own)
+  --input-type TYPE           yaml, json, dotenv, ini or binary (default: from the name)
+  --indent N                  indentation of YAML and JSON output
+  --user NAME                 run the command as this user (tsops must be root)
+  --ignore-mac                do not check the MAC
+  --decryption-order TYPES    order to try master key types, e.g. age,pgp
+  --verbose                   more output on stderr
+  -h, --help                  this text
+`;
+
+const TABLE = {
+  booleans: ['no-fifo', 'ignore-mac', 'verbose'],
+  values: ['filename', 'output-type', 'input-type', 'indent', 'user', 'decryption-order'],
+  refused: { background: 'deprecated in sops; start the command in the background with your shell' },
+} as const;
+
+/**
+ * `tsops exec-file`. `argv` holds the arguments after the command name, `--`
+ * included. Returns the exit status; when the command was killed by a
+ * signal, re-raises that signal on this process after cleaning up.
+ */
+export async function run(argv: string[], ctx: ExecContext): Promise<number> {
+  try {
+    const args = parseExecArgs(argv, TABLE);
+    if (args.help) {
+      ctx.stdout.write(EXEC_FILE_USAGE);
+      return 0;
+    }
+    const file = args.files[0]!;
+    const flags = {
+      inputType: lastValue(args, 'input-type'),
+      outputType: lastValue(args, 'output-type'),
+      indent: lastValue(args, 'indent'),
+      decryptionOrder: lastValue(args, 'decryption-order'),
+    };
+    const format = inputFormat(flags, file);
+    const order = decryptionOrder(flags, ctx.env);
+    const indent = indentOf(flags);
+    const user = lastValue(args, 'user');
+    const filename = lastValue(args, 'filename');
+    const outcome = await execFile({
+      file,
+      command: args.command!,
+      cwd: ctx.cwd,
+      env: ctx.env,
+      outputFormat: outputFormat(flags, format),
+      ...(indent !== undefined ? { indent } : {}),
+      ...(user !== undefined ? { user } : {}),
+      ...(filename !== undefined ? { filename } : {}),
+      ...(args.booleans.has('no-fifo') ? { fifo: false } : {}),
+      open: {
+        format,
+        ...(args.booleans.has('ignore-mac') ? { ignoreMac: true } : {}),
+        ...(order ? { decryptionOrder: order } : {}),
+        keys: args.booleans.has('verbose') ? { env: ctx.env, log: (line) => ctx.stderr.write(`${line}\n`) } : { env: ctx.env },
+      },
+      warn: (message) => ctx.stderr.write(`tsops: warning: ${message}\n`),
+    });
+    return outcome.signal ? reraise(outcome.signal) : outcome.code;
+  } catch (e) {
+    return reportError(e, ctx.stderr);
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * exec-env and exec-file: decrypt, hand the secrets to a command (in its
+ * environment, or at a private path), wait for it and report how it ended.
+ * Nothing here touches stdout or exits: the CLI turns the outcome into a status.
+ */
+import { chownSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { loadFormat } from '../formats/format.js';
+import { TsopsError } from '../errors.js';
+import type { FormatName, ParsedFile } from '../tree.js';
+import { FORWARDED_SIGNALS, runChild, type ChildOutcome, type CommandLine } from './child.js';
+import { decryptPath, type OpenOptions } from './decrypt.js';
+import { childEnvironment, mergeVariables, secretVariables, type SecretVariables } from './env.js';
+import { createSecretFile } from './secret-file.js';
+import { resolveUser, type RunAsUser } from './user.js';
+
+export interface ExecCommon {
+  command: CommandLine;
+  /** Decryption settings: keys, MAC check, decryption order, input format. */
+  open?: OpenOptions;
+  /** Relative file names and the child's working directory. */
+  cwd: string;
+  /** The inherited environment (also where key settings are read). */
+  env: NodeJS.ProcessEnv;
+  /** Run the command as this account (tsops must be root). */
+  user?: string;
+  /** Warnings about the files (one line each). */
+  warn?: (message: string) => void;
+}
+
+export interface ExecEnvRequest extends ExecCommon {
+  /** Decrypted in order; a later file's variable wins over an earlier one's. */
+  files: string[];
+  pristine?: boolean;
+  /** Secrets win over inherited variables (default true). */
+  override?: boolean;
+  flatten?: boolean;
+}
+
+/** Decrypts every file and loads them as one set of variables (later files win). */
+export async function loadSecretVariables(files: string[], options: { open?: OpenOptions; cwd: string; flatten?: boolean; warn?: (message: string) => void }): Promise<SecretVariables> {
+  const sets: SecretVariables[] = [];
+  for (const file of files) {
+    const parsed = await decryptPath(file, options.open, options.cwd);
+    for (const w of parsed.warnings ?? []) options.warn?.(`${file}: ${w}`);
+    sets.push(secretVariables(parsed.documents[0], { file, ...(options.flatten ? { flatten: true } : {}) }));
+  }
+  return mergeVariables(sets);
+}
+
+/** `exec-env`: the command runs with the secrets in its environment; they never touch disk. */
+export async function execEnv(request: ExecEnvRequest): Promise<ChildOutcome> {
+  const user = request.user === undefined ? undefined : resolveUser(request.user);
+  let secrets: SecretVariables | undefined = await loadSecretVariables(request.files, request);
+  const env = childEnvironment({
+    parent: request.env,
+    secrets,
+    ...(request.pristine ? { pristine: true } : {}),
+    ...(request.override === false ? { override: false } : {}),
+    ...(user ? { user: user.env } : {}),
+  });
+  secrets.clear();
+  secrets = undefined;
+  return runChild(request.command, { env, cwd: request.cwd, ...asUser(user) });
+}
+
+export interface ExecFileRequest extends ExecCommon {
+  file: string;
+  /** Format of the text the command reads (default: the file's own). */
+  outputFormat?: FormatName;
+  indent?: number;
+  /** A FIFO (default) or a regular 0600 file. */
+  fifo?: boolean;
+  /** Name of the path inside the private directory (default `tmp-file`). */
+  filename?: string;
+}
+
+/** The string every `{}` in a command is replaced with. */
+export function substitutePath(command: CommandLine, path: string): CommandLine {
+  const put = (s: string): string => s.split('{}').join(path);
+  return 'shell' in command ? { shell: put(command.shell) } : { argv: command.argv.map(put) };
+}
+
+/**
+ * `exec-file`: the decrypted text, in the output format, is readable at a
+ * private path (a FIFO unless `fifo: false`) while the command runs; every
+ * `{}` in the command names it. The directory is gone when this returns or throws.
+ */
+export async function execFile(request: ExecFileRequest): Promise<ChildOutcome> {
+  const user = request.user === undefined ? undefined : resolveUser(request.user);
+  const parsed = await decryptPath(request.file, request.open, request.cwd);
+  for (const w of parsed.warnings ?? []) request.warn?.(`${request.file}: ${w}`);
+  const text = await emitted(parsed, request.outputFormat ?? parsed.format, request.indent, request.file);
+  // From the moment the directory exists until the child's relay takes over, a
+  // signal must not end the process before cleanup; it is handled (forwarded) once the child runs.
+  const hold = (): void => {};
+  for (const s of FORWARDED_SIGNALS) process.on(s, hold);
+  try {
+    const secret = createSecretFile(text, {
+      ...(request.filename !== undefined ? { name: request.filename } : {}),
+      ...(request.fifo === false ? { fifo: false } : {}),
+      env: request.env,
+    });
+    try {
+      if (user) giveTo(secret.dir, secret.path, user);
+      // The inherited environment always goes along, as in sops.
+      const env = childEnvironment({ parent: request.env, secrets: new Map(), ...(user ? { user: user.env } : {}) });
+      const outcome = runChild(substitutePath(request.command, secret.path), { env, cwd: request.cwd, ...asUser(user) });
+      release(hold);
+      return await outcome;
+    } finally {
+      await secret.close();
+    }
+  } finally {
+    release(hold);
+  }
+}
+
+function release(hold: () => void): void {
+  for (const s of FORWARDED_SIGNALS) process.off(s, hold);
+}
+
+async function emitted(parsed: ParsedFile, format: FormatName, indent: number | undefined, file: string): Promise<Uint8Array> {
+  const out: ParsedFile = format === parsed.format ? parsed : { ...parsed, format, layout: undefined };
+  try {
+    return (await loadFormat(format)).emit(out, indent === undefined ? {} : { indent });
+  } catch (e) {
+    throw e instanceof TsopsError ? e.inFile(file) : e;
+  }
+}
+
+/** The account the command runs as must be able to enter the private directory. */
+function giveTo(dir: string, path: string, user: RunAsUser): void {
+  for (let p = path; p.startsWith(dir); p = dirname(p)) {
+    chownSync(p, user.uid, user.gid);
+    if (p === dir) break;
+  }
+}
+
+function asUser(user: RunAsUser | undefined): { uid?: number; gid?: number } {
+  return user ? { uid: user.uid, gid: user.gid } : {};
+}

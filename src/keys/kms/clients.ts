@@ -1,0 +1,123 @@
+/**
+ * AWS clients for one KMS key: region from the key ARN, credentials from the
+ * SDK's standard chain (optionally a named profile), optionally a role
+ * assumed through STS first. The SDK is loaded here, on first use only.
+ */
+import { hostname } from 'node:os';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import { describeFailure } from './failure.js';
+
+export const DEFAULT_TIMEOUT_MS = 5000;
+const MAX_ATTEMPTS = 3;
+const SESSION_NAME_LIMIT = 64;
+const KMS_ARN = /^arn:aws[\w-]*:kms:(.+):[0-9]+:(key|alias)\/.+$/;
+
+export interface ClientSettings {
+  region: string;
+  profile?: string;
+  role?: string;
+  timeoutMs: number;
+  log?: (line: string) => void;
+}
+
+/** The region of a KMS key or alias ARN, or undefined when the ARN is not one. */
+export function regionFromArn(arn: string): string | undefined {
+  return KMS_ARN.exec(arn)?.[1];
+}
+
+/** `sops@<hostname>`, without characters STS rejects, at most 64 characters. */
+export function roleSessionName(host: string = hostname()): string {
+  return `sops@${host.replace(/[^\w+=,.@-]/g, '')}`.slice(0, SESSION_NAME_LIMIT);
+}
+
+/** A positive whole number of milliseconds from TSOPS_KMS_TIMEOUT_MS, else the default. */
+export function timeoutFrom(env: NodeJS.ProcessEnv): number {
+  const raw = env['TSOPS_KMS_TIMEOUT_MS'];
+  const n = raw === undefined ? NaN : Number(raw);
+  return Number.isInteger(n) && n > 0 ? n : DEFAULT_TIMEOUT_MS;
+}
+
+/** A KMS client for `settings`; the caller destroys it. Role assumption failures throw with a one-line reason. */
+export async function kmsClient(settings: ClientSettings, keyArn: string): Promise<KMSClient> {
+  const { KMSClient } = await import('@aws-sdk/client-kms');
+  const common = commonConfig(settings);
+  if (!settings.role) {
+    return quietly(settings.log, () => new KMSClient({ ...common, ...(settings.profile ? { profile: settings.profile } : {}) }));
+  }
+  const credentials = await assumeRole(settings, settings.role, keyArn);
+  return quietly(settings.log, () => new KMSClient({ ...common, credentials }));
+}
+
+async function assumeRole(settings: ClientSettings, roleArn: string, keyArn: string) {
+  const [{ STSClient, AssumeRoleCommand }, { defaultProvider }] = await Promise.all([
+    import('@aws-sdk/nested-clients/sts'),
+    import('@aws-sdk/credential-provider-node'),
+  ]);
+  const common = commonConfig(settings);
+  const sts = quietly(settings.log, () => new STSClient({
+    ...common,
+    credentials: defaultProvider({ ...(settings.profile ? { profile: settings.profile } : {}), logger: common.logger }),
+  }));
+  try {
+    const out = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: roleSessionName() }));
+    const c = out.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`STS returned no credentials for role ${roleArn}`);
+    return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
+  } catch (e) {
+    const reason = describeFailure(e, { action: 'sts:AssumeRole', arn: roleArn, region: settings.region, timeoutMs: settings.timeoutMs, profile: settings.profile });
+    throw new Error(`could not assume role ${roleArn} for ${keyArn}: ${reason}`, { cause: e });
+  } finally {
+    sts.destroy();
+  }
+}
+
+function commonConfig(settings: ClientSettings) {
+  return {
+    region: settings.region,
+    maxAttempts: MAX_ATTEMPTS,
+    requestHandler: { connectionTimeout: settings.timeoutMs, requestTimeout: settings.timeoutMs, throwOnRequestTimeout: true },
+    logger: sdkLogger(settings.log),
+  };
+}
+
+/**
+ * The SDK's warnings go to the verbose log, or nowhere; its debug and info
+ * output never. Logged objects (request records that may hold key material)
+ * are reduced to the client, command and error name.
+ */
+function sdkLogger(log: ((line: string) => void) | undefined) {
+  const forward = (...parts: unknown[]): void => {
+    if (!log) return;
+    const text = parts.map(describeLogPart).filter((p) => p !== '').join(' ');
+    if (text) log(`aws-sdk: ${text.replace(/\s*\n\s*/g, ' ')}`);
+  };
+  return { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: forward, error: forward };
+}
+
+function describeLogPart(part: unknown): string {
+  if (typeof part === 'string') return part;
+  if (part instanceof Error) return part.name;
+  if (part && typeof part === 'object') {
+    const o = part as { clientName?: unknown; commandName?: unknown; error?: { name?: unknown } };
+    const names = [o.clientName, o.commandName, o.error?.name].filter((x) => typeof x === 'string');
+    return names.join(' ');
+  }
+  return '';
+}
+
+/**
+ * Runs a client constructor with process warnings (the SDK's notice about the
+ * Node version is one) sent to the verbose log instead of stderr. Constructors
+ * are synchronous, so no other code can emit a warning in between.
+ */
+export function quietly<T>(log: ((line: string) => void) | undefined, build: () => T): T {
+  const original = process.emitWarning;
+  process.emitWarning = ((warning: string | Error) => {
+    log?.(`aws-sdk: ${(typeof warning === 'string' ? warning : warning.message).replace(/\s*\n\s*/g, ' ')}`);
+  }) as typeof process.emitWarning;
+  try {
+    return build();
+  } finally {
+    process.emitWarning = original;
+  }
+}

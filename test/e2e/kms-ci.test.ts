@@ -1,0 +1,111 @@
+/**
+ * A CI job decrypting with a KMS role, end to end through the CLI and the real
+ * AWS SDK, against the local KMS + STS server (no network, no real account).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startKmsServer, type KmsServer } from '../support/kms-server.js';
+import { TSOPS } from '../support/cli.js';
+import { throwawayAgeKey } from '../support/pipeline.js';
+
+const ACCOUNT = '111122223333';
+const ADMIN = `arn:aws:iam::${ACCOUNT}:user/admin`;
+const CI_ROLE = `arn:aws:iam::${ACCOUNT}:role/ci`;
+const OTHER_ROLE = `arn:aws:iam::${ACCOUNT}:role/other-team`;
+const KEY = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/11111111-1111-1111-1111-111111111111`;
+
+let server: KmsServer;
+let dir: string;
+let age: { identity: string; recipient: string };
+
+beforeAll(async () => {
+  server = await startKmsServer({
+    users: [{ accessKeyId: 'AKIAADMINADMIN000001', secretAccessKey: 'admin-secret', arn: ADMIN }],
+    roles: [
+      { arn: CI_ROLE, trust: { webIdentityToken: 'ci-token' } },
+      { arn: OTHER_ROLE, trust: { webIdentityToken: 'other-token' } },
+    ],
+    keys: [{ arn: KEY, allow: [ADMIN, CI_ROLE] }],
+  });
+  dir = mkdtempSync(join(tmpdir(), 'tsops-kms-ci-'));
+  age = await throwawayAgeKey();
+  writeFileSync(join(dir, 'ci-token'), 'ci-token');
+  writeFileSync(join(dir, 'other-token'), 'other-token');
+  writeFileSync(join(dir, 'secrets.yaml'), 'db_password: hunter2\nport: 5432\n');
+  const enc = await run(['encrypt', '--kms', KEY, '--age', age.recipient, '--encryption-context', 'app:web', 'secrets.yaml'], { ...server.env('AKIAADMINADMIN000001') });
+  expect(enc.stderr).toBe('');
+  writeFileSync(join(dir, 'secrets.enc.yaml'), enc.stdout);
+}, 120_000);
+
+afterAll(async () => {
+  await server?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Only what a CI job has: the role, its token file, the endpoints; nothing from this machine's user. */
+function ciEnv(roleArn: string, tokenFile: string, extra: Record<string, string> = {}): Record<string, string> {
+  const endpoints = server.env();
+  return {
+    AWS_ROLE_ARN: roleArn,
+    AWS_WEB_IDENTITY_TOKEN_FILE: join(dir, tokenFile),
+    AWS_ENDPOINT_URL_KMS: endpoints['AWS_ENDPOINT_URL_KMS']!,
+    AWS_ENDPOINT_URL_STS: endpoints['AWS_ENDPOINT_URL_STS']!,
+    ...extra,
+  };
+}
+
+/** Asynchronous on purpose: the KMS server answers from this same process. */
+function run(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [TSOPS, ...args], {
+    cwd: dir,
+    env: {
+      PATH: process.env['PATH'],
+      HOME: dir,
+      XDG_CONFIG_HOME: join(dir, 'no-config'),
+      AWS_CONFIG_FILE: join(dir, 'no-aws-config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-aws-credentials'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+      TSOPS_KMS_TIMEOUT_MS: '20000',
+      ...env,
+    },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
+}
+
+describe('CI with a KMS role (web identity)', () => {
+  it('reads a value through the role', async () => {
+    const text = await run(['decrypt', '--ignore-mac', '--extract', '["port"]', 'secrets.enc.yaml'], ciEnv(CI_ROLE, 'ci-token'));
+    expect(text.stdout).toBe('5432\n');
+  });
+
+  it('decrypt works through the role, with no key file at all', async () => {
+    const r = await run(['decrypt', 'secrets.enc.yaml'], ciEnv(CI_ROLE, 'ci-token'));
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('db_password: hunter2\nport: 5432\n');
+  });
+
+  it('a role the key policy does not allow fails with a clear AccessDenied and exit 128', async () => {
+    const r = await run(['decrypt', 'secrets.enc.yaml'], ciEnv(OTHER_ROLE, 'other-token'));
+    expect(r.status).toBe(128);
+    expect(r.stderr).toMatch(/AccessDenied/);
+    expect(r.stderr).toContain(KEY);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).not.toContain('hunter2');
+  });
+
+  it('a KMS + age file still decrypts with the age key when KMS is unreachable', async () => {
+    const r = await run(['decrypt', '--decryption-order', 'kms,age', 'secrets.enc.yaml'], {
+      ...ciEnv(CI_ROLE, 'ci-token', { AWS_ENDPOINT_URL_KMS: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9' }),
+      SOPS_AGE_KEY: age.identity,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('db_password: hunter2');
+  });
+});

@@ -1,0 +1,195 @@
+/**
+ * A local AWS KMS + STS server for tests, speaking the real wire protocols so
+ * the real AWS SDK talks to it unchanged via AWS_ENDPOINT_URL_KMS / _STS.
+ * Loopback only; every request must carry a valid SigV4 signature by known
+ * credentials (except STS AssumeRoleWithWebIdentity, unsigned as in AWS).
+ *
+ * As a script: `npx tsx test/support/kms-server.ts [config.json] [--lifetime seconds]`
+ * prints one JSON line `{kmsUrl, stsUrl, env}` and serves until killed or the lifetime ends.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { handleKms } from './kms/kms-api.js';
+import { verifySignature } from './kms/sigv4.js';
+import { ApiError, ServerState, type KmsServerConfig, type RequestRecord } from './kms/state.js';
+import { handleSts, stsErrorResponse } from './kms/sts-api.js';
+
+export type { KeyConfig, KeyGrant, KmsAction, KmsServerConfig, RequestRecord, RoleConfig, UserConfig } from './kms/state.js';
+
+export interface KmsServer {
+  kmsUrl: string;
+  stsUrl: string;
+  /** Every request seen, oldest first (bounded); no plaintext or secrets. */
+  readonly requests: RequestRecord[];
+  disableKey(arn: string): void;
+  enableKey(arn: string): void;
+  /** The endpoint variables the AWS SDK reads, plus the static credentials of `accessKeyId` (a configured user) if given. */
+  env(accessKeyId?: string): Record<string, string>;
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 256 * 1024;
+
+export async function startKmsServer(config: KmsServerConfig = {}): Promise<KmsServer> {
+  const state = new ServerState(config);
+  const kms = await listen(createServer((req, res) => void serve(state, 'kms', req, res)));
+  const sts = await listen(createServer((req, res) => void serve(state, 'sts', req, res)));
+  const kmsUrl = `http://127.0.0.1:${(kms.address() as AddressInfo).port}`;
+  const stsUrl = `http://127.0.0.1:${(sts.address() as AddressInfo).port}`;
+  let closing: Promise<void> | undefined;
+  return {
+    kmsUrl,
+    stsUrl,
+    requests: state.requests,
+    disableKey: (arn) => state.setEnabled(arn, false),
+    enableKey: (arn) => state.setEnabled(arn, true),
+    env(accessKeyId) {
+      const env: Record<string, string> = { AWS_ENDPOINT_URL_KMS: kmsUrl, AWS_ENDPOINT_URL_STS: stsUrl };
+      if (accessKeyId !== undefined) {
+        const user = state.users.get(accessKeyId);
+        if (!user) throw new Error(`no such user: ${accessKeyId}`);
+        env['AWS_ACCESS_KEY_ID'] = user.accessKeyId;
+        env['AWS_SECRET_ACCESS_KEY'] = user.secretAccessKey;
+      }
+      return env;
+    },
+    close() {
+      closing ??= Promise.all([stop(kms), stop(sts)]).then(() => undefined);
+      return closing;
+    },
+  };
+}
+
+async function listen(server: Server): Promise<Server> {
+  server.requestTimeout = 10_000;
+  server.headersTimeout = 5_000;
+  server.keepAliveTimeout = 2_000;
+  server.maxConnections = 64;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  return server;
+}
+
+function stop(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+async function serve(state: ServerState, service: 'kms' | 'sts', req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const record: RequestRecord = { service, operation: '', outcome: 'ok' };
+  try {
+    const body = await readBody(req);
+    if (req.method !== 'POST') throw new ApiError(405, 'MethodNotAllowed', 'only POST is served');
+    const signed = { method: req.method, url: req.url ?? '/', headers: req.headers, body };
+    if (service === 'kms') {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      record.operation = target.replace(/^TrentService\./, '');
+      const { caller, region } = await verifySignature(state, 'kms', signed);
+      record.principal = caller.arn;
+      record.signingRegion = region;
+      const output = handleKms(state, target, parseJson(body), caller, region, record);
+      reply(res, 200, 'application/x-amz-json-1.1', JSON.stringify(output));
+    } else {
+      const params = new URLSearchParams(body.toString('utf8'));
+      record.operation = params.get('Action') ?? '';
+      const unsigned = record.operation === 'AssumeRoleWithWebIdentity' && req.headers['authorization'] === undefined;
+      const caller = unsigned ? undefined : (await verifySignature(state, 'sts', signed)).caller;
+      if (caller) record.principal = caller.arn;
+      reply(res, 200, 'text/xml', handleSts(state, params, caller, record));
+    }
+  } catch (e) {
+    const error = e instanceof ApiError ? e : new ApiError(500, service === 'kms' ? 'KMSInternalException' : 'InternalFailure', 'internal server error');
+    if (!(e instanceof ApiError)) console.error('kms-server:', e);
+    record.outcome = error.code;
+    if (service === 'kms') {
+      res.setHeader('x-amzn-ErrorType', error.code);
+      reply(res, error.status, 'application/x-amz-json-1.1', JSON.stringify({ __type: error.code, message: error.message }));
+    } else {
+      reply(res, error.status, 'text/xml', stsErrorResponse(error));
+    }
+  } finally {
+    state.log(record);
+  }
+}
+
+function reply(res: ServerResponse, status: number, contentType: string, body: string): void {
+  if (res.headersSent) return;
+  res.writeHead(status, { 'content-type': contentType, 'x-amzn-RequestId': randomUUID(), 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new ApiError(413, 'RequestEntityTooLarge', 'request body too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function parseJson(body: Buffer): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(body.length ? body.toString('utf8') : '{}');
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw new ApiError(400, 'SerializationException', 'request body is not a JSON object');
+}
+
+async function main(args: string[]): Promise<void> {
+  const lifetimeAt = args.indexOf('--lifetime');
+  const lifetimeSeconds = lifetimeAt >= 0 ? Number(args[lifetimeAt + 1]) : 3600;
+  const configPath = args.find((a, i) => !a.startsWith('--') && i !== lifetimeAt + 1);
+  const config = configPath ? (JSON.parse(readFileSync(configPath, 'utf8')) as KmsServerConfig) : demoConfig();
+  const server = await startKmsServer(config);
+  const firstUser = config.users?.[0]?.accessKeyId;
+  process.stdout.write(`${JSON.stringify({ kmsUrl: server.kmsUrl, stsUrl: server.stsUrl, env: server.env(firstUser) })}\n`);
+  const shutdown = (): void => void server.close().then(() => process.exit(0));
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+  setTimeout(shutdown, Math.max(1, lifetimeSeconds) * 1000).unref();
+  // keep the process alive while serving; the timer above is unref'd so closing ends it
+  await new Promise<void>(() => undefined);
+}
+
+/** One user, one key per region, one role it may assume, one web-identity role. */
+export function demoConfig(): KmsServerConfig {
+  const account = '111122223333';
+  const user = `arn:aws:iam::${account}:user/tester`;
+  const ciRole = `arn:aws:iam::${account}:role/ci`;
+  return {
+    users: [{ accessKeyId: 'AKIATESTTESTTEST0001', secretAccessKey: 'test-secret-access-key', arn: user }],
+    roles: [
+      { arn: `arn:aws:iam::${account}:role/deployer`, trust: { principals: [user] } },
+      { arn: ciRole, trust: { webIdentityToken: 'test-web-identity-token' } },
+    ],
+    keys: [
+      { arn: `arn:aws:kms:us-east-1:${account}:key/11111111-1111-1111-1111-111111111111`, allow: [user, ciRole, `arn:aws:iam::${account}:role/deployer`] },
+      { arn: `arn:aws:kms:eu-west-1:${account}:key/22222222-2222-2222-2222-222222222222`, allow: [user, ciRole] },
+    ],
+  };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).catch((e: unknown) => {
+    console.error(`kms-server: ${(e as Error).message}`);
+    process.exit(1);
+  });
+}
