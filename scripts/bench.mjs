@@ -44,6 +44,12 @@ const bigEnc = join(dir, 'big.enc.yaml');
 writeFileSync(smallEnc, sh([TSOPS, 'encrypt', '--age', recipient, small]));
 writeFileSync(bigEnc, sh([TSOPS, 'encrypt', '--age', recipient, big]));
 
+const smallEnv = join(dir, 'small.env');
+writeFileSync(smallEnv, Array.from({ length: 20 }, (_, i) => `SECRET_${i}=value-${i}`).join('\n') + '\n');
+const smallEnvEnc = join(dir, 'small.enc.env');
+writeFileSync(smallEnvEnc, sh([TSOPS, 'encrypt', '--age', recipient, smallEnv]));
+const dotenvx = join(ROOT, 'node_modules', '@dotenvx', 'dotenvx', 'src', 'cli', 'dotenvx.js');
+
 const sopsAgeScript = join(dir, 'sops-age-decrypt.mjs');
 writeFileSync(
   sopsAgeScript,
@@ -59,6 +65,8 @@ const cases = [
   ['tsops decrypt, 10,000 values', [TSOPS, 'decrypt', bigEnc]],
   ['sops-age decrypt, 10,000 values', [sopsAgeScript, bigEnc]],
   ['tsops encrypt, 10,000 values', [TSOPS, 'encrypt', '--age', recipient, big]],
+  ['tsops exec-env small.enc.env -- true', [TSOPS, 'exec-env', smallEnvEnc, '--', 'true']],
+  ['dotenvx run -f .env -- true', [dotenvx, 'run', '-q', '-f', smallEnv, '--', 'true']],
 ];
 const extraEnv = { AGE_KEY: identity };
 
@@ -110,4 +118,5 @@ console.log(`  tsops updatekeys -r, 100 files      ${u100.toFixed(1).padStart(8)
 console.log(`  tsops updatekeys -r, 500 files      ${u500.toFixed(1).padStart(8)} ms   (500/100 = ${(u500 / u100).toFixed(2)}x; linear is 5x)`);
 console.log('targets:');
 console.log(`  small decrypt / node floor       = ${(get('tsops decrypt, 20 values') / floor).toFixed(2)}x   (target <= 1.6x)`);
+console.log(`  exec-env / node floor            = ${(get('tsops exec-env small.enc.env -- true') / floor).toFixed(2)}x   (target <= 1.6x; dotenvx: ${(get('dotenvx run -f .env -- true') / floor).toFixed(2)}x)`);
 console.log(`  sops-age / tsops, 10,000 values  = ${(get('sops-age decrypt, 10,000 values') / get('tsops decrypt, 10,000 values')).toFixed(2)}x   (target >= 3x)`);
