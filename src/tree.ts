@@ -114,7 +114,8 @@ export function toPlain(node: Node): unknown {
   switch (node.kind) {
     case 'map': {
       const out: Record<string, unknown> = {};
-      for (const item of node.items) if (item.kind === 'entry') out[item.key] = toPlain(item.value);
+      // defineProperty: a `__proto__` key in a file is data, not this object's prototype.
+      for (const item of node.items) if (item.kind === 'entry') Object.defineProperty(out, item.key, { value: toPlain(item.value), enumerable: true, writable: true, configurable: true });
       return out;
     }
     case 'list':

@@ -49,7 +49,8 @@ const TYPE_NAMES: Record<string, FormatName> = {
 
 /** `--input-type` / `--output-type` values, as sops spells them. */
 export function parseFormatName(name: string): FormatName | undefined {
-  return TYPE_NAMES[name.toLowerCase()];
+  const key = name.toLowerCase();
+  return Object.hasOwn(TYPE_NAMES, key) ? TYPE_NAMES[key] : undefined;
 }
 
 /**

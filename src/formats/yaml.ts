@@ -1,9 +1,9 @@
 import { EmitError } from '../errors.js';
 import type { Node, ParsedFile } from '../tree.js';
 import type { Format } from './format.js';
-import { emitCanonical, emitCanonicalList, emitCanonicalMap, emitWithLayout } from './yaml/emit.js';
-import { parseYaml, type YamlLayout } from './yaml/parse.js';
-import { renderScalar } from './yaml/render.js';
+import { canonicalValue, emitCanonical } from './yaml/canonical.js';
+import { parseYaml } from './yaml/parse.js';
+import { emitWithLayout, isYamlLayout } from './yaml/splice.js';
 
 /**
  * YAML (spec §7.1). Parsing keeps the source; emitting rewrites only what the
@@ -15,19 +15,21 @@ export const yamlFormat: Format = {
   name: 'yaml',
   parse: (input, options) => parseYaml(input, options?.file),
   emit(file: ParsedFile, options) {
-    const indent = options?.indent && options.indent > 0 ? options.indent : 4;
-    if (options?.indent !== undefined && options.indent < 0) throw new EmitError(`invalid YAML indent ${options.indent}`);
-    const layout = file.format === 'yaml' ? (file.layout as YamlLayout | undefined) : undefined;
-    const text = (layout && emitWithLayout(file, layout)) ?? emitCanonical(file, indent);
+    const indent = storeIndent(options?.indent);
+    const layout = file.format === 'yaml' && isYamlLayout(file.layout) ? file.layout : undefined;
+    const text = (layout && emitWithLayout(file, layout, indent ?? layout.step)) ?? emitCanonical(file, indent ?? 4);
     return Buffer.from(text, 'utf8');
   },
 };
 
-/** One value as standalone YAML text (for `--extract`). */
-export function formatYamlValue(node: Node, indent = 4): string {
-  const lines: string[] = [];
-  if (node.kind === 'scalar') return renderScalar(node, { indent: 0, step: indent, inFlow: false }).text + '\n';
-  if (node.kind === 'map') emitCanonicalMap(node, 0, indent, lines);
-  else emitCanonicalList(node, 0, indent, lines);
-  return lines.join('\n') + '\n';
+/** go-yaml's rules for the indent setting: 0 is the default, negative is an error, outside 2..9 becomes 2. */
+function storeIndent(indent: number | undefined): number | undefined {
+  if (indent === undefined || indent === 0) return undefined;
+  if (!Number.isInteger(indent) || indent < 0) throw new EmitError(`invalid YAML indent ${indent}`);
+  return indent < 2 || indent > 9 ? 2 : indent;
+}
+
+/** One value (map, list or scalar) as standalone YAML text ending in "\n" (for `--extract`). */
+export function formatYamlValue(node: Node, indent?: number): string {
+  return canonicalValue(node, storeIndent(indent) ?? 4);
 }

@@ -158,9 +158,10 @@ function readKeyList(node: Node | undefined, type: MasterKeyType): KeyRecord[] {
     for (const e of item.items) {
       if (e.kind !== 'entry') continue;
       const name = e.key.toLowerCase();
+      if (name === '__proto__') continue;
       if (e.value.kind === 'map') {
         const ctx: Record<string, string> = {};
-        for (const c of e.value.items) if (c.kind === 'entry' && c.value.kind === 'scalar') ctx[c.key] = scalarText(c.value, name);
+        for (const c of e.value.items) if (c.kind === 'entry' && c.value.kind === 'scalar' && c.key !== '__proto__') ctx[c.key] = scalarText(c.value, name);
         fields[name] = ctx;
       } else if (e.value.kind === 'scalar') {
         if (e.value.value !== null) fields[name] = scalarText(e.value, name);

@@ -72,7 +72,7 @@ describe('updatekeys', () => {
   it('500 files with -r: 498 updated, the unreadable and the corrupt one reported, partial failure', async () => {
     const dir = repo([a.recipient]);
     mkdirSync(join(dir, 'many'));
-    const template = await encryptText('yaml', 'token: t\nname: n\n', a.recipient);
+    const template = await encryptText('yaml', 'token: t\nname: name-value\n', a.recipient);
     for (let i = 0; i < 498; i++) writeFileSync(join(dir, 'many', `f${i}.enc.yaml`), template);
     writeFileSync(join(dir, 'many', 'unreadable.enc.yaml'), await encryptText('yaml', 'token: t\n', b.recipient));
     writeFileSync(join(dir, 'many', 'corrupt.enc.yaml'), template.replace(/token: ENC\[AES256_GCM,data:[^,]+/, 'token: ENC[AES256_GCM,data:AAAA'));
@@ -82,7 +82,7 @@ describe('updatekeys', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/unreadable\.enc\.yaml: could not decrypt the data key/);
     expect(r.stderr).toMatch(/corrupt\.enc\.yaml: could not decrypt value/);
-    expect(sb.run(['decrypt', 'many/f7.enc.yaml'], { cwd: dir, env: as(b) }).stdout).toBe('token: t\nname: n\n');
+    expect(sb.run(['decrypt', 'many/f7.enc.yaml'], { cwd: dir, env: as(b) }).stdout).toBe('token: t\nname: name-value\n');
   }, 120_000);
 });
 

@@ -1,432 +1,449 @@
 import { CST, Parser } from 'yaml';
 import { InputError } from '../../errors.js';
-import type { Comment, Entry, ListNode, MapNode, Node, ParsedFile, Scalar } from '../../tree.js';
-import { resolvePlain, timestamp, UnrepresentableError } from './resolve.js';
+import { cloneNode, type Comment, type Entry, type ListNode, type MapNode, type Node, type ParsedFile } from '../../tree.js';
+import { metadataKey, type CommentOrigin, type DocLayout, type EntryOrigin, type ScalarOrigin } from './layout.js';
 import type { ScalarContext } from './render.js';
+import { LeafReader, type Read } from './leaves.js';
+import { resolvePlain } from './resolve.js';
+import { parserProblem } from './syntax.js';
+import { contentEnd, isBlockCollection, startsOnNewLine, type SourceTok, type Tok } from './tokens.js';
 
 /**
  * YAML parsing at the `yaml` package's CST layer: tokens with offsets, no
- * Document composition. Every scalar and comment remembers where it stood so
- * emit can rewrite just what changed and keep every other byte.
+ * Document composition (several times cheaper). The structural checks the
+ * composer would make are made here, and every scalar, entry and comment
+ * remembers where it stood so emit can rewrite just what changed.
  */
 
-export interface YamlLayout {
-  source: string;
-  docs: DocLayout[];
-  /** How many nodes carry an origin from this parse: a different count on emit means the structure changed. */
-  originCount: number;
-  step: number;
-}
-
-export interface DocLayout {
-  /** Where the document's content ends (a new sops block goes here). */
-  end: number;
-  /** The old `sops:` block's lines, when the document had one. */
-  sops?: { start: number; end: number };
-  hasAliases: boolean;
-}
-
-export interface ScalarOrigin {
-  layout: YamlLayout;
-  start: number;
-  end: number;
-  /** For flow scalars: the end of the line (after a trailing comment and newline), used when the value becomes a block. */
-  lineEnd: number;
-  trailingComment?: string;
-  wasBlock: boolean;
-  ctx: ScalarContext;
-  type: Scalar['type'];
-  value: Scalar['value'];
-  /** `key:` with no value: new text needs a leading space. */
-  empty?: boolean;
-}
-
-export interface CommentOrigin {
-  layout: YamlLayout;
-  start: number;
-  end: number;
-  text: string;
-}
-
-export interface ItemOrigin {
-  layout: YamlLayout;
-}
-
 const MAX_DEPTH = 1000;
+/** Alias expansion copies values; a few nested aliases must not blow up into millions of nodes. */
+const MAX_EXPANDED_NODES = 1_000_000;
 const ENC_COMMENT = /^ENC\[AES256_GCM,data:.+,iv:.+,tag:.+,type:comment\]/;
 
-type Tok = CST.Token;
-type SourceTok = CST.SourceToken;
 
-class YamlReader {
-  readonly layout: YamlLayout;
+class YamlReader extends LeafReader {
   private anchors = new Map<string, Node>();
-  private doc!: DocLayout;
-  private docIndex = 0;
+  private sizes = new WeakMap<Node, number>();
+  private expanded = 0;
   private depth = 0;
-  warnings: string[] = [];
-
-  constructor(private readonly source: string, private readonly file?: string) {
-    this.layout = { source, docs: [], originCount: 0, step: 2 };
-  }
-
-  fail(message: string, offset: number): never {
-    const before = this.source.slice(0, offset);
-    const line = before.split('\n').length;
-    const column = offset - before.lastIndexOf('\n');
-    throw new InputError(`invalid YAML at line ${line}, column ${column}: ${message}`, this.file === undefined ? undefined : { file: this.file });
-  }
+  private doc!: DocLayout;
+  private stepFound = false;
+  private inSops = false;
 
   read(): { documents: MapNode[]; metadata?: MapNode } {
     const documents: MapNode[] = [];
     let metadata: MapNode | undefined;
-    let pendingComments: Comment[] = [];
-    const tokens = [...new Parser().parse(this.source)];
-    tokens.forEach((token, i) => {
-      if (token.type === 'comment') {
-        pendingComments.push(this.comment(token as SourceTok));
-        return;
+    let pending: Comment[] = [];
+    let pendingStart: number | undefined;
+    for (const token of new Parser().parse(this.source)) {
+      switch (token.type) {
+        case 'comment':
+          pendingStart ??= token.offset;
+          pending.push(this.comment(token));
+          break;
+        case 'directive':
+          pendingStart ??= token.offset;
+          break;
+        case 'doc-end':
+          if (this.doc) {
+            this.doc.insertAt = Math.min(this.doc.insertAt, token.offset);
+            for (const t of token.end ?? []) this.trailer(t, documents[documents.length - 1]!);
+          }
+          break;
+        case 'error':
+          this.fail(parserProblem(token.message), token.offset);
+        case 'document': {
+          const start = this.doc ? (pendingStart ?? token.offset) : 0;
+          if (this.doc) this.doc.end = this.doc.insertAt = Math.min(this.doc.insertAt, start);
+          const { root, sops } = this.document(token, start, pending);
+          if (sops && this.docIndex === 0) metadata = sops;
+          documents.push(root);
+          this.docIndex++;
+          pending = [];
+          pendingStart = undefined;
+          break;
+        }
+        default:
+          break;
       }
-      if (token.type === 'error') this.fail((token as CST.ErrorToken).message.replace(/ in YAML stream$/, ''), token.offset);
-      if (token.type !== 'document') return;
-      const next = tokens.slice(i + 1).find((t) => t.type === 'document');
-      this.doc = { end: next ? next.offset : this.source.length, hasAliases: false };
-      this.layout.docs.push(this.doc);
-      this.anchors = new Map();
-      const doc = token as CST.Document;
-      const root = this.document(doc, pendingComments);
-      pendingComments = [];
-      const sops = root.items.findIndex((it) => it.kind === 'entry' && it.key === 'sops');
-      if (sops >= 0) {
-        const entry = root.items[sops] as Entry;
-        if (this.docIndex === 0 && entry.value.kind === 'map') metadata = entry.value;
-        root.items.splice(sops, 1);
-        this.layout.originCount -= countOrigins(entry);
-      }
-      documents.push(root);
-      this.docIndex++;
-    });
-    if (pendingComments.length) {
-      if (documents.length) documents[documents.length - 1]!.items.push(...pendingComments);
     }
+    if (!documents.length && pending.length) {
+      // Only comments: one empty document holds them.
+      this.newDoc(0, false);
+      documents.push({ kind: 'map', items: [] });
+    }
+    const last = documents[documents.length - 1];
+    if (last) {
+      last.items.push(...pending);
+      this.doc.insertAt = Math.min(this.doc.insertAt, this.source.length);
+      this.doc.end = this.source.length;
+    }
+    documents.forEach((doc, i) => (this.layout.docs[i]!.originCount = numberOrigins(doc)));
     return metadata ? { documents, metadata } : { documents };
   }
 
-  private document(doc: CST.Document, leading: Comment[]): MapNode {
-    const items: (Entry | Comment)[] = [...leading];
-    for (const t of doc.start) if (t.type === 'comment') items.push(this.comment(t));
+  private newDoc(start: number, marker: boolean): DocLayout {
+    this.doc = { start, end: this.source.length, insertAt: this.source.length, marker, originCount: 0, spliceable: true, closedRoot: false };
+    this.layout.docs.push(this.doc);
+    this.anchors = new Map();
+    return this.doc;
+  }
+
+  private trailer(t: SourceTok, root: MapNode): void {
+    if (t.type === 'comment') root.items.push(this.comment(t));
+    else if ((t.type as string) === 'error') this.unexpected(t);
+    else if (t.type !== 'space' && t.type !== 'newline') this.fail('unexpected content after the end of a document', t.offset);
+  }
+
+  private document(token: CST.Document, start: number, leading: Comment[]): { root: MapNode; sops?: MapNode } {
+    const marker = token.start.some((t) => t.type === 'doc-start');
+    this.newDoc(start, marker);
+    const head: Comment[] = [...leading];
+    for (const t of token.start) {
+      if (t.type === 'comment') head.push(this.comment(t));
+      else if (t.type === 'anchor' || t.type === 'tag') this.fail('properties on the document root are not supported', t.offset);
+    }
     let root: MapNode = { kind: 'map', items: [] };
-    const value = doc.value;
+    const value = token.value;
     if (value) {
-      if (value.type === 'block-map' || (value.type === 'flow-collection' && value.start.source === '{')) {
-        root = this.value(value, { indent: 0, step: 2, inFlow: false }, [], 'root') as MapNode;
+      if (value.type === 'block-map') root = this.blockMap(value, -1).node;
+      else if (value.type === 'flow-collection' && value.start.source === '{') {
+        const read = this.flowCollection(value) as Read<MapNode>;
+        root = read.node;
+        root.items.push(...read.inline);
+        this.doc.closedRoot = true;
       } else if (value.type === 'block-seq' || value.type === 'flow-collection') {
         this.fail('the top level must be a mapping, not a sequence', value.offset);
-      } else if (CST.isScalar(value)) {
-        const text = CST.resolveAsScalar(value)?.value ?? '';
-        if (value.type !== 'scalar' || resolvePlain(text).type !== 'null') this.fail('the top level must be a mapping', value.offset);
-        for (const t of (value as CST.FlowScalar).end ?? []) if (t.type === 'comment') items.push(this.comment(t));
+      } else if (value.type === 'scalar' && resolvesNull(value.source)) {
+        if (value.source.length) this.doc.closedRoot = true;
+        for (const t of value.end ?? []) this.trailer(t, root);
       } else if (value.type === 'error') {
-        this.fail((value as CST.ErrorToken).message, value.offset);
+        this.fail(parserProblem(value.message), value.offset);
+      } else {
+        this.fail('the top level must be a mapping', value.offset);
       }
     }
-    for (const t of doc.end ?? []) if (t.type === 'comment') root.items.push(this.comment(t));
-    root.items.unshift(...items);
-    const sopsItem = value && value.type === 'block-map' ? value.items.find((it) => it.key && CST.isScalar(it.key) && CST.resolveAsScalar(it.key)?.value === 'sops') : undefined;
-    if (sopsItem && sopsItem.key) {
-      const start = this.source.lastIndexOf('\n', sopsItem.key.offset - 1) + 1;
-      let end = tokenEnd(sopsItem.value ?? sopsItem.key);
-      if (this.source[end] === '\n') end++;
-      this.doc.sops = { start, end };
+    for (const t of token.end ?? []) this.trailer(t, root);
+    root.items.unshift(...head);
+    const sops = this.extractSops(root, value);
+    return sops ? { root, sops } : { root };
+  }
+
+  /** Moves the `sops` entry out of the root and remembers its lines. */
+  private extractSops(root: MapNode, value: Tok | undefined): MapNode | undefined {
+    const at = root.items.findIndex((it) => it.kind === 'entry' && it.key === 'sops');
+    if (at < 0) return undefined;
+    const entry = root.items[at] as Entry;
+    root.items.splice(at, 1);
+    if (value?.type === 'block-map') {
+      const item = value.items.find((it) => it.key && CST.isScalar(it.key) && CST.resolveAsScalar(it.key)?.value === 'sops');
+      if (item?.key) {
+        const lineStart = this.source.lastIndexOf('\n', item.key.offset - 1) + 1;
+        let end = Math.max(contentEnd(item.value ?? item.key), contentEnd(item.sep ?? []));
+        const newline = this.source.indexOf('\n', end);
+        end = newline < 0 ? this.source.length : newline + 1;
+        this.doc.sops = { start: lineStart, end };
+      }
     }
-    return root;
+    if (entry.value.kind !== 'map') {
+      if (this.docIndex === 0) throw new InputError('the top-level "sops" key must hold a mapping', this.file === undefined ? undefined : { file: this.file });
+      return undefined;
+    }
+    return withoutComments(entry.value);
   }
 
-  private comment(t: SourceTok): Comment {
-    const text = t.source.slice(1);
-    this.layout.originCount++;
-    return { kind: 'comment', text, origin: { layout: this.layout, start: t.offset, end: t.offset + t.source.length, text } satisfies CommentOrigin };
-  }
-
-  private value(token: Tok | undefined | null, ctx: ScalarContext, props: SourceTok[], where: string, emptyAt?: number): Node {
-    if (!token) return this.emptyScalar(emptyAt ?? 0, ctx);
+  private value(token: Tok | undefined, ctx: ScalarContext, props: SourceTok[], parentIndent: number, emptyAt: number, emptyLead = ' '): Read {
+    const anchor = props.find((p) => p.type === 'anchor');
+    const tag = props.find((p) => p.type === 'tag');
+    if (!token) {
+      const node = this.emptyScalar(emptyAt, emptyLead, ctx, tag);
+      if (anchor) this.anchors.set(anchor.source.slice(1), node);
+      return { node, inline: [], spill: [] };
+    }
     if (++this.depth > MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH} levels`, token.offset);
     try {
-      const anchor = props.find((p) => p.type === 'anchor');
-      const tag = props.find((p) => p.type === 'tag');
-      let node: Node;
+      let read: Read;
       switch (token.type) {
-        case 'alias': {
-          const target = this.anchors.get(token.source.slice(1));
-          if (!target) this.fail(`unknown alias ${token.source}`, token.offset);
-          this.doc.hasAliases = true;
-          if (!this.warnings.length) this.warnings.push('YAML anchors and aliases were expanded: each copy is encrypted separately and the output has no anchors');
-          node = structuredClone(stripOrigins(target));
+        case 'alias':
+          if (anchor || tag) this.fail('an alias cannot have an anchor or a tag', token.offset);
+          read = { node: this.alias(token), inline: this.lineComments(token.end), spill: [] };
           break;
-        }
         case 'block-map':
-          node = this.blockMap(token, ctx);
+          read = this.blockMap(token, parentIndent);
           break;
         case 'block-seq':
-          node = this.blockSeq(token, ctx);
+          read = this.blockSeq(token, parentIndent);
           break;
         case 'flow-collection':
-          node = this.flowCollection(token, ctx);
+          read = this.flowCollection(token);
           break;
         case 'scalar':
         case 'single-quoted-scalar':
         case 'double-quoted-scalar':
         case 'block-scalar':
-          node = this.scalar(token, ctx, tag);
+          read = this.scalar(token, ctx, tag);
           break;
         case 'error':
-          this.fail((token as CST.ErrorToken).message, token.offset);
+          this.fail(parserProblem(token.message), token.offset);
         default:
-          this.fail(`unexpected ${token.type} in ${where}`, token.offset);
+          this.fail(`unexpected ${token.type.replace(/-/g, ' ')}`, token.offset);
       }
-      if (anchor) this.anchors.set(anchor.source.slice(1), node);
-      return node;
+      if (anchor) this.anchors.set(anchor.source.slice(1), read.node);
+      return read;
     } finally {
       this.depth--;
     }
   }
 
-  private emptyScalar(at: number, ctx: ScalarContext): Scalar {
-    this.layout.originCount++;
-    return {
-      kind: 'scalar',
-      type: 'null',
-      value: null,
-      origin: { layout: this.layout, start: at, end: at, lineEnd: at, wasBlock: false, ctx, type: 'null', value: null, empty: true } satisfies ScalarOrigin,
-    };
+  private alias(token: CST.FlowScalar): Node {
+    const name = token.source.slice(1);
+    const target = this.anchors.get(name);
+    if (!target) this.fail(`unknown alias *${name}`, token.offset);
+    this.expanded += this.size(target);
+    if (this.expanded > MAX_EXPANDED_NODES) this.fail('aliases expand to too many values', token.offset);
+    // Expanded copies have no place in the source: the document is written canonically.
+    this.doc.spliceable = false;
+    this.warnings.add('YAML anchors/aliases were expanded: each copy is encrypted separately');
+    return cloneNode(target);
   }
 
-  private scalar(token: CST.FlowScalar | CST.BlockScalar, ctx: ScalarContext, tag: SourceTok | undefined): Scalar {
-    let problem: string | undefined;
-    const resolved = CST.resolveAsScalar(token, true, (offset, _code, message) => {
-      problem ??= message;
-      void offset;
-    });
-    if (problem) this.fail(problem.split('\n')[0]!.replace(/:.*$/, ''), token.offset);
-    const text = resolved.value;
-    let type: Scalar['type'] = 'str';
-    let value: Scalar['value'] = text;
-    try {
-      if (tag) ({ type, value } = this.tagged(tag, text, token.offset));
-      else if (token.type === 'scalar') {
-        if (ctx.inFlow === false && /(^|\s)-?:\s|:$/.test(text) && !/^[\[{]/.test(text)) this.fail('a plain value cannot contain ": " here (quote it)', token.offset);
-        ({ type, value } = resolvePlain(text));
-      }
-    } catch (e) {
-      if (e instanceof UnrepresentableError) this.fail(e.message, token.offset);
-      throw e;
+  private size(node: Node): number {
+    if (node.kind === 'scalar') return 1;
+    let n = this.sizes.get(node);
+    if (n === undefined) {
+      n = 1;
+      for (const item of node.items) if (item.kind !== 'comment') n += this.size(item.kind === 'entry' ? item.value : item);
+      this.sizes.set(node, n);
     }
-    const isBlock = token.type === 'block-scalar';
-    const start = isBlock ? (token.props[0]?.offset ?? token.offset) : token.offset;
-    // A block scalar's token offset is its header; its source is the content after the header line.
-    const lastProp = isBlock ? (token.props[token.props.length - 1] as SourceTok | undefined) : undefined;
-    const end = lastProp ? lastProp.offset + lastProp.source.length + token.source.length : token.offset + token.source.length;
-    let lineEnd = end;
-    let trailingComment: string | undefined;
-    if (!isBlock) {
-      for (const t of token.end ?? []) {
-        lineEnd = t.offset + t.source.length;
-        if (t.type === 'comment') trailingComment = t.source;
-        if (t.type === 'newline') break;
-      }
-    } else {
-      const headerComment = token.props.find((p): p is SourceTok => p.type === 'comment');
-      if (headerComment) trailingComment = headerComment.source;
-    }
-    this.layout.originCount++;
-    const origin: ScalarOrigin = { layout: this.layout, start, end, lineEnd, wasBlock: isBlock, ctx, type, value };
-    if (trailingComment !== undefined) origin.trailingComment = trailingComment;
-    return { kind: 'scalar', type, value, origin };
+    return n;
   }
 
-  private tagged(tag: SourceTok, text: string, offset: number): { type: Scalar['type']; value: Scalar['value'] } {
-    const name = tag.source.replace(/^!!/, 'tag:yaml.org,2002:').replace(/^!<(.*)>$/, '$1');
-    switch (name) {
-      case 'tag:yaml.org,2002:str':
-        return { type: 'str', value: text };
-      case 'tag:yaml.org,2002:binary':
-        return { type: 'bytes', value: new Uint8Array(Buffer.from(text.replace(/\s+/g, ''), 'base64')) };
-      case 'tag:yaml.org,2002:timestamp': {
-        const t = timestamp(text);
-        if (!t) this.fail('not a timestamp', offset);
-        return { type: 'time', value: t };
-      }
-      case 'tag:yaml.org,2002:int':
-      case 'tag:yaml.org,2002:float':
-      case 'tag:yaml.org,2002:bool':
-      case 'tag:yaml.org,2002:null': {
-        const r = resolvePlain(text);
-        const want = name.slice(name.lastIndexOf(':') + 1);
-        if (r.type === want || (want === 'float' && r.type === 'int')) return want === 'float' ? { type: 'float', value: Number(r.value) } : r;
-        this.fail(`value does not match its tag ${tag.source}`, offset);
-      }
-      default:
-        if (!this.warnings.some((w) => w.includes('tags'))) this.warnings.push(`custom YAML tags (${tag.source}) are not kept: the value is read as a string`);
-        return { type: 'str', value: text };
+  /** Trailing comments of a collection: those indented to it stay, the rest (and all after them) go to an ancestor. */
+  private keepOrSpill(comments: Comment[], indent: number, parentIndent: number, items: (Node | Comment | Entry)[], spill: Comment[]): void {
+    for (const c of comments) {
+      const column = this.positions.column((c.origin as CommentOrigin).start);
+      if (!spill.length && column >= indent && column > parentIndent) items.push(c);
+      else spill.push(c);
     }
   }
 
-  private blockMap(token: CST.BlockMap, parent: ScalarContext): MapNode {
+  private blockMap(token: CST.BlockMap, parentIndent: number): Read<MapNode> {
     const map: MapNode = { kind: 'map', items: [] };
-    const ctx: ScalarContext = { indent: token.indent, step: parent.step, inFlow: false };
-    if (token.indent > 0 && this.layout.step === 2 && parent.indent === 0 && token.indent !== 2) this.layout.step = token.indent;
+    const indent = token.indent;
+    const ctx: ScalarContext = { indent, step: 0, inFlow: false };
     const seen = new Set<string>();
+    const spill: Comment[] = [];
     for (const item of token.items) {
-      for (const t of item.start) if (t.type === 'comment') map.items.push(this.comment(t));
-      if (item.explicitKey) this.fail('complex keys (?) are not supported', item.start[0]?.offset ?? token.offset);
-      if (!item.key) {
-        if (item.sep || item.value) this.fail('a mapping value needs a key', token.offset);
+      const trailing: Comment[] = [];
+      let explicit: SourceTok | undefined;
+      let keyTag: SourceTok | undefined;
+      let first: SourceTok | undefined;
+      for (const t of item.start) {
+        if (t.type === 'comment') trailing.push(this.comment(t));
+        else if (t.type === 'explicit-key-ind') explicit = t;
+        else if (t.type === 'tag') keyTag = t;
+        else if (t.type !== 'space' && t.type !== 'newline' && t.type !== 'anchor') this.unexpected(t);
+        if (t.type !== 'space' && t.type !== 'newline' && t.type !== 'comment') first ??= t;
+      }
+      if (!item.key && !explicit) {
+        if (item.sep || item.value) this.fail('non-string key (a mapping entry without a key)', item.sep?.[0]?.offset ?? token.offset);
+        this.keepOrSpill(trailing, indent, parentIndent, map.items, spill);
         continue;
       }
-      const key = this.key(item.key);
-      if (this.docIndex === 0 && seen.has(key)) this.fail(`duplicate key ${JSON.stringify(key)}`, item.key.offset);
+      map.items.push(...trailing);
+      const keyAt = first?.offset ?? item.key!.offset;
+      if (this.positions.column(keyAt) !== indent) this.fail('bad indentation of a mapping entry', keyAt);
+      if (!item.key) this.fail('non-string key (an explicit key without a value)', keyAt);
+      const key = this.key(item.key, keyTag, !explicit);
+      if (this.docIndex === 0 && seen.has(key)) this.fail(`duplicate key "${key}" (line ${this.positions.line(item.key.offset)})`, item.key.offset);
       seen.add(key);
-      const { inline, childComments, props, valueAt } = this.splitSep(item.sep ?? []);
-      map.items.push(...inline);
-      const value = this.value(item.value, ctx, props, 'a mapping', valueAt);
-      if (childComments.length) {
-        if (value.kind === 'map' || value.kind === 'list') (value.items as (Node | Comment)[]).unshift(...childComments);
-        else map.items.push(...childComments);
+      if (this.depth === 0) this.inSops = key === 'sops';
+      const sep = this.splitSep(item.sep ?? [], map.items, !explicit);
+      if (!sep.colon && !explicit) this.fail('a mapping key needs a ":" after it', item.key.offset);
+      if (item.value && isBlockCollection(item.value) && !sep.newline && !(explicit && startsOnNewLine(this.source, item.value.offset))) {
+        this.fail('a block collection cannot start on the line of its key', item.value.offset);
       }
-      const endComments = value.kind === 'scalar' ? inlineComments(item.value) : [];
-      for (const c of endComments) map.items.push(this.comment(c));
-      this.layout.originCount++;
-      map.items.push({ kind: 'entry', key, value, origin: { layout: this.layout } satisfies ItemOrigin });
+      const read = this.value(item.value ?? undefined, ctx, sep.props, indent, sep.valueAt);
+      const value = read.node;
+      if (!this.stepFound && !this.inSops && item.value && isBlockCollection(item.value) && item.value.indent > indent) {
+        this.layout.step = item.value.indent - indent;
+        this.stepFound = true;
+      }
+      if (sep.own.length) {
+        if (value.kind === 'scalar') map.items.push(...sep.own);
+        else (value.items as (Node | Comment)[]).unshift(...sep.own);
+      }
+      map.items.push(...sep.inline, ...read.inline);
+      map.items.push({ kind: 'entry', key, value, origin: { layout: this.layout, doc: this.docIndex, ordinal: -1, key } satisfies EntryOrigin });
+      this.keepOrSpill(read.spill, indent, parentIndent, map.items, spill);
     }
-    return map;
+    return { node: map, inline: [], spill };
   }
 
-  /** Splits the tokens between `key:` and the value: comments on the key's line, comments on lines of their own, anchors and tags. */
-  private splitSep(sep: SourceTok[]): { inline: Comment[]; childComments: Comment[]; props: SourceTok[]; valueAt: number } {
+  /** The tokens between a key and its value: comments on the key's line (inline), comments on lines of their own, anchors and tags. */
+  private splitSep(sep: SourceTok[], before: (Entry | Comment)[], block: boolean) {
     const inline: Comment[] = [];
-    const childComments: Comment[] = [];
+    const own: Comment[] = [];
     const props: SourceTok[] = [];
-    let sawNewline = false;
+    let colon = false;
+    let newline = false;
     let valueAt = 0;
     for (const t of sep) {
-      if (t.type === 'map-value-ind') valueAt = t.offset + 1;
-      if (t.type === 'newline') sawNewline = true;
-      if (t.type === 'comment') (sawNewline ? childComments : inline).push({ ...this.comment(t), ...(sawNewline ? {} : { inline: true }) });
-      if (t.type === 'anchor' || t.type === 'tag') props.push(t);
-    }
-    return { inline, childComments, props, valueAt };
-  }
-
-  private key(token: Tok): string {
-    if (!CST.isScalar(token)) this.fail('keys must be strings', token.offset);
-    const r = CST.resolveAsScalar(token);
-    if (!r) this.fail('keys must be strings', token.offset);
-    if (token.type === 'scalar') {
-      let t: Scalar['type'];
-      try {
-        t = resolvePlain(r.value).type;
-      } catch {
-        t = 'int';
+      switch (t.type) {
+        case 'map-value-ind':
+          colon = true;
+          newline = false;
+          valueAt = t.offset + 1;
+          break;
+        case 'newline':
+          newline = true;
+          break;
+        case 'comment':
+          if (!colon) before.push(this.comment(t));
+          else if (newline) own.push(this.comment(t));
+          else inline.push(this.comment(t, true));
+          break;
+        case 'anchor':
+        case 'tag':
+          props.push(t);
+          break;
+        case 'space':
+        case 'explicit-key-ind':
+          break;
+        default:
+          if (block || t.type !== 'comma') this.unexpected(t);
       }
-      if (t !== 'str') this.fail(`non-string key ${JSON.stringify(r.value)} (quote it)`, token.offset);
     }
-    return r.value;
+    return { inline, own, props, colon, newline, valueAt };
   }
 
-  private blockSeq(token: CST.BlockSequence, parent: ScalarContext): ListNode {
+  private blockSeq(token: CST.BlockSequence, parentIndent: number): Read<ListNode> {
     const list: ListNode = { kind: 'list', items: [] };
-    const ctx: ScalarContext = { indent: token.indent, step: parent.step, inFlow: false };
+    const ctx: ScalarContext = { indent: token.indent, step: 0, inFlow: false };
+    const spill: Comment[] = [];
     for (const item of token.items) {
       const props: SourceTok[] = [];
-      let at = token.offset;
+      const comments: Comment[] = [];
+      // Comments on lines of their own between the dash and a nested collection belong to that collection.
+      const nested: Comment[] = [];
+      let dash: SourceTok | undefined;
+      let newlineAfterDash = false;
       for (const t of item.start) {
-        if (t.type === 'comment') list.items.push(this.comment(t));
-        if (t.type === 'anchor' || t.type === 'tag') props.push(t);
-        if (t.type === 'seq-item-ind') at = t.offset + 1;
+        if (t.type === 'comment') (newlineAfterDash ? nested : comments).push(this.comment(t));
+        else if (t.type === 'newline') newlineAfterDash = dash !== undefined;
+        else if (t.type === 'seq-item-ind') dash = t;
+        else if (t.type === 'anchor' || t.type === 'tag') props.push(t);
+        else if (t.type !== 'space') this.unexpected(t);
       }
-      const value = this.value(item.value, ctx, props, 'a sequence', at);
-      for (const c of value.kind === 'scalar' ? inlineComments(item.value) : []) list.items.push(this.comment(c));
-      list.items.push(asListItem(value));
+      if (!dash) {
+        if (item.value) this.fail('a sequence entry needs "- " before it', item.value.offset);
+        this.keepOrSpill(comments, token.indent, parentIndent, list.items, spill);
+        continue;
+      }
+      if (this.positions.column(dash.offset) !== token.indent) this.fail('bad indentation of a sequence entry', dash.offset);
+      list.items.push(...comments);
+      const read = this.value(item.value ?? undefined, ctx, props, token.indent, dash.offset + 1);
+      if (read.node.kind === 'scalar') list.items.push(...nested);
+      else (read.node.items as (Node | Comment)[]).unshift(...nested);
+      list.items.push(...read.inline);
+      list.items.push(asListItem(read.node));
+      this.keepOrSpill(read.spill, token.indent, parentIndent, list.items, spill);
     }
-    return list;
+    return { node: list, inline: [], spill };
   }
 
-  private flowCollection(token: CST.FlowCollection, parent: ScalarContext): MapNode | ListNode {
+  private flowCollection(token: CST.FlowCollection): Read<MapNode | ListNode> {
     const isMap = token.start.source === '{';
     const closer = isMap ? '}' : ']';
-    if (!token.end.some((t) => t.source === closer)) this.fail(`unclosed ${token.start.source}`, token.offset);
-    const ctx: ScalarContext = { indent: parent.indent, step: parent.step, inFlow: true };
+    const closeAt = token.end.findIndex((t) => t.source === closer);
+    if (closeAt < 0) this.fail(`unclosed ${token.start.source}`, token.offset);
+    const ctx: ScalarContext = { indent: 0, step: 0, inFlow: true };
     const out: MapNode | ListNode = isMap ? { kind: 'map', items: [] } : { kind: 'list', items: [] };
-    for (const item of token.items) {
-      const comments = item.start.filter((t) => t.type === 'comment').map((t) => this.comment(t));
-      const props = [...item.start, ...(item.sep ?? [])].filter((t) => t.type === 'anchor' || t.type === 'tag');
-      if (isMap) {
-        (out as MapNode).items.push(...comments);
-        if (!item.key) this.fail('a flow mapping entry needs a key', token.offset);
-        const key = this.key(item.key);
-        const value = this.value(item.value, ctx, props, 'a flow mapping', item.sep?.find((t) => t.type === 'map-value-ind')?.offset ?? item.key.offset);
-        this.layout.originCount++;
-        (out as MapNode).items.push({ kind: 'entry', key, value, origin: { layout: this.layout } satisfies ItemOrigin });
-      } else {
-        (out as ListNode).items.push(...comments);
-        if (item.key) this.fail('mappings inside flow sequences are not supported', item.key.offset);
-        if (item.value) (out as ListNode).items.push(asListItem(this.value(item.value, ctx, props, 'a flow sequence')));
+    const items = out.items as (Node | Comment | Entry)[];
+    const seen = new Set<string>();
+    token.items.forEach((item, index) => {
+      let comma = false;
+      const props: SourceTok[] = [];
+      for (const t of item.start) {
+        if (t.type === 'comment') items.push(this.comment(t));
+        else if (t.type === 'comma') comma = true;
+        else if (t.type === 'anchor' || t.type === 'tag') props.push(t);
+        else if (t.type === 'explicit-key-ind') this.fail('explicit keys in flow collections are not supported', t.offset);
+        else if (t.type !== 'space' && t.type !== 'newline') this.unexpected(t);
       }
-    }
-    for (const t of token.end) if (t.type === 'comment') (out.items as (Node | Comment)[]).push(this.comment(t));
-    return out;
+      const empty = !item.key && !item.value && !item.sep;
+      if (index > 0 && !comma) this.fail('missing "," between flow collection items', (item.key ?? item.value ?? token).offset);
+      if (empty) {
+        if (index < token.items.length - 1 || !comma) this.fail('unexpected "," in a flow collection', item.start[0]?.offset ?? token.offset);
+        return;
+      }
+      for (const v of [item.key, item.value]) if (v && isBlockCollection(v)) this.fail('a block collection cannot be inside a flow collection', v.offset);
+      if (isMap) {
+        if (!item.key) this.fail('non-string key (a flow mapping entry without a key)', (item.value ?? token).offset);
+        const key = this.key(item.key, undefined, true);
+        if (this.docIndex === 0 && seen.has(key)) this.fail(`duplicate key "${key}" (line ${this.positions.line(item.key.offset)})`, item.key.offset);
+        seen.add(key);
+        const sep = this.splitSep(item.sep ?? [], items as (Entry | Comment)[], false);
+        const read = sep.colon
+          ? this.value(item.value ?? undefined, ctx, [...props, ...sep.props], 0, sep.valueAt)
+          : this.value(undefined, ctx, props, 0, contentEnd(item.key), ': ');
+        items.push(...sep.inline, ...sep.own, ...read.inline);
+        items.push({ kind: 'entry', key, value: read.node, origin: { layout: this.layout, doc: this.docIndex, ordinal: -1, key } satisfies EntryOrigin });
+      } else {
+        if (item.key || item.sep) this.fail('mappings inside flow sequences are not supported', (item.key ?? item.sep?.[0] ?? token).offset);
+        const read = this.value(item.value ?? undefined, ctx, props, 0, token.offset);
+        items.push(...read.inline, asListItem(read.node));
+      }
+    });
+    for (const t of token.end.slice(0, closeAt)) if (t.type === 'comment') items.push(this.comment(t));
+    const inline = this.lineComments(token.end.slice(closeAt + 1));
+    return { node: out, inline, spill: [] };
   }
 }
 
-/** An encrypted comment inside a list is stored by sops as an `ENC[...,type:comment]` element. */
+function resolvesNull(text: string): boolean {
+  try {
+    return resolvePlain(text).type === 'null';
+  } catch {
+    return false;
+  }
+}
+
+/** sops writes an encrypted comment inside a list as an `ENC[...,type:comment]` element. */
 function asListItem(value: Node): Node | Comment {
   if (value.kind === 'scalar' && value.type === 'str' && typeof value.value === 'string' && ENC_COMMENT.test(value.value)) {
-    return { kind: 'comment', text: value.value, origin: { ...(value.origin as ScalarOrigin), text: value.value } };
+    const o = value.origin as ScalarOrigin;
+    const origin: CommentOrigin = { layout: o.layout, doc: o.doc, ordinal: -1, start: o.start, end: o.end, text: value.value, element: true };
+    return { kind: 'comment', text: value.value, origin };
   }
   return value;
 }
 
-function inlineComments(token: Tok | undefined | null): SourceTok[] {
-  if (!token || !('end' in token) || !Array.isArray(token.end)) return [];
-  return (token.end as SourceTok[]).filter((t) => t.type === 'comment');
-}
-
-function tokenEnd(token: unknown): number {
-  let max = 0;
-  const walk = (t: unknown): void => {
-    if (!t || typeof t !== 'object') return;
-    const o = t as { offset?: number; source?: unknown };
-    if (typeof o.offset === 'number' && typeof o.source === 'string') max = Math.max(max, o.offset + o.source.length);
-    for (const v of Object.values(t)) {
-      if (Array.isArray(v)) v.forEach(walk);
-      else if (v && typeof v === 'object') walk(v);
-    }
+function withoutComments(node: MapNode): MapNode {
+  const strip = (n: Node): Node => {
+    if (n.kind === 'scalar') return n;
+    if (n.kind === 'list') return { kind: 'list', items: n.items.filter((i): i is Node => i.kind !== 'comment').map(strip) };
+    return { kind: 'map', items: n.items.filter((i): i is Entry => i.kind === 'entry').map((e) => ({ kind: 'entry', key: e.key, value: strip(e.value) })) };
   };
-  walk(token);
-  return max;
+  return strip(node) as MapNode;
 }
 
-function stripOrigins<T>(node: T): T {
-  return JSON.parse(JSON.stringify(node, (k, v) => (k === 'origin' ? undefined : typeof v === 'bigint' ? { __bigint: v.toString() } : v)), (_k, v) =>
-    v && typeof v === 'object' && '__bigint' in v ? BigInt(v.__bigint) : v,
-  );
-}
-
-function countOrigins(node: unknown): number {
+/** Numbers every origin in tree-walk order (the order emit walks); returns how many there are. */
+function numberOrigins(root: MapNode): number {
   let n = 0;
-  const walk = (x: unknown): void => {
-    if (!x || typeof x !== 'object') return;
-    const o = x as { origin?: unknown; items?: unknown[]; value?: unknown; kind?: string };
-    if (o.origin) n++;
-    if (Array.isArray(o.items)) o.items.forEach(walk);
-    if (o.kind === 'entry') walk(o.value);
-  };
-  walk(node);
+  const stack: (Node | Comment | Entry)[] = [root];
+  while (stack.length) {
+    const x = stack.pop()!;
+    const o = x.origin as { ordinal?: number } | undefined;
+    if (o && x.kind !== 'map' && x.kind !== 'list') o.ordinal = n++;
+    if (x.kind === 'entry') stack.push(x.value);
+    else if (x.kind === 'map' || x.kind === 'list') for (let i = x.items.length - 1; i >= 0; i--) stack.push(x.items[i]!);
+  }
   return n;
 }
 
 export function parseYaml(input: Uint8Array, file?: string): ParsedFile {
-  const source = Buffer.from(input).toString('utf8');
+  const source = Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8');
   const reader = new YamlReader(source, file);
   let result: { documents: MapNode[]; metadata?: MapNode };
   try {
@@ -436,7 +453,10 @@ export function parseYaml(input: Uint8Array, file?: string): ParsedFile {
     throw e;
   }
   const parsed: ParsedFile = { format: 'yaml', documents: result.documents, layout: reader.layout };
-  if (result.metadata) parsed.metadata = result.metadata;
-  if (reader.warnings.length) parsed.warnings = reader.warnings;
+  if (result.metadata) {
+    parsed.metadata = result.metadata;
+    reader.layout.metadataKey = metadataKey(result.metadata);
+  }
+  if (reader.warnings.size) parsed.warnings = [...reader.warnings];
   return parsed;
 }
