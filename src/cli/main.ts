@@ -95,7 +95,7 @@ function program(ctx: CliContext, setExit: (code: number) => void, only?: string
       .action(async (file, path, opts) => done((await import('./commands/set.js')).unsetCommand(file, path, opts, ctx)));
 
   if (wanted('rotate'))
-    addCommonOptions(cli.command('rotate').argument('<file>', 'encrypted file'))
+    addCommonOptions(cli.command('rotate').argument('<file>', 'encrypted file (a directory with -r)'))
       .description('new data key, every value re-encrypted; optionally add or remove master keys')
       .option('-i, --in-place', 'write the result over the file')
       .option('--output <file>', 'write the result to this file')
@@ -105,6 +105,8 @@ function program(ctx: CliContext, setExit: (code: number) => void, only?: string
       .option('--rm-pgp <fingerprints>', 'PGP fingerprints to remove')
       .option('--add-kms <arns>', 'KMS ARNs to add')
       .option('--rm-kms <arns>', 'KMS ARNs to remove')
+      .option('-r, --recursive', 'rotate every encrypted file under a directory, in place (respecting .gitignore)')
+      .option('--jobs <n>', 'files processed at once with -r')
       .action(async (file, opts) => done((await import('./commands/rotate.js')).rotateCommand(file, opts, ctx)));
 
   if (wanted('git')) {

@@ -107,3 +107,23 @@ describe('status', () => {
     expect(sb.run(['status'], { cwd: dir, env: as(a) }).stdout).toMatch(/one\.yaml\n {4}keys: alice/);
   });
 });
+
+describe('rotate -r', () => {
+  it('rotates every encrypted file under a directory and reports the ones it cannot', async () => {
+    const dir = repo([a.recipient]);
+    mkdirSync(join(dir, 'tree', 'sub'), { recursive: true });
+    const ok = await encryptText('yaml', 'token: t\n', a.recipient);
+    writeFileSync(join(dir, 'tree', 'one.enc.yaml'), ok);
+    writeFileSync(join(dir, 'tree', 'sub', 'two.enc.yaml'), ok);
+    writeFileSync(join(dir, 'tree', 'foreign.enc.yaml'), await encryptText('yaml', 'token: t\n', b.recipient));
+    writeFileSync(join(dir, 'tree', 'plain.txt'), 'not encrypted\n');
+    const r = sb.run(['rotate', '-r', 'tree'], { cwd: dir, env: as(a) });
+    expect(r.stdout).toMatch(/rotate: 2 rotated, 1 failed/);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/foreign\.enc\.yaml/);
+    const after = readFileSync(join(dir, 'tree', 'one.enc.yaml'), 'utf8');
+    expect(after).not.toBe(ok);
+    expect(sb.run(['decrypt', 'tree/sub/two.enc.yaml'], { cwd: dir, env: as(a) }).stdout).toBe('token: t\n');
+    expect(readFileSync(join(dir, 'tree', 'plain.txt'), 'utf8')).toBe('not encrypted\n');
+  });
+});

@@ -10,6 +10,8 @@ import { decryptionOrder, indentOf, inputFormat, keyOptions, type CommonFlags } 
 
 export interface RotateFlags extends CommonFlags {
   inPlace?: boolean;
+  recursive?: boolean;
+  jobs?: string;
   output?: string;
   addAge?: string;
   rmAge?: string;
@@ -24,6 +26,7 @@ const list = (v: string | undefined): string[] => (v ?? '').split(',').map((s) =
 /** `rotate`: a new data key, every value re-encrypted, master keys optionally added or removed. */
 export async function rotateCommand(file: string | undefined, flags: RotateFlags, ctx: CliContext): Promise<number> {
   if (!file) throw new UsageError('rotate needs a file', ExitCode.NoFileSpecified);
+  if (flags.recursive) return rotateTree(file, flags, ctx);
   if (flags.inPlace && flags.output) throw new UsageError('--in-place and --output cannot be used together');
   const add: KeySpec[] = [
     ...list(flags.addAge).map((recipient): KeySpec => ({ type: 'age', recipient })),
@@ -52,4 +55,25 @@ export async function rotateCommand(file: string | undefined, flags: RotateFlags
   if (target) await writeFileAtomic(target, output);
   else await writeOut(ctx.stdout, output);
   return 0;
+}
+
+/** `rotate -r DIR`: every encrypted file under DIR, in place, in parallel; one bad file never stops the others. */
+async function rotateTree(dir: string, flags: RotateFlags, ctx: CliContext): Promise<number> {
+  const { encryptedFiles } = await import('./updatekeys.js');
+  const { displayPath, mapLimited } = await import('../../rekey/walk.js');
+  const { describeError } = await import('../../errors.js');
+  const files = await encryptedFiles([dir], true);
+  const jobs = Math.max(1, Math.min(Number(flags.jobs) || 8, 32));
+  const results = await mapLimited(files, jobs, async (f) => {
+    try {
+      await rotateCommand(f, { ...flags, recursive: false, inPlace: true }, ctx);
+      return { file: f, ok: true, detail: '' };
+    } catch (e) {
+      return { file: f, ok: false, detail: describeError(e).message };
+    }
+  });
+  for (const r of results.filter((x) => !x.ok)) ctx.stderr.write(`tsops: ${r.detail.includes(r.file) ? r.detail : `${displayPath(r.file, ctx.cwd)}: ${r.detail}`}\n`);
+  const failed = results.filter((r) => !r.ok).length;
+  ctx.stdout.write(`rotate: ${results.length - failed} rotated, ${failed} failed\n`);
+  return failed ? 1 : 0;
 }
