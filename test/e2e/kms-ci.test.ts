@@ -109,3 +109,33 @@ describe('CI with a KMS role (web identity)', () => {
     expect(r.stdout).toContain('db_password: hunter2');
   });
 });
+
+describe('KMS files and other implementations', () => {
+  it('sops-decoder (an independent decryptor on the AWS SDK, MAC verified) reads a tsops KMS file', async () => {
+    writeFileSync(join(dir, 'app.json'), '{"db": {"password": "hunter2", "port": 5432}, "flag": true}\n');
+    const enc = await run(['encrypt', '--kms', KEY, '--encryption-context', 'app:web', 'app.json'], { ...server.env('AKIAADMINADMIN000001') });
+    expect(enc.stderr).toBe('');
+    writeFileSync(join(dir, 'app.enc.json'), enc.stdout);
+    const vars = { ...server.env('AKIAADMINADMIN000001'), AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: join(dir, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none') };
+    const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, vars);
+    try {
+      const { decodeFile } = await import('sops-decoder');
+      expect(await decodeFile(join(dir, 'app.enc.json'))).toEqual({ db: { password: 'hunter2', port: 5432 }, flag: true });
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
+  it('the KMS entry is written in sops\'s exact layout, and tsops decrypts such a file', async () => {
+    const text = (await import('node:fs')).readFileSync(join(dir, 'secrets.enc.yaml'), 'utf8');
+    expect(text).toMatch(
+      /\n {4}kms:\n {8}- arn: arn:aws:kms:eu-west-1:111122223333:key\/[0-9-]+\n {10}aws_profile: ""\n {10}context:\n {12}app: web\n {10}created_at: "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"\n {10}enc: [A-Za-z0-9+/=]+\n/,
+    );
+    const r = await run(['decrypt', 'secrets.enc.yaml'], ciEnv(CI_ROLE, 'ci-token'));
+    expect(r.stdout).toBe('db_password: hunter2\nport: 5432\n');
+  });
+});
