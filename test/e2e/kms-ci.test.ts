@@ -91,6 +91,13 @@ describe('CI with a KMS role (web identity)', () => {
     expect(r.stdout).toBe('db_password: hunter2\nport: 5432\n');
   });
 
+  it('exec-env works through the role too', async () => {
+    const r = await run(['exec-env', 'secrets.enc.yaml', '--', 'sh', '-c', 'printf "%s:%s" "$db_password" "$port"'], ciEnv(CI_ROLE, 'ci-token'));
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('hunter2:5432');
+    expect(r.status).toBe(0);
+  });
+
   it('a role the key policy does not allow fails with a clear AccessDenied and exit 128', async () => {
     const r = await run(['decrypt', 'secrets.enc.yaml'], ciEnv(OTHER_ROLE, 'other-token'));
     expect(r.status).toBe(128);
