@@ -4,7 +4,6 @@ import { formatForPath, parseFormatName } from '../formats/format.js';
 import type { KeyOptions, KeySpec, MasterKeyType } from '../keys/masterkey.js';
 import type { EncryptionRule } from '../sops/rules.js';
 import type { FormatName } from '../tree.js';
-import { kmsFromString } from '../keys/kms-arn.js';
 
 /** Flags shared by the commands that read or write encrypted files, spelled as sops spells them. */
 export interface CommonFlags {
@@ -103,32 +102,6 @@ export function decryptionOrder(flags: CommonFlags, env: NodeJS.ProcessEnv): Mas
 
 export function keyOptions(flags: CommonFlags, env: NodeJS.ProcessEnv, log?: (line: string) => void): KeyOptions {
   return flags.verbose && log ? { env, log } : { env };
-}
-
-/** `k1:v1,k2:v2`, exactly one `:` per pair (sops exit 6 otherwise). */
-export function parseEncryptionContext(text: string | undefined): Record<string, string> | undefined {
-  if (!text) return undefined;
-  const out: Record<string, string> = {};
-  for (const pair of splitList(text)) {
-    const parts = pair.split(':');
-    if (parts.length !== 2 || !parts[0]) throw new TsopsError(`invalid encryption context pair '${pair}' (expected key:value)`, ExitCode.InvalidEncryptionContext);
-    out[parts[0]] = parts[1]!;
-  }
-  return out;
-}
-
-/** Keys named by flags or sops's environment variables; a flag beats its variable. Empty when none. */
-export function keysFromFlags(flags: KeyFlags, env: NodeJS.ProcessEnv): KeySpec[] {
-  const context = parseEncryptionContext(flags.encryptionContext);
-  const keys: KeySpec[] = [];
-  for (const recipient of splitList(flags.age ?? env['SOPS_AGE_RECIPIENTS'])) keys.push({ type: 'age', recipient });
-  for (const fingerprint of splitList(flags.pgp ?? env['SOPS_PGP_FP'])) keys.push({ type: 'pgp', fingerprint: fingerprint.replace(/\s+/g, '') });
-  for (const arn of splitList(flags.kms ?? env['SOPS_KMS_ARN'])) {
-    const spec = kmsFromString(arn, flags.awsProfile);
-    if (spec.type === 'kms' && context && Object.keys(context).length) spec.context = context;
-    keys.push(spec);
-  }
-  return keys;
 }
 
 /** The one encryption rule the flags set, if any (more than one is sops's exit 8). */

@@ -1,4 +1,4 @@
-import { parseEncryptionContext, resolveEncryptSettings as resolveFromConfig, type KeyFlagValues, type StoreSettings } from '../config/index.js';
+import { parseEncryptionContext as parseContext, resolveEncryptSettings as resolveFromConfig, type KeyFlagValues, type StoreSettings } from '../config/index.js';
 import type { EncryptSettings } from '../sops/index.js';
 import type { FormatName } from '../tree.js';
 import type { CliContext } from './context.js';
@@ -10,18 +10,29 @@ import { ruleFromFlags, thresholdFromFlags, type CommonFlags, type KeyFlags } fr
  * environment variables (src/config/resolve.ts).
  */
 export async function resolveEncryptSettings(file: string, flags: CommonFlags & KeyFlags, ctx: CliContext): Promise<{ settings: EncryptSettings; stores: StoreSettings; configPath?: string }> {
+  return resolveFromConfig({ file, cwd: ctx.cwd, env: ctx.env, ...(flags.config ? { explicitConfig: flags.config } : {}), flags: keyFlagValues(flags) });
+}
+
+/** `k1:v1,k2:v2` from --encryption-context (sops's exit 6 when malformed); undefined when not given. */
+export function parseEncryptionContext(text: string | undefined): Record<string, string> | undefined {
+  return text ? parseContext(text) : undefined;
+}
+
+/** The key and rule flags in the shape the config resolver takes. */
+export function keyFlagValues(flags: KeyFlags): KeyFlagValues {
   const values: KeyFlagValues = {};
   if (flags.age) values.age = [flags.age];
   if (flags.pgp) values.pgp = [flags.pgp];
   if (flags.kms) values.kms = [flags.kms];
   if (flags.awsProfile) values.awsProfile = flags.awsProfile;
-  if (flags.encryptionContext) values.encryptionContext = parseEncryptionContext(flags.encryptionContext);
+  const context = parseEncryptionContext(flags.encryptionContext);
+  if (context) values.encryptionContext = context;
   const rule = ruleFromFlags(flags);
   if (rule) values.rule = rule;
   if (flags.macOnlyEncrypted) values.macOnlyEncrypted = true;
   const threshold = thresholdFromFlags(flags);
   if (threshold) values.shamirThreshold = threshold;
-  return resolveFromConfig({ file, cwd: ctx.cwd, env: ctx.env, ...(flags.config ? { explicitConfig: flags.config } : {}), flags: values });
+  return values;
 }
 
 /** The indent for output: --indent, else the config's store setting for that format. */

@@ -1,4 +1,5 @@
 import { isMap, type Node } from 'yaml';
+import { splitKmsArn } from '../keys/kms-arn.js';
 import { RULE_KINDS, type EncryptionRule } from '../sops/rules.js';
 import { compilePathRegex } from './path-regex.js';
 import type { AzureKeyConfig, Config, CreationRule, DestinationRule, KeyGroupConfig, KmsKeyConfig, StoreSettings } from './types.js';
@@ -244,10 +245,7 @@ function parseStores(reader: YamlReader, node: Node): StoreSettings {
 
 /** A flat `kms` entry: `arn`, or `arn+role_arn` to assume a role (spaces removed first). */
 export function kmsFromString(text: string): KmsKeyConfig {
-  const compact = withoutSpaces(text);
-  const plus = compact.indexOf('+arn:');
-  if (plus < 0) return { arn: compact };
-  return { arn: compact.slice(0, plus), role: compact.slice(plus + 1) };
+  return splitKmsArn(text);
 }
 
 function withoutSpaces(text: string): string {

@@ -4,12 +4,16 @@ import {
   decryptionOrder,
   indentOf,
   inputFormat,
-  keysFromFlags,
   outputFormat,
-  parseEncryptionContext,
   ruleFromFlags,
   thresholdFromFlags,
+  type KeyFlags,
 } from '../../src/cli/options.js';
+import { keyFlagValues, parseEncryptionContext } from '../../src/cli/settings.js';
+import { keysFromFlagsAndEnv } from '../../src/config/index.js';
+
+/** The keys the CLI derives from its flags and sops's environment variables. */
+const keysFromFlags = (flags: KeyFlags, env: NodeJS.ProcessEnv) => keysFromFlagsAndEnv(keyFlagValues(flags), env);
 
 function exitCodeOf(fn: () => unknown): number {
   try {
