@@ -113,3 +113,16 @@ describe('filestatus', () => {
     ]);
   });
 });
+
+describe('stores', () => {
+  it('the config\'s store indents shape new output; --indent wins', () => {
+    const dir = repoWith(`stores:\n  json: {indent: 2}\n  json_binary: {indent: 3}\ncreation_rules:\n  - age: ${keys[0]!.recipient}\n`);
+    writeFileSync(join(dir, 's.yaml'), 'a:\n  b: 1\n');
+    writeFileSync(join(dir, 'blob.bin'), 'raw bytes');
+    const json = sb.run(['encrypt', '--output-type', 'json', 's.yaml'], { cwd: dir });
+    expect(json.status).toBe(0);
+    expect(json.stdout).toMatch(/^\{\n {2}"a": \{\n {4}"b": "ENC\[/);
+    expect(sb.run(['encrypt', 'blob.bin'], { cwd: dir }).stdout).toMatch(/^\{\n {3}"data": "ENC\[/);
+    expect(sb.run(['encrypt', '--indent', '4', '--output-type', 'json', 's.yaml'], { cwd: dir }).stdout).toMatch(/^\{\n {4}"a"/);
+  });
+});

@@ -9,7 +9,7 @@ import type { ParsedFile } from '../../tree.js';
 import { warn, writeOut, type CliContext } from '../context.js';
 import { decryptionOrder, indentOf, inputFormat, keyOptions, outputFormat, type CommonFlags, type KeyFlags } from '../options.js';
 import { emitIn } from '../emit.js';
-import { resolveEncryptSettings } from '../settings.js';
+import { resolveEncryptSettings, storeIndent } from '../settings.js';
 
 export interface EncryptFlags extends CommonFlags, KeyFlags {
   inPlace?: boolean;
@@ -26,7 +26,7 @@ export async function encryptCommand(file: string | undefined, flags: EncryptFla
   const outFormat = outputFormat(flags, inFormat);
   const parsed = (await loadFormat(inFormat)).parse(await readInput(file), { file: name });
   if (parsed.metadata) throw new FileAlreadyEncryptedError({ file: name });
-  const { settings } = await resolveEncryptSettings(flags.filenameOverride ?? name, flags, ctx);
+  const { settings, stores } = await resolveEncryptSettings(flags.filenameOverride ?? name, flags, ctx);
   const keys = keyOptions(flags, ctx.env, (l) => ctx.stderr.write(`${l}\n`));
   const target = flags.inPlace ? file : flags.output;
 
@@ -40,7 +40,7 @@ export async function encryptCommand(file: string | undefined, flags: EncryptFla
     if (previous) forgetDecrypted(previous);
   }
   for (const w of parsed.warnings ?? []) warn(ctx, w);
-  const output = emitIn(name, await loadFormat(outFormat), retarget(parsed, outFormat), indentOf(flags));
+  const output = emitIn(name, await loadFormat(outFormat), retarget(parsed, outFormat), storeIndent(stores, outFormat, indentOf(flags)));
   if (target) await writeFileAtomic(target, output);
   else await writeOut(ctx.stdout, output);
   return 0;
