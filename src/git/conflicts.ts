@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../io/atomic-write.js';
 import { loadFormat } from '../formats/format.js';
 import type { KeyOptions } from '../keys/masterkey.js';
 import { decryptDocument, forgetDecrypted, reencryptDocument, type DecryptedDocument } from '../sops/index.js';
-import { formatPath, type PathStep } from '../sops/tree-edit.js';
+import { formatPath } from '../sops/tree-edit.js';
 import { list, map, str, type MapNode, type Node, type ParsedFile } from '../tree.js';
 import type { MergeConflict } from './merge-tree.js';
 
@@ -78,4 +78,3 @@ function entryValue(node: MapNode, key: string): Node | undefined {
   return undefined;
 }
 
-export type { PathStep };

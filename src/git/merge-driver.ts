@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { MalformedFileError, NoKeyError } from '../errors.js';
 import { loadFormat, type Format } from '../formats/format.js';
 import type { KeyOptions } from '../keys/masterkey.js';
 import { decryptDocument, forgetDecrypted, reencryptDocument, type DecryptedDocument } from '../sops/index.js';
@@ -58,7 +59,8 @@ export async function mergeEncryptedFiles(input: MergeInput): Promise<MergeResul
     if (conflicts.length) return { kind: 'conflict', output, conflicts, sealed: { ...sealWith, dataKey: Buffer.from(sealWith.dataKey) }, format };
     return { kind: 'merged', output };
   } catch (e) {
-    if (e instanceof Error && /data key|identity|gpg|no master keys|KMS/i.test(e.message)) return { kind: 'text', reason: e.message };
+    // No key here, or a version that is not a sound encrypted file: git's own text merge decides.
+    if (e instanceof NoKeyError || e instanceof MalformedFileError) return { kind: 'text', reason: e.message };
     throw e;
   } finally {
     for (const s of sides) forgetDecrypted(s.decrypted);

@@ -116,6 +116,22 @@ describe('git integration', () => {
 
 export { ROOT };
 
+describe('merging without keys', () => {
+  it('falls back to git\'s own text merge', () => {
+    const { dir, git, tsops } = repo();
+    git('checkout', '-qb', 'a');
+    tsops('set', 'secrets.enc.yaml', '["db"]["password"]', '"from-a"');
+    git('commit', '-qam', 'a');
+    git('checkout', '-q', 'main');
+    tsops('set', 'secrets.enc.yaml', '["api"]["token"]', '"from-main"');
+    git('commit', '-qam', 'main');
+    const noKeys = { ...env, SOPS_AGE_KEY_FILE: join(dir, 'missing.txt'), HOME: join(dir, 'nohome'), XDG_CONFIG_HOME: join(dir, 'nohome') };
+    const merge = spawnSync('git', ['merge', '--no-edit', 'a'], { cwd: dir, env: noKeys, encoding: 'utf8' });
+    expect(merge.status).not.toBe(0);
+    expect(readFileSync(join(dir, 'secrets.enc.yaml'), 'utf8')).toContain('<<<<<<< ours');
+  });
+});
+
 describe('pre-commit guard', () => {
   it('blocks a plaintext file the attributes cover and passes an encrypted one', () => {
     const { dir, git } = repo();
