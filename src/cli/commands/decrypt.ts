@@ -1,10 +1,11 @@
-import { ExitCode, InputError, MalformedFileError, MetadataNotFoundError, TsopsError, UsageError } from '../../errors.js';
+import { ExitCode, TsopsError, UsageError } from '../../errors.js';
 import { loadFormat } from '../../formats/format.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { readInput } from '../../io/input.js';
-import { decryptDocument, forgetDecrypted } from '../../sops/index.js';
+import { decryptBytes } from '../../sops/open.js';
 import { formatPath, getAtPath } from '../../sops/tree-edit.js';
 import { parseTreePath } from '../../sops/treepath.js';
+import type { MasterKeyType } from '../../keys/masterkey.js';
 import type { FormatName, Node, ParsedFile } from '../../tree.js';
 import { warn, writeOut, type CliContext } from '../context.js';
 import { emitIn } from '../emit.js';
@@ -16,29 +17,21 @@ export interface DecryptFlags extends CommonFlags {
   extract?: string;
 }
 
-/** Reads and decrypts an encrypted file; a file that does not parse is sops's exit 1, not 2. */
-export async function openEncrypted(file: string | undefined, flags: CommonFlags, ctx: CliContext): Promise<{ parsed: ParsedFile; name: string; format: FormatName; dispose: () => void }> {
+/** Reads and decrypts an encrypted file (stdin for `-` or none); a file that does not parse is sops's exit 1, not 2. */
+export async function openEncrypted(file: string | undefined, flags: CommonFlags, ctx: CliContext): Promise<{ parsed: ParsedFile; name: string; format: FormatName }> {
   const name = file === undefined || file === '-' ? (flags.filenameOverride ?? 'stdin') : file;
   const format = inputFormat(flags, file);
-  const bytes = await readInput(file);
-  let parsed: ParsedFile;
-  try {
-    parsed = (await loadFormat(format)).parse(bytes, { file: name });
-  } catch (e) {
-    if (e instanceof InputError) throw new MalformedFileError(e.message, { file: name });
-    throw e;
-  }
-  if (!parsed.metadata) throw new MetadataNotFoundError({ file: name });
-  const decrypted = await decryptDocument(parsed, {
-    ignoreMac: flags.ignoreMac,
-    decryptionOrder: decryptionOrder(flags, ctx.env),
+  const parsed = await decryptBytes(await readInput(file), format, name, {
+    ignoreMac: Boolean(flags.ignoreMac),
+    ...orderOption(decryptionOrder(flags, ctx.env)),
     keys: keyOptions(flags, ctx.env, (l) => ctx.stderr.write(`${l}\n`)),
-  }).catch((e: unknown) => {
-    if (e instanceof TsopsError) e.inFile(name);
-    throw e;
   });
   for (const w of parsed.warnings ?? []) warn(ctx, w);
-  return { parsed, name, format, dispose: () => forgetDecrypted(decrypted) };
+  return { parsed, name, format };
+}
+
+function orderOption(order: MasterKeyType[] | undefined): { decryptionOrder?: MasterKeyType[] } {
+  return order ? { decryptionOrder: order } : {};
 }
 
 export async function decryptCommand(file: string | undefined, flags: DecryptFlags, ctx: CliContext): Promise<number> {
@@ -46,28 +39,24 @@ export async function decryptCommand(file: string | undefined, flags: DecryptFla
   if (flags.inPlace && flags.output) throw new UsageError('--in-place and --output cannot be used together');
   if (flags.inPlace && stdin) throw new UsageError('--in-place needs a file, not standard input');
   const path = flags.extract === undefined ? undefined : parseTreePath(flags.extract, ExitCode.InvalidTreePathFormat);
-  const { parsed, name, format, dispose } = await openEncrypted(file, flags, ctx);
-  try {
-    const outFormat = outputFormat(flags, format);
-    const indent = indentOf(flags);
-    let output: Uint8Array;
-    if (path) {
-      const node = parsed.documents[0] && getAtPath(parsed.documents[0], path);
-      if (!node) throw new TsopsError(`key not found: ${formatPath(path)}`, ExitCode.Generic, { file: name });
-      output = await extracted(node, outFormat, indent).catch((e: unknown) => {
-        throw e instanceof TsopsError ? e.inFile(name) : e;
-      });
-    } else {
-      const out: ParsedFile = outFormat === parsed.format ? parsed : { ...parsed, format: outFormat, layout: undefined };
-      output = emitIn(name, await loadFormat(outFormat), out, indent);
-    }
-    const target = flags.inPlace ? file : flags.output;
-    if (target) await writeFileAtomic(target, output, flags.inPlace ? {} : { mode: 0o600 });
-    else await writeOut(ctx.stdout, output);
-    return 0;
-  } finally {
-    dispose();
+  const { parsed, name, format } = await openEncrypted(file, flags, ctx);
+  const outFormat = outputFormat(flags, format);
+  const indent = indentOf(flags);
+  let output: Uint8Array;
+  if (path) {
+    const node = parsed.documents[0] && getAtPath(parsed.documents[0], path);
+    if (!node) throw new TsopsError(`key not found: ${formatPath(path)}`, ExitCode.Generic, { file: name });
+    output = await extracted(node, outFormat, indent).catch((e: unknown) => {
+      throw e instanceof TsopsError ? e.inFile(name) : e;
+    });
+  } else {
+    const out: ParsedFile = outFormat === parsed.format ? parsed : { ...parsed, format: outFormat, layout: undefined };
+    output = emitIn(name, await loadFormat(outFormat), out, indent);
   }
+  const target = flags.inPlace ? file : flags.output;
+  if (target) await writeFileAtomic(target, output, flags.inPlace ? {} : { mode: 0o600 });
+  else await writeOut(ctx.stdout, output);
+  return 0;
 }
 
 /** `--extract`: a string raw with no newline, a map as a file of the output type, anything else as that type writes a value. */

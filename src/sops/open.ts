@@ -1,0 +1,45 @@
+/**
+ * Encrypted bytes to a decrypted tree: the one walk every reader shares (the
+ * CLI's decrypt, exec-env, exec-file, the library): parse, unwrap the data
+ * key, decrypt, check the MAC.
+ */
+import { InputError, MalformedFileError, MetadataNotFoundError, TsopsError } from '../errors.js';
+import { loadFormat } from '../formats/format.js';
+import type { KeyOptions, MasterKeyType } from '../keys/masterkey.js';
+import type { FormatName, ParsedFile } from '../tree.js';
+import { decryptDocument, forgetDecrypted } from './index.js';
+
+export interface OpenOptions {
+  /** Default: from the file name (`.yaml`, `.json`, `.env`, `.ini`, anything else binary). */
+  format?: FormatName;
+  ignoreMac?: boolean;
+  decryptionOrder?: MasterKeyType[];
+  keys?: KeyOptions;
+}
+
+/**
+ * Decrypts encrypted file bytes. A file that does not parse is sops's exit 1
+ * (a broken encrypted file), not 2. `name` only labels errors.
+ */
+export async function decryptBytes(bytes: Uint8Array, format: FormatName, name: string | undefined, options: OpenOptions = {}): Promise<ParsedFile> {
+  let parsed: ParsedFile;
+  try {
+    parsed = (await loadFormat(format)).parse(bytes, name === undefined ? {} : { file: name });
+  } catch (e) {
+    if (e instanceof InputError) throw new MalformedFileError(e.message, name === undefined ? undefined : { file: name });
+    throw e;
+  }
+  if (!parsed.metadata) throw new MetadataNotFoundError(name === undefined ? undefined : { file: name });
+  try {
+    const decrypted = await decryptDocument(parsed, {
+      ...(options.ignoreMac ? { ignoreMac: true } : {}),
+      ...(options.decryptionOrder ? { decryptionOrder: options.decryptionOrder } : {}),
+      ...(options.keys ? { keys: options.keys } : {}),
+    });
+    forgetDecrypted(decrypted);
+  } catch (e) {
+    if (e instanceof TsopsError) e.inFile(name);
+    throw e;
+  }
+  return parsed;
+}
