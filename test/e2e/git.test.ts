@@ -33,6 +33,18 @@ function repo(): { dir: string; git: (...args: string[]) => string; tsops: (...a
   return { dir, git, tsops };
 }
 
+/** main and branch `a` each changed a different value of secrets.enc.yaml. */
+function branchesChangingDifferentValues(): ReturnType<typeof repo> {
+  const r = repo();
+  r.git('checkout', '-qb', 'a');
+  r.tsops('set', 'secrets.enc.yaml', '["db"]["password"]', '"from-a"');
+  r.git('commit', '-qam', 'a');
+  r.git('checkout', '-q', 'main');
+  r.tsops('set', 'secrets.enc.yaml', '["api"]["token"]', '"from-main"');
+  r.git('commit', '-qam', 'main');
+  return r;
+}
+
 const decrypt = (dir: string): string => execFileSync(process.execPath, [TSOPS, 'decrypt', 'secrets.enc.yaml'], { cwd: dir, env, encoding: 'utf8' });
 
 describe('git integration', () => {
@@ -62,13 +74,7 @@ describe('git integration', () => {
   });
 
   it('merges two branches that changed different secrets with no conflict', () => {
-    const { dir, git, tsops } = repo();
-    git('checkout', '-qb', 'a');
-    tsops('set', 'secrets.enc.yaml', '["db"]["password"]', '"from-a"');
-    git('commit', '-qam', 'a');
-    git('checkout', '-q', 'main');
-    tsops('set', 'secrets.enc.yaml', '["api"]["token"]', '"from-main"');
-    git('commit', '-qam', 'main');
+    const { dir } = branchesChangingDifferentValues();
     const merge = spawnSync('git', ['merge', '--no-edit', 'a'], { cwd: dir, env, encoding: 'utf8' });
     expect(merge.status).toBe(0);
     const plain = decrypt(dir);
@@ -118,13 +124,7 @@ export { ROOT };
 
 describe('merging without keys', () => {
   it('falls back to git\'s own text merge', () => {
-    const { dir, git, tsops } = repo();
-    git('checkout', '-qb', 'a');
-    tsops('set', 'secrets.enc.yaml', '["db"]["password"]', '"from-a"');
-    git('commit', '-qam', 'a');
-    git('checkout', '-q', 'main');
-    tsops('set', 'secrets.enc.yaml', '["api"]["token"]', '"from-main"');
-    git('commit', '-qam', 'main');
+    const { dir } = branchesChangingDifferentValues();
     const noKeys = { ...env, SOPS_AGE_KEY_FILE: join(dir, 'missing.txt'), HOME: join(dir, 'nohome'), XDG_CONFIG_HOME: join(dir, 'nohome') };
     const merge = spawnSync('git', ['merge', '--no-edit', 'a'], { cwd: dir, env: noKeys, encoding: 'utf8' });
     expect(merge.status).not.toBe(0);
