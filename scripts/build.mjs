@@ -5,6 +5,20 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 
+// commander requires child_process at load time for executable subcommands,
+// which tsops does not use; loading it costs every run a few milliseconds.
+const lazyCommanderChildProcess = {
+  name: 'lazy-commander-child-process',
+  setup(b) {
+    b.onLoad({ filter: /commander[\\/]lib[\\/]command\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const eager = "const childProcess = require('node:child_process');";
+      if (!source.includes(eager)) throw new Error(`${args.path}: commander changed; update the lazy child_process patch`);
+      return { contents: source.replace(eager, "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };"), loader: 'js' };
+    });
+  },
+};
+
 rmSync('dist', { recursive: true, force: true });
 
 await build({
@@ -15,7 +29,7 @@ await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  minify: true,
+  minify: !process.env.TSOPS_DEBUG_BUILD,
   legalComments: 'none',
   // Lazily loaded SDKs (and the age library, needed only for post-quantum keys) stay in node_modules and are required only when a file uses them.
   external: ['@aws-sdk/*', '@smithy/*', '@inquirer/*', 'age-encryption'],
@@ -23,6 +37,7 @@ await build({
   // yaml's ESM build lets the bundle keep only the CST parser tsops uses.
   alias: { yaml: './node_modules/yaml/browser/index.js' },
   define: { TSOPS_VERSION: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) },
+  plugins: [lazyCommanderChildProcess],
   logLevel: 'warning',
 });
 

@@ -11,7 +11,16 @@ export interface CliContext {
 
 export function processContext(): CliContext {
   process.stdout.on('error', onStdoutError);
-  return { cwd: process.cwd(), env: process.env, stdout: process.stdout, stderr: process.stderr, stdinIsTTY: Boolean(process.stdin.isTTY) };
+  return {
+    cwd: process.cwd(),
+    env: process.env,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    // Asked only by the commands that prompt: building the stdin stream (or loading tty) costs every other run start-up time.
+    get stdinIsTTY() {
+      return Boolean(process.stdin.isTTY);
+    },
+  };
 }
 
 export function warn(ctx: CliContext, message: string): void {

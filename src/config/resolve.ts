@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { ConfigError, ExitCode, TsopsError } from '../errors.js';
 import type { KeySpec } from '../keys/masterkey.js';
 import type { EncryptSettings } from '../sops/index.js';
@@ -51,7 +51,7 @@ const UNSUPPORTED_ENV: readonly [string, string][] = [
 export async function loadConfig(path: string): Promise<Config> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'read error';
     throw new ConfigError(`cannot read config file ${path} (${code})`);

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { OutputError } from '../errors.js';
 
@@ -11,6 +10,8 @@ import { OutputError } from '../errors.js';
  * one, never part of one.
  */
 export async function writeFileAtomic(path: string, data: Uint8Array, options: { mode?: number } = {}): Promise<void> {
+  // Loaded on use: read-only commands never pay for fs/promises at start-up.
+  const { open, rename, stat, unlink } = await import('node:fs/promises');
   const dir = dirname(path);
   let mode = options.mode ?? 0o644;
   try {
@@ -41,6 +42,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array, options: {
 }
 
 async function syncDirectory(dir: string): Promise<void> {
+  const { open } = await import('node:fs/promises');
   try {
     const handle = await open(dir, constants.O_RDONLY);
     try {

@@ -1,8 +1,7 @@
-import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsopsError } from '../errors.js';
-import { splitCommand } from '../io/editor.js';
+import { splitCommand } from '../io/split-command.js';
 import { bech32Decode, parseX25519Identity, type X25519Identity } from './age-native.js';
 
 const X25519_PREFIX = 'AGE-SECRET-KEY-1';
@@ -85,7 +84,7 @@ function checkEncoding(identity: string, hrp: string, where: string): string {
 
 /** File contents as text; the bytes read are zeroed (the string cannot be). */
 async function readSecretText(path: string): Promise<string> {
-  const bytes = await readFile(path);
+  const bytes = readFileSync(path);
   try {
     return bytes.toString('utf8');
   } finally {
@@ -101,7 +100,7 @@ function systemReason(e: unknown): string {
   return code ?? 'read error';
 }
 
-function runKeyCommand(command: string, recipient: string, env: NodeJS.ProcessEnv): Promise<string> {
+async function runKeyCommand(command: string, recipient: string, env: NodeJS.ProcessEnv): Promise<string> {
   let argv: string[];
   try {
     argv = splitCommand(command);
@@ -110,6 +109,7 @@ function runKeyCommand(command: string, recipient: string, env: NodeJS.ProcessEn
   }
   const [bin, ...args] = argv;
   if (!bin) return Promise.reject(new TsopsError('SOPS_AGE_KEY_CMD is empty'));
+  const { execFile } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     const options = { env: { ...env, SOPS_AGE_RECIPIENT: recipient }, timeout: KEY_CMD_TIMEOUT_MS, killSignal: 'SIGKILL' as const, maxBuffer: 1 << 20, encoding: 'buffer' as const };
     execFile(bin, args, options, (err, stdout) => {

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { TsopsError } from '../errors.js';
 import { nowTimestamp } from '../sops/values.js';
 import type { KeyOptions, KeyRecord, KeySpec, MasterKeyKind } from './masterkey.js';
@@ -52,7 +51,9 @@ function exitText(code: number | null): string {
 }
 
 /** Runs gpg without a shell, secret input on stdin, and collects its output as bytes. */
-function runGpg(gpg: string, args: string[], input: Uint8Array, env: NodeJS.ProcessEnv): Promise<GpgResult> {
+async function runGpg(gpg: string, args: string[], input: Uint8Array, env: NodeJS.ProcessEnv): Promise<GpgResult> {
+  // Loaded on use: age-only runs never pay for child_process.
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     const child = spawn(gpg, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
