@@ -1,10 +1,11 @@
 import { CST, Parser } from 'yaml';
 import { InputError } from '../../errors.js';
 import { cloneNode, type Comment, type Entry, type ListNode, type MapNode, type Node, type ParsedFile } from '../../tree.js';
-import { metadataKey, type CommentOrigin, type DocLayout, type EntryOrigin, type ScalarOrigin } from './layout.js';
+import { metadataKey, type CommentOrigin, type DocLayout, type EntryOrigin, type ScalarOrigin, type YamlLayout } from './layout.js';
 import type { ScalarContext } from './render.js';
 import { LeafReader, type Read } from './leaves.js';
 import { resolvePlain } from './resolve.js';
+import { readSimpleYaml } from './simple.js';
 import { parserProblem } from './syntax.js';
 import { contentEnd, isBlockCollection, startsOnNewLine, type SourceTok, type Tok } from './tokens.js';
 
@@ -444,6 +445,16 @@ function numberOrigins(root: MapNode): number {
 
 export function parseYaml(input: Uint8Array, file?: string): ParsedFile {
   const source = Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8');
+  const simple = readSimpleYaml(source);
+  return simple ? parsedFile(simple) : parseYamlSource(source, file);
+}
+
+/** Parsing through the `yaml` CST only, for any YAML (the fast path's reference in tests). */
+export function parseYamlWithCst(input: Uint8Array, file?: string): ParsedFile {
+  return parseYamlSource(Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8'), file);
+}
+
+function parseYamlSource(source: string, file: string | undefined): ParsedFile {
   const reader = new YamlReader(source, file);
   let result: { documents: MapNode[]; metadata?: MapNode };
   try {
@@ -452,11 +463,16 @@ export function parseYaml(input: Uint8Array, file?: string): ParsedFile {
     if (e instanceof RangeError) throw new InputError('invalid YAML: nesting too deep', file === undefined ? undefined : { file });
     throw e;
   }
-  const parsed: ParsedFile = { format: 'yaml', documents: result.documents, layout: reader.layout };
-  if (result.metadata) {
-    parsed.metadata = result.metadata;
-    reader.layout.metadataKey = metadataKey(result.metadata);
-  }
+  const parsed = parsedFile({ ...result, layout: reader.layout });
   if (reader.warnings.size) parsed.warnings = [...reader.warnings];
+  return parsed;
+}
+
+function parsedFile(read: { documents: MapNode[]; metadata?: MapNode; layout: YamlLayout }): ParsedFile {
+  const parsed: ParsedFile = { format: 'yaml', documents: read.documents, layout: read.layout };
+  if (read.metadata) {
+    parsed.metadata = read.metadata;
+    read.layout.metadataKey = metadataKey(read.metadata);
+  }
   return parsed;
 }
