@@ -42,4 +42,5 @@ await build({
 });
 
 execFileSync(process.execPath, ['scripts/code-cache.mjs'], { stdio: 'inherit' });
+execFileSync(process.execPath, ['scripts/snapshot.mjs'], { stdio: 'inherit' });
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });

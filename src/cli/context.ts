@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { OutputError } from '../errors.js';
 
 /** What a command may touch of the outside world; tests and the library pass their own. */
@@ -7,14 +8,24 @@ export interface CliContext {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   stdinIsTTY: boolean;
+  /** The real process's standard output: a whole result is written straight to it, with no stream to set up. */
+  stdoutFd?: number;
 }
 
 export function processContext(): CliContext {
-  process.stdout.on('error', onStdoutError);
+  let stdout: NodeJS.WriteStream | undefined;
   return {
     cwd: process.cwd(),
     env: process.env,
-    stdout: process.stdout,
+    // Made on first use: a command that prints its result with writeOut never needs the stream.
+    get stdout() {
+      if (!stdout) {
+        stdout = process.stdout;
+        stdout.on('error', onStdoutError);
+      }
+      return stdout;
+    },
+    stdoutFd: 1,
     stderr: process.stderr,
     // Asked only by the commands that prompt: building the stdin stream (or loading tty) costs every other run start-up time.
     get stdinIsTTY() {
@@ -51,6 +62,13 @@ function onStdoutError(err: NodeJS.ErrnoException): void {
   if (commandFinished) settleStdout(process.exitCode === undefined ? 0 : Number(process.exitCode));
 }
 
+/** Forgets an earlier command's stdout state: several commands may run in one process (tests, the start-up snapshot's warm-up). */
+export function beginCommand(): void {
+  stdoutFailure = undefined;
+  stdoutFailureShown = false;
+  commandFinished = false;
+}
+
 /** The exit code once a command is done: a failed stdout turns success into exit 3, reported on one line. */
 export function settleStdout(code: number): number {
   commandFinished = true;
@@ -64,9 +82,26 @@ export function settleStdout(code: number): number {
   return STDOUT_FAILURE_CODE;
 }
 
-/** Writes everything and waits until the stream has taken it (large outputs to pipes). */
-export function writeOut(stream: NodeJS.WritableStream, data: Uint8Array | string): Promise<void> {
+/**
+ * Writes a command's whole result to standard output and waits until it is
+ * taken. The process's own stdout gets it with plain write(2) calls (stdout is
+ * synchronous on POSIX anyway); a descriptor that would block hands the rest
+ * to the stream, which waits for it.
+ */
+export async function writeOut(ctx: CliContext, data: Uint8Array | string): Promise<void> {
+  let rest = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  if (ctx.stdoutFd !== undefined) {
+    try {
+      while (rest.length) rest = rest.subarray(writeSync(ctx.stdoutFd, rest));
+      return;
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (isBrokenPipe(err)) return;
+      if (err.code !== 'EAGAIN') throw new OutputError(stdoutFailureMessage(err));
+    }
+  }
+  const stream = ctx.stdout;
   return new Promise((resolve, reject) => {
-    stream.write(data, (err) => (err && !isBrokenPipe(err) ? reject(new OutputError(stdoutFailureMessage(err))) : resolve()));
+    stream.write(rest, (err) => (err && !isBrokenPipe(err) ? reject(new OutputError(stdoutFailureMessage(err))) : resolve()));
   });
 }

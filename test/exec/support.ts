@@ -8,10 +8,13 @@ import { randomBytes } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sandbox, TSOPS, type Sandbox } from '../support/cli.js';
+import { sandbox, TSOPS_LAUNCHER, type Sandbox } from '../support/cli.js';
 
-/** The CLI under test; TSOPS_TEST_BIN points at another build of it. */
-export const BIN = process.env['TSOPS_TEST_BIN'] ?? TSOPS;
+/** The CLI under test as a command and its first arguments; TSOPS_TEST_BIN points at another build's bundle entry. */
+function command(args: string[]): [string, string[]] {
+  const bin = process.env['TSOPS_TEST_BIN'];
+  return bin ? [process.execPath, [bin, ...args]] : [TSOPS_LAUNCHER, args];
+}
 
 /** A value that appears nowhere unless tsops leaks it. */
 export function uniqueSecret(): string {
@@ -28,7 +31,7 @@ export interface ExecBox extends Sandbox {
 export async function execBox(): Promise<ExecBox> {
   const box = await sandbox();
   const tsops: ExecBox['tsops'] = (args, options = {}) =>
-    spawnSync(process.execPath, [BIN, ...args], {
+    spawnSync(...command(args), {
       cwd: box.dir,
       env: { ...box.env, ...options.env },
       input: options.input ?? '',
@@ -46,7 +49,7 @@ export async function execBox(): Promise<ExecBox> {
       return path;
     },
     start(args, options = {}) {
-      return spawn(process.execPath, [BIN, ...args], { cwd: box.dir, env: { ...box.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+      return spawn(...command(args), { cwd: box.dir, env: { ...box.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     },
   };
 }

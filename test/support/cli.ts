@@ -5,7 +5,10 @@ import { join, resolve } from 'node:path';
 import { throwawayAgeKey } from './pipeline.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
+/** The bundle entry (what Windows and the fallback run). */
 export const TSOPS = join(ROOT, 'bin', 'tsops.cjs');
+/** What the package installs as `tsops`: the start-up snapshot when it fits this Node, else the bundle. */
+export const TSOPS_LAUNCHER = join(ROOT, 'bin', 'tsops');
 export const INTEROP = resolve(ROOT, '..', 'shared', 'interop');
 
 export interface Sandbox {
@@ -36,7 +39,7 @@ export async function sandbox(): Promise<Sandbox> {
     recipient: key.recipient,
     identity: key.identity,
     run(args, options = {}) {
-      return spawnSync(process.execPath, [TSOPS, ...args], {
+      return spawnSync(TSOPS_LAUNCHER, args, {
         cwd: options.cwd ?? dir,
         env: { ...env, ...options.env },
         input: options.input ?? '',
@@ -52,5 +55,5 @@ export async function sandbox(): Promise<Sandbox> {
 
 /** Starts tsops without waiting, for tests that signal it. */
 export function spawnTsops(args: string[], env: NodeJS.ProcessEnv, cwd: string) {
-  return spawn(process.execPath, [TSOPS, ...args], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  return spawn(TSOPS_LAUNCHER, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
 }

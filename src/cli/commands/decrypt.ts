@@ -55,7 +55,7 @@ export async function decryptCommand(file: string | undefined, flags: DecryptFla
   }
   const target = flags.inPlace ? file : flags.output;
   if (target) await writeFileAtomic(target, output, flags.inPlace ? {} : { mode: 0o600 });
-  else await writeOut(ctx.stdout, output);
+  else await writeOut(ctx, output);
   return 0;
 }
 

@@ -42,7 +42,7 @@ export async function encryptCommand(file: string | undefined, flags: EncryptFla
   for (const w of parsed.warnings ?? []) warn(ctx, w);
   const output = emitIn(name, await loadFormat(outFormat), retarget(parsed, outFormat), storeIndent(stores, outFormat, indentOf(flags)));
   if (target) await writeFileAtomic(target, output);
-  else await writeOut(ctx.stdout, output);
+  else await writeOut(ctx, output);
   return 0;
 }
 

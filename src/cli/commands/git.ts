@@ -19,7 +19,7 @@ import { keyOptions, type CommonFlags } from '../options.js';
 
 /** `tsops git textconv FILE`: what `git diff` shows for an encrypted file. */
 export async function textconvCommand(file: string, ctx: CliContext): Promise<number> {
-  await writeOut(ctx.stdout, await textconv(file, keyOptions({}, ctx.env)));
+  await writeOut(ctx, await textconv(file, keyOptions({}, ctx.env)));
   return 0;
 }
 

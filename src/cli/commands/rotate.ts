@@ -53,7 +53,7 @@ export async function rotateCommand(file: string | undefined, flags: RotateFlags
   const output = format.emit(parsed, { indent: indentOf(flags) });
   const target = flags.inPlace ? file : flags.output;
   if (target) await writeFileAtomic(target, output);
-  else await writeOut(ctx.stdout, output);
+  else await writeOut(ctx, output);
   return 0;
 }
 

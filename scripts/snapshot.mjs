@@ -1,0 +1,86 @@
+// Builds a V8 start-up snapshot of the CLI for the Node that runs this script:
+// the bundle loaded, its modules initialised and its hot paths compiled by a
+// warm-up run, so `tsops decrypt` starts almost as fast as `node -e 0`.
+// bin/tsops uses it only with the Node binary it was built by (same path,
+// same size, not modified since); otherwise it runs bin/tsops.cjs. Failing here
+// is not fatal: the CLI works without a snapshot, only slower to start.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+
+const dist = fileURLToPath(new URL('../dist/cli/', import.meta.url));
+const bundlePath = join(dist, 'tsops.cjs');
+const entry = join(dist, 'snapshot-entry.cjs');
+const blob = join(dist, 'tsops.blob');
+const stamp = join(dist, 'tsops.snapshot-node');
+
+// In a source checkout before `npm run build` (which calls this again) there is nothing to snapshot yet.
+if (existsSync(bundlePath)) {
+  try {
+    await buildSnapshot();
+  } catch (e) {
+    rmSync(blob, { force: true });
+    rmSync(stamp, { force: true });
+    process.stderr.write(`tsops: no start-up snapshot (${String(e.stderr ?? e.message).trim().split('\n')[0]}); the CLI starts without one\n`);
+  }
+}
+
+async function buildSnapshot() {
+  rmSync(blob, { force: true });
+  rmSync(stamp, { force: true });
+  const bundle = readFileSync(bundlePath, 'utf8');
+  const warmUp = readFileSync(new URL('./warm-up.cjs', import.meta.url), 'utf8');
+  writeFileSync(
+    entry,
+    `'use strict';
+const builtinRequire = require;
+const { dirname, join, resolve } = builtinRequire('node:path');
+// The builder can load built-in modules only; after start-up, packages (the
+// age library, the AWS SDK, prompts) load from beside the blob.
+let packageRequire;
+function bundleRequire(id) {
+  if (id.startsWith('node:')) return builtinRequire(id);
+  packageRequire ??= builtinRequire('node:module').createRequire(join(blobDir(), 'tsops.cjs'));
+  return packageRequire(id);
+}
+const cli = { exports: {} };
+(function (exports, require, module) {
+${bundle}
+})(cli.exports, bundleRequire, cli);
+const { decryptSamples } = (function (module) {
+${warmUp}
+  return module.exports;
+})({ exports: {} });
+function blobDir() {
+  const args = process.execArgv;
+  const at = args.indexOf('--snapshot-blob');
+  const path = at >= 0 ? args[at + 1] : args.find((a) => a.startsWith('--snapshot-blob=')).slice('--snapshot-blob='.length);
+  return dirname(resolve(path));
+}
+builtinRequire('node:v8').startupSnapshot.setDeserializeMainFunction(() => {
+  cli.exports.main(process.argv.slice(1));
+});
+// Only the read path, once per format: what is compiled is kept, and every object in the heap costs start-up time.
+// Encrypted YAML is plain block YAML (sops writes it so): the full YAML reader compiles on demand.
+decryptSamples(cli.exports.main, process.env.TSOPS_WARM_UP_DIR, { names: ['b.yaml', 'a.json', 'a.env', 'a.ini'] });
+  `,
+  );
+
+  // The samples are encrypted here, not in the builder, so encryption code stays out of the snapshot.
+  const samples = await require('./warm-up.cjs').prepareSamples(require(bundlePath).main);
+
+  try {
+    execFileSync(process.execPath, ['--snapshot-blob', blob, '--build-snapshot', entry], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { PATH: process.env.PATH ?? '', TSOPS_WARM_UP_DIR: samples },
+    });
+    writeFileSync(stamp, `${process.execPath}\n${statSync(process.execPath).size}\n`);
+  } finally {
+    rmSync(entry, { force: true });
+    rmSync(samples, { recursive: true, force: true });
+  }
+}

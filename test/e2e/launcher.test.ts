@@ -1,0 +1,94 @@
+/**
+ * bin/tsops starts the CLI from the start-up snapshot only with the Node
+ * binary that built it, passes every argument to tsops (not to Node), and
+ * otherwise falls back to the bundle. Which one ran is read from the command
+ * line of the process exec-env's child sees as its parent.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, sandbox, type Sandbox } from '../support/cli.js';
+
+let sb: Sandbox;
+let copy: string;
+let envFile: string;
+beforeAll(async () => {
+  sb = await sandbox();
+  envFile = join(sb.dir, 'a.enc.env');
+  const r = sb.run(['encrypt', '--age', sb.recipient, '--filename-override', 'a.env'], { input: 'A=1\n' });
+  expect(r.status, r.stderr).toBe(0);
+  writeFileSync(envFile, r.stdout);
+  // A copy of the package whose stamp the tests may spoil.
+  copy = mkdtempSync(join(tmpdir(), 'tsops-launcher-'));
+  cpSync(join(ROOT, 'bin'), join(copy, 'bin'), { recursive: true });
+  cpSync(join(ROOT, 'dist', 'cli'), join(copy, 'dist', 'cli'), { recursive: true });
+});
+afterAll(() => {
+  sb.cleanup();
+  rmSync(copy, { recursive: true, force: true });
+});
+
+/** The parent's command line as exec-env's child sees it: the process tsops became. */
+function parentCommandLine(launcher: string): string {
+  const r = spawnSync(launcher, ['exec-env', envFile, '--', 'sh', '-c', 'tr "\\0" " " < /proc/$PPID/cmdline'], { cwd: sb.dir, env: sb.env, encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  return r.stdout;
+}
+
+describe.skipIf(process.platform !== 'linux')('bin/tsops', () => {
+  it('was built with a snapshot for this Node', () => {
+    expect(existsSync(join(ROOT, 'dist', 'cli', 'tsops.blob'))).toBe(true);
+    expect(readFileSync(join(ROOT, 'dist', 'cli', 'tsops.snapshot-node'), 'utf8').split('\n')[0]).toBe(process.execPath);
+  });
+
+  it('starts from the snapshot with the Node that built it', () => {
+    expect(parentCommandLine(join(copy, 'bin', 'tsops'))).toContain('--snapshot-blob');
+  });
+
+  it('hands every argument to tsops, even ones Node would take for its own', () => {
+    const launcher = join(copy, 'bin', 'tsops');
+    const version = spawnSync(launcher, ['--version'], { env: sb.env, encoding: 'utf8' });
+    expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+    const legacy = spawnSync(launcher, ['-d', envFile], { env: sb.env, encoding: 'utf8' });
+    expect([legacy.status, legacy.stdout]).toEqual([0, 'A=1\n']);
+    const eval_ = spawnSync(launcher, ['-e', '0'], { env: sb.env, encoding: 'utf8' });
+    expect(eval_.status).not.toBe(0);
+    expect(eval_.stderr).toMatch(/^tsops: /);
+  });
+
+  it('runs through a symlink, as npm installs it', () => {
+    const link = join(copy, 'tsops-link');
+    spawnSync('ln', ['-s', join(copy, 'bin', 'tsops'), link]);
+    expect(parentCommandLine(link)).toContain('--snapshot-blob');
+  });
+
+  it('falls back to the bundle when the snapshot was made by another Node binary', () => {
+    const stamp = join(copy, 'dist', 'cli', 'tsops.snapshot-node');
+    const original = readFileSync(stamp, 'utf8');
+    try {
+      const [path, size] = original.split('\n');
+      writeFileSync(stamp, `${path}\n${Number(size) + 1}\n`);
+      const line = parentCommandLine(join(copy, 'bin', 'tsops'));
+      expect(line).not.toContain('--snapshot-blob');
+      expect(line).toContain('tsops.cjs');
+      writeFileSync(stamp, `/nonexistent/node\n${size}\n`);
+      expect(parentCommandLine(join(copy, 'bin', 'tsops'))).toContain('tsops.cjs');
+    } finally {
+      writeFileSync(stamp, original);
+    }
+  });
+
+  it('falls back to the bundle when there is no snapshot', () => {
+    const blob = join(copy, 'dist', 'cli', 'tsops.blob');
+    const kept = join(copy, 'kept.blob');
+    cpSync(blob, kept);
+    rmSync(blob);
+    try {
+      expect(parentCommandLine(join(copy, 'bin', 'tsops'))).toContain('tsops.cjs');
+    } finally {
+      cpSync(kept, blob);
+    }
+  });
+});
