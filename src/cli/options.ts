@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
-import { ExitCode, TsopsError, UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { formatForPath, parseFormatName } from '../formats/format.js';
-import type { KeyOptions, KeySpec, MasterKeyType } from '../keys/masterkey.js';
+import type { KeyOptions, MasterKeyType } from '../keys/masterkey.js';
 import type { EncryptionRule } from '../sops/rules.js';
 import type { FormatName } from '../tree.js';
 

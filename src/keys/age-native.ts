@@ -12,7 +12,6 @@ import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createP
 const INTRO = 'age-encryption.org/v1';
 const X25519_LABEL = 'age-encryption.org/v1/X25519';
 const PKCS8_X25519 = Buffer.from('302e020100300506032b656e04220420', 'hex');
-const SPKI_X25519 = Buffer.from('302a300506032b656e032100', 'hex');
 const CHUNK = 64 * 1024;
 
 export interface X25519Identity {

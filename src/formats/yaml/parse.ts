@@ -1,11 +1,12 @@
 import { CST, Parser } from 'yaml';
 import { InputError } from '../../errors.js';
 import { cloneNode, type Comment, type Entry, type ListNode, type MapNode, type Node, type ParsedFile } from '../../tree.js';
-import { metadataKey, type CommentOrigin, type DocLayout, type EntryOrigin, type ScalarOrigin, type YamlLayout } from './layout.js';
+import { metadataKey, type CommentOrigin, type DocLayout, type EntryOrigin, type YamlLayout } from './layout.js';
 import type { ScalarContext } from './render.js';
 import { LeafReader, type Read } from './leaves.js';
 import { resolvePlain } from './resolve.js';
 import { readSimpleYaml } from './simple.js';
+import { asListItem, numberOrigins, withoutComments } from './tree-shape.js';
 import { parserProblem } from './syntax.js';
 import { contentEnd, isBlockCollection, startsOnNewLine, type SourceTok, type Tok } from './tokens.js';
 
@@ -19,7 +20,6 @@ import { contentEnd, isBlockCollection, startsOnNewLine, type SourceTok, type To
 const MAX_DEPTH = 1000;
 /** Alias expansion copies values; a few nested aliases must not blow up into millions of nodes. */
 const MAX_EXPANDED_NODES = 1_000_000;
-const ENC_COMMENT = /^ENC\[AES256_GCM,data:.+,iv:.+,tag:.+,type:comment\]/;
 
 
 class YamlReader extends LeafReader {
@@ -408,39 +408,6 @@ function resolvesNull(text: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** sops writes an encrypted comment inside a list as an `ENC[...,type:comment]` element. */
-function asListItem(value: Node): Node | Comment {
-  if (value.kind === 'scalar' && value.type === 'str' && typeof value.value === 'string' && ENC_COMMENT.test(value.value)) {
-    const o = value.origin as ScalarOrigin;
-    const origin: CommentOrigin = { layout: o.layout, doc: o.doc, ordinal: -1, start: o.start, end: o.end, text: value.value, element: true };
-    return { kind: 'comment', text: value.value, origin };
-  }
-  return value;
-}
-
-function withoutComments(node: MapNode): MapNode {
-  const strip = (n: Node): Node => {
-    if (n.kind === 'scalar') return n;
-    if (n.kind === 'list') return { kind: 'list', items: n.items.filter((i): i is Node => i.kind !== 'comment').map(strip) };
-    return { kind: 'map', items: n.items.filter((i): i is Entry => i.kind === 'entry').map((e) => ({ kind: 'entry', key: e.key, value: strip(e.value) })) };
-  };
-  return strip(node) as MapNode;
-}
-
-/** Numbers every origin in tree-walk order (the order emit walks); returns how many there are. */
-function numberOrigins(root: MapNode): number {
-  let n = 0;
-  const stack: (Node | Comment | Entry)[] = [root];
-  while (stack.length) {
-    const x = stack.pop()!;
-    const o = x.origin as { ordinal?: number } | undefined;
-    if (o && x.kind !== 'map' && x.kind !== 'list') o.ordinal = n++;
-    if (x.kind === 'entry') stack.push(x.value);
-    else if (x.kind === 'map' || x.kind === 'list') for (let i = x.items.length - 1; i >= 0; i--) stack.push(x.items[i]!);
-  }
-  return n;
 }
 
 export function parseYaml(input: Uint8Array, file?: string): ParsedFile {

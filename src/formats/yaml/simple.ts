@@ -3,6 +3,7 @@ import type { Comment, Entry, ListNode, MapNode, Node, Scalar } from '../../tree
 import type { CommentOrigin, DocLayout, EntryOrigin, ScalarOrigin, YamlLayout } from './layout.js';
 import type { ScalarContext } from './render.js';
 import { resolvePlain } from './resolve.js';
+import { asListItem, numberOrigins, withoutComments } from './tree-shape.js';
 
 /**
  * A line scanner for the plain block YAML that sops writes and most secrets
@@ -15,7 +16,6 @@ import { resolvePlain } from './resolve.js';
  */
 
 const MAX_DEPTH = 100;
-const ENC_COMMENT = /^ENC\[AES256_GCM,data:.+,iv:.+,tag:.+,type:comment\]/;
 
 /** Thrown to leave the fast path; never escapes this module. */
 class NotSimple extends Error {}
@@ -459,35 +459,4 @@ function lastScalarEnd(node: Node): number {
     }
   }
   return max;
-}
-
-function asListItem(value: Node): Node | Comment {
-  if (value.kind === 'scalar' && value.type === 'str' && typeof value.value === 'string' && ENC_COMMENT.test(value.value)) {
-    const o = value.origin as ScalarOrigin;
-    const origin: CommentOrigin = { layout: o.layout, doc: o.doc, ordinal: -1, start: o.start, end: o.end, text: value.value, element: true };
-    return { kind: 'comment', text: value.value, origin };
-  }
-  return value;
-}
-
-function withoutComments(node: MapNode): MapNode {
-  const strip = (n: Node): Node => {
-    if (n.kind === 'scalar') return n;
-    if (n.kind === 'list') return { kind: 'list', items: n.items.filter((i): i is Node => i.kind !== 'comment').map(strip) };
-    return { kind: 'map', items: n.items.filter((i): i is Entry => i.kind === 'entry').map((e) => ({ kind: 'entry', key: e.key, value: strip(e.value) })) };
-  };
-  return strip(node) as MapNode;
-}
-
-function numberOrigins(root: MapNode): number {
-  let n = 0;
-  const stack: (Node | Comment | Entry)[] = [root];
-  while (stack.length) {
-    const x = stack.pop()!;
-    const o = x.origin as { ordinal?: number } | undefined;
-    if (o && x.kind !== 'map' && x.kind !== 'list') o.ordinal = n++;
-    if (x.kind === 'entry') stack.push(x.value);
-    else if (x.kind === 'map' || x.kind === 'list') for (let i = x.items.length - 1; i >= 0; i--) stack.push(x.items[i]!);
-  }
-  return n;
 }
