@@ -231,6 +231,16 @@ describe('the YAML line scanner agrees with the CST reader', () => {
     expect(fast).toBeGreaterThanOrEqual(10);
   });
 
+  it('takes the shapes secrets files have, comments before a dedent included', () => {
+    const shapes = [
+      'image:\n  repository: app\n  tag: "1.2"\n# Service settings\nservice:\n  port: 80\n',
+      'a:\n  b:\n    c: 1\n  # back to b level\n  d: 2\n#ENC[AES256_GCM,data:q=,iv:q=,tag:q=,type:comment]\ne: 3\n',
+      'env:\n- name: A\n  value: x\n# next\nother: []\n',
+      'list:\n  - x\n  # between\n  - y\n',
+    ];
+    for (const source of shapes) expect(agree(source), source).toBe('fast');
+  });
+
   it('writes back the same bytes either way', () => {
     const source = 'a:\n  # c\n  b: x # y\n  l:\n  - 1\n  - |\n    t\nz: "q"\nsops:\n  kms: []\n  version: 3.9.0\n';
     const viaFast = parseYaml(Buffer.from(source));

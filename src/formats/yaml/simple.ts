@@ -141,7 +141,6 @@ class SimpleReader {
     // Leave the collections this line is not part of.
     let top = this.stack[this.stack.length - 1]!;
     while (top.indent > column || (top.kind === 'seq' && top.indent === column && !dash && top.parentIndent === column)) {
-      if (this.pending.length) bail();
       this.stack.pop();
       top = this.stack[this.stack.length - 1]!;
       if (!top) bail();
