@@ -351,7 +351,7 @@ describe('keygen', () => {
   it('creates the default keys file 0600, prints the recipient, names the file on stderr', () => {
     const keysFile = join(box.dir, '.config', 'sops', 'age', 'keys.txt');
     expect(existsSync(keysFile)).toBe(false);
-    const r = box.run(['keygen']);
+    const r = box.run(['keygen'], { env: { SOPS_AGE_KEY_FILE: '' } });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^age1[a-z0-9]{58}\n$/);
     expect(r.stderr).toContain(keysFile);
@@ -359,6 +359,18 @@ describe('keygen', () => {
     const contents = readFileSync(keysFile, 'utf8');
     expect(contents).toContain(r.stdout.trim());
     expect(contents).toMatch(/^AGE-SECRET-KEY-1[A-Z0-9]+$/m);
+  });
+
+  it('writes where decryption will look: $SOPS_AGE_KEY_FILE when set', () => {
+    const keysFile = join(box.dir, 'env-keys.txt');
+    const r = box.run(['keygen'], { env: { SOPS_AGE_KEY_FILE: keysFile } });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain(keysFile);
+    const recipient = r.stdout.trim();
+    expect(readFileSync(keysFile, 'utf8')).toContain(recipient);
+    write('kg-env.yaml', 'a: b\n');
+    write('kg-env.enc.yaml', ok(box.run(['encrypt', '--age', recipient, file('kg-env.yaml')])));
+    expect(ok(box.run(['decrypt', file('kg-env.enc.yaml')], { env: { SOPS_AGE_KEY_FILE: keysFile } }))).toBe('a: b\n');
   });
 
   it('appends to an existing keys file and the new key decrypts what was encrypted for it', () => {

@@ -1,9 +1,12 @@
 import { appendAgeKey, defaultAgeKeysFile, generateAgeKey } from '../../keys/age-keygen.js';
 import type { CliContext } from '../context.js';
 
-/** Adds a new age identity to the keys file sops and tsops read by default; prints its recipient. */
+/**
+ * Adds a new age identity to the keys file decryption will read (--output,
+ * else $SOPS_AGE_KEY_FILE, else sops's default path); prints its recipient.
+ */
 export async function keygenCommand(flags: { output?: string }, ctx: CliContext): Promise<number> {
-  const path = flags.output ?? defaultAgeKeysFile(ctx.env);
+  const path = flags.output ?? (ctx.env['SOPS_AGE_KEY_FILE'] || defaultAgeKeysFile(ctx.env));
   const key = await generateAgeKey();
   await appendAgeKey(path, key);
   ctx.stderr.write(`tsops: added a new age identity to ${path}\n`);
