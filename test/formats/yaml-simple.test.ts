@@ -85,10 +85,6 @@ const ODD_SCALARS = [
   "'unterminated",
 ];
 
-interface Gen {
-  lines: string[];
-}
-
 const tree = fc.letrec<{ node: unknown }>((tie) => ({
   node: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
@@ -154,7 +150,9 @@ function render(root: { map: { key: string; value: unknown }[] }, d: { step: num
   return out;
 }
 
-function decorate(lines: string[], d: fc.RecordValue<any>): string {
+type Decorations = typeof decorations extends fc.Arbitrary<infer T> ? T : never;
+
+function decorate(lines: string[], d: Decorations): string {
   const out = [...lines];
   for (const at of d.inline) {
     const i = at % out.length;

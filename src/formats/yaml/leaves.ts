@@ -113,7 +113,8 @@ export abstract class LeafReader {
   protected tagged(tag: SourceTok, text: string, offset: number): { type: Scalar['type']; value: Scalar['value'] } {
     const name = tag.source.replace(/^!!/, CORE_TAG).replace(/^!<(.*)>$/, '$1');
     if (!name.startsWith(CORE_TAG)) {
-      this.warnings.add(`custom YAML tags (${tag.source}) are read as strings`);
+      // The tag itself is not quoted: a plaintext value starting with ! may be a secret.
+      this.warnings.add(`a custom YAML tag (line ${this.positions.line(tag.offset)}) is read as a string`);
       return { type: 'str', value: text };
     }
     const want = name.slice(CORE_TAG.length);
@@ -137,7 +138,7 @@ export abstract class LeafReader {
         return this.fail(`the value does not match its !!${want} tag`, offset);
       }
       default:
-        return this.fail(`unsupported tag !!${want}`, tag.offset);
+        return this.fail('unsupported tag (a value starting with ! needs quotes)', tag.offset);
     }
   }
 

@@ -199,7 +199,8 @@ class YamlReader extends LeafReader {
   private alias(token: CST.FlowScalar): Node {
     const name = token.source.slice(1);
     const target = this.anchors.get(name);
-    if (!target) this.fail(`unknown alias *${name}`, token.offset);
+    // Never the name: in a plaintext file it may be a secret that YAML took for an alias.
+    if (!target) this.fail('unknown alias (a value starting with * needs quotes)', token.offset);
     this.expanded += this.size(target);
     if (this.expanded > MAX_EXPANDED_NODES) this.fail('aliases expand to too many values', token.offset);
     // Expanded copies have no place in the source: the document is written canonically.
