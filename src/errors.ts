@@ -49,6 +49,15 @@ export class TsopsError extends Error {
   }
 }
 
+/** Runs work on one file: a TsopsError from anywhere inside names that file (if it names none yet). */
+export async function aboutFile<T>(file: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    throw e instanceof TsopsError ? e.inFile(file) : e;
+  }
+}
+
 /** The plaintext input could not be read or parsed. */
 export class InputError extends TsopsError {
   constructor(message: string, options?: { cause?: unknown; file?: string }) {

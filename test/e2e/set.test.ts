@@ -91,6 +91,19 @@ describe('set errors', () => {
     expect(sb.run(['decrypt', '--extract', '["db"]["password"]', file]).stdout).toBe('legacy');
   });
 
+  it('failures name the file: a missing key, a file the key cannot open (set, unset, rotate)', () => {
+    const { file } = committed('yaml');
+    const name = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const missing = sb.run(['unset', file, '["nope"]']);
+    expect(missing.stderr).toMatch(new RegExp(`^tsops: ${name}: key not found`));
+    const noKey = { SOPS_AGE_KEY_FILE: join(sb.dir, 'no-such-keys.txt') };
+    for (const args of [['set', file, '["db"]["user"]', '"x"'], ['unset', file, '["db"]["user"]'], ['rotate', file]]) {
+      const r = sb.run(args, { env: noKey });
+      expect(r.status, args.join(' ')).toBe(128);
+      expect(r.stderr, args.join(' ')).toMatch(new RegExp(`^tsops: ${name}: could not decrypt the data key`));
+    }
+  });
+
   it('--value-stdin and --value-file', () => {
     const { file } = committed('yaml');
     expect(sb.run(['set', '--value-stdin', file, '["db"]["port"]'], { input: '5432' }).status).toBe(0);

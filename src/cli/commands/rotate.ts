@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ExitCode, TsopsError, UsageError } from '../../errors.js';
+import { aboutFile, ExitCode, TsopsError, UsageError } from '../../errors.js';
 import { loadFormat } from '../../formats/format.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { keyIdentity, type KeySpec } from '../../keys/masterkey.js';
@@ -42,15 +42,17 @@ export async function rotateCommand(file: string | undefined, flags: RotateFlags
     throw new TsopsError('no such file', code, { file });
   }
   const format = await loadFormat(inputFormat(flags, file));
-  const parsed = format.parse(bytes, { file });
-  const keys = keyOptions(flags, ctx.env);
-  const decrypted = await decryptDocument(parsed, { forReencryption: true, ignoreMac: flags.ignoreMac, decryptionOrder: decryptionOrder(flags, ctx.env), keys });
-  try {
-    await rotateDocument(parsed, decrypted, { add, remove }, keys);
-  } finally {
-    forgetDecrypted(decrypted);
-  }
-  const output = format.emit(parsed, { indent: indentOf(flags) });
+  const output = await aboutFile(file, async () => {
+    const parsed = format.parse(bytes, { file });
+    const keys = keyOptions(flags, ctx.env);
+    const decrypted = await decryptDocument(parsed, { forReencryption: true, ignoreMac: flags.ignoreMac, decryptionOrder: decryptionOrder(flags, ctx.env), keys });
+    try {
+      await rotateDocument(parsed, decrypted, { add, remove }, keys);
+    } finally {
+      forgetDecrypted(decrypted);
+    }
+    return format.emit(parsed, { indent: indentOf(flags) });
+  });
   const target = flags.inPlace ? file : flags.output;
   if (target) await writeFileAtomic(target, output);
   else await writeOut(ctx, output);

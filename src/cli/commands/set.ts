@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ExitCode, UsageError } from '../../errors.js';
+import { aboutFile, ExitCode, UsageError } from '../../errors.js';
 import { readStdin } from '../../io/input.js';
 import { parseJsonValue, setValue, unsetValue } from '../../edit/set.js';
 import { parseTreePath } from '../../sops/treepath.js';
@@ -16,7 +16,7 @@ export async function setCommand(file: string, pathText: string, value: string |
   const sources = [value !== undefined, Boolean(flags.valueFile), Boolean(flags.valueStdin)].filter(Boolean).length;
   if (sources !== 1) throw new UsageError('set needs exactly one value: an argument, --value-file or --value-stdin', ExitCode.InvalidSetFormat);
   const text = flags.valueFile ? readFileSync(flags.valueFile, 'utf8') : flags.valueStdin ? (await readStdin()).toString('utf8') : value!;
-  const outcome = await setValue({
+  const outcome = await aboutFile(file, async () => setValue({
     file,
     format: inputFormat(flags, file),
     path: parseTreePath(pathText, ExitCode.InvalidSetFormat),
@@ -25,13 +25,13 @@ export async function setCommand(file: string, pathText: string, value: string |
     ignoreMac: Boolean(flags.ignoreMac),
     decryptionOrder: decryptionOrder(flags, ctx.env),
     emit: { indent: indentOf(flags) },
-  });
+  }));
   if (outcome === 'unchanged' && flags.verbose) ctx.stderr.write(`tsops: ${file}: value already set, nothing written\n`);
   return 0;
 }
 
 export async function unsetCommand(file: string, pathText: string, flags: SetFlags, ctx: CliContext): Promise<number> {
-  await unsetValue({
+  await aboutFile(file, () => unsetValue({
     file,
     format: inputFormat(flags, file),
     path: parseTreePath(pathText, ExitCode.InvalidSetFormat),
@@ -40,7 +40,7 @@ export async function unsetCommand(file: string, pathText: string, flags: SetFla
     ignoreMac: Boolean(flags.ignoreMac),
     decryptionOrder: decryptionOrder(flags, ctx.env),
     emit: { indent: indentOf(flags) },
-  });
+  }));
   return 0;
 }
 
