@@ -107,7 +107,8 @@ function verifyMac(metadata: Metadata, dataKey: Uint8Array, computed: string): v
   const sealed = parseSealed(metadata.mac);
   let stored: string;
   try {
-    if (!sealed) throw new Error('malformed');
+    // sops stores the MAC as a string and fails on any other type tag; so does tsops.
+    if (!sealed || sealed.type !== 'str') throw new Error('malformed');
     stored = open(dataKey, sealed, macTimestamp(metadata.lastModified)).toString('utf8');
   } catch {
     throw new MacMismatchError('cannot decrypt the MAC: the MAC or lastmodified was changed');

@@ -109,6 +109,12 @@ describe.each(Object.keys(samples) as Exclude<FormatName, 'binary'>[])('%s', (fo
     await expect(decryptText(format, flipped, key.identity, { ignoreMac: true })).resolves.toContain('hunter2');
   });
 
+  it('a MAC whose type tag is not str fails with 51, as sops fails on it', async () => {
+    const retyped = enc.replace(/(mac["]?\s*[:=]\s*"?ENC\[AES256_GCM,data:[^,]+,iv:[^,]+,tag:[^,]+,type:)str\]/, '$1int]');
+    expect(retyped).not.toBe(enc);
+    expect((await failure(format, retyped)).exitCode).toBe(51);
+  });
+
   it('changing an unencrypted value fails with 51 (the MAC covers it)', async () => {
     if (format === 'ini') return; // the INI sample has no unencrypted value
     const text = enc.replace('visible', 'Visible');
