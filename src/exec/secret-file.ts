@@ -6,11 +6,11 @@
  * when the file is closed, and at the latest when the process exits.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, OutputError, TsopsError } from '../errors.js';
-import { privateBases } from '../io/private-dir.js';
+import { makeOwnedDir, privateBases } from '../io/private-dir.js';
 
 export interface SecretFileOptions {
   /** Name inside the private directory: relative, no `..` (default `tmp-file`). */
@@ -62,9 +62,7 @@ function makePrivateDir(env: NodeJS.ProcessEnv): string {
   let lastError: unknown;
   for (const base of privateBases(env)) {
     try {
-      const dir = mkdtempSync(join(base, 'tsops-exec-'));
-      chmodSync(dir, 0o700);
-      return dir;
+      return makeOwnedDir(base, 'tsops-exec-');
     } catch (e) {
       lastError = e;
     }

@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdtempSync, rmSync, statSync, chmodSync } from 'node:fs';
+import { accessSync, chmodSync, constants, lstatSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -7,8 +7,9 @@ import { join } from 'node:path';
  * one, for plaintext that must exist briefly (the file an editor opens). It is
  * removed on every way out of the process that Node lets us observe: normal
  * exit, uncaught errors, and SIGINT/SIGTERM/SIGHUP (after which the signal is
- * re-raised so the caller sees the usual status). Only SIGKILL escapes, and
- * tmpfs keeps even that off persistent disk.
+ * re-raised so the caller sees the usual status). Only SIGKILL escapes: tmpfs
+ * keeps that off persistent disk, and the directory's name holds the owner's
+ * pid, so the next run that makes one removes what a killed run left.
  */
 export interface PrivateDir {
   readonly path: string;
@@ -57,12 +58,52 @@ export function privateBases(env: NodeJS.ProcessEnv = process.env): string[] {
   return out;
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes the directories with this prefix that a killed tsops left in `base`: this user's, named for a process that is gone. */
+export function sweepStaleDirs(base: string, prefix: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(base);
+  } catch {
+    return;
+  }
+  const uid = process.getuid?.();
+  for (const name of names) {
+    const owner = name.startsWith(prefix) ? /^(\d+)-[^-]{6}$/.exec(name.slice(prefix.length)) : null;
+    if (!owner) continue;
+    const pid = Number(owner[1]);
+    if (pid === process.pid || isAlive(pid)) continue;
+    const path = join(base, name);
+    try {
+      const st = lstatSync(path);
+      if (st.isDirectory() && (uid === undefined || st.uid === uid)) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+}
+
+/** A new 0700 directory in `base`, named `<prefix><pid>-<random>` so a later run can tell when its owner is gone. */
+export function makeOwnedDir(base: string, prefix: string): string {
+  sweepStaleDirs(base, prefix);
+  const path = mkdtempSync(join(base, `${prefix}${process.pid}-`));
+  chmodSync(path, 0o700);
+  return path;
+}
+
 export function createPrivateDir(prefix = 'tsops-', env: NodeJS.ProcessEnv = process.env): PrivateDir {
   let lastError: unknown;
   for (const base of privateBases(env)) {
     try {
-      const path = mkdtempSync(join(base, prefix));
-      chmodSync(path, 0o700);
+      const path = makeOwnedDir(base, prefix);
       hook();
       live.add(path);
       return {

@@ -152,10 +152,17 @@ async function crashScenario(s: Scenario): Promise<void> {
     leftoverTemps += temps.length;
     removeAll(s.dir, temps);
   }
+  // Each run removes what killed runs left; what the last kill left goes with the next run.
   const leftoverPrivate = readdirSync(runtimeDir).length;
+  if (s.startMarker) await oneRun(s, undefined);
+  const afterNextRun = readdirSync(runtimeDir).length;
   removeAll(runtimeDir, readdirSync(runtimeDir));
-  console.log(`hardening: crash ${s.name}: ${RUNS} runs over ~${duration} ms (file replaced at ~${renameAt} ms), ${killed} killed mid-run, ${asOld} old version, ${asNew} new version, ${corrupted} corrupted, ${leftoverTemps} leftover temp files${s.startMarker ? `, ${leftoverPrivate} leftover private edit dirs (tmpfs)` : ''}`);
+  console.log(
+    `hardening: crash ${s.name}: ${RUNS} runs over ~${duration} ms (file replaced at ~${renameAt} ms), ${killed} killed mid-run, ${asOld} old version, ${asNew} new version, ${corrupted} corrupted, ${leftoverTemps} leftover temp files` +
+      (s.startMarker ? `, ${leftoverPrivate} private edit dir(s) left by the last kill, ${afterNextRun} after the next edit` : ''),
+  );
   expect(corrupted).toBe(0);
+  expect(afterNextRun).toBe(0);
   // Kills that all came too late would test nothing.
   expect(killed).toBeGreaterThan(0);
   expect(asOld).toBeGreaterThan(0);

@@ -1,0 +1,66 @@
+/**
+ * A private dir is named for its owner's pid, so the next run can remove what
+ * a killed run (SIGKILL cannot be caught) left: only dirs of this prefix and
+ * this user whose process is gone.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import { createPrivateDir, makeOwnedDir, sweepStaleDirs } from '../../src/io/private-dir.js';
+
+const bases: string[] = [];
+afterEach(() => {
+  for (const b of bases.splice(0)) rmSync(b, { recursive: true, force: true });
+});
+
+function base(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tsops-private-dir-test-'));
+  bases.push(dir);
+  return dir;
+}
+
+/** A pid that belonged to a process which has exited. */
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  return Number(r.stdout);
+}
+
+it('names the dir <prefix><pid>-<random>, 0700', () => {
+  const b = base();
+  const dir = makeOwnedDir(b, 'tsops-edit-');
+  expect(basename(dir)).toMatch(new RegExp(`^tsops-edit-${process.pid}-[^-]{6}$`));
+  expect(statSync(dir).mode & 0o777).toBe(0o700);
+});
+
+it('removes the dirs of a process that is gone, and nothing else', () => {
+  const b = base();
+  const dead = deadPid();
+  const stale = join(b, `tsops-edit-${dead}-abcdef`);
+  mkdirSync(stale);
+  writeFileSync(join(stale, 'secrets.yaml'), 'password: hunter2\n');
+  const live = join(b, `tsops-edit-${process.ppid}-abcdef`);
+  const otherPrefix = join(b, `tsops-exec-${dead}-abcdef`);
+  const notOurs = join(b, `tsops-edit-${dead}-not-ours`);
+  const file = join(b, `tsops-edit-${dead}-ghijkl`);
+  for (const d of [live, otherPrefix, notOurs]) mkdirSync(d);
+  writeFileSync(file, 'x');
+  sweepStaleDirs(b, 'tsops-edit-');
+  expect(existsSync(stale)).toBe(false);
+  for (const kept of [live, otherPrefix, notOurs, file]) expect(existsSync(kept), kept).toBe(true);
+});
+
+it('a new private dir sweeps first', () => {
+  const dead = deadPid();
+  const probe = createPrivateDir('tsops-sweep-test-');
+  const stale = join(dirname(probe.path), `tsops-sweep-test-${dead}-zzzzzz`);
+  mkdirSync(stale);
+  probe.remove();
+  const dir = createPrivateDir('tsops-sweep-test-');
+  try {
+    expect(existsSync(stale)).toBe(false);
+  } finally {
+    dir.remove();
+  }
+});
