@@ -80,6 +80,16 @@ describe.skipIf(process.platform !== 'linux')('bin/tsops', () => {
     }
   });
 
+  it('falls back to the bundle when NODE_OPTIONS is set (V8 flags there make Node refuse the snapshot)', () => {
+    const r = spawnSync(join(copy, 'bin', 'tsops'), ['exec-env', envFile, '--', 'sh', '-c', 'tr "\\0" " " < /proc/$PPID/cmdline'], {
+      cwd: sb.dir,
+      env: { ...sb.env, NODE_OPTIONS: '--max-old-space-size=4096' },
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('tsops.cjs');
+  });
+
   it('falls back to the bundle when there is no snapshot', () => {
     const blob = join(copy, 'dist', 'cli', 'tsops.blob');
     const kept = join(copy, 'kept.blob');
