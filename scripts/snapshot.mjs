@@ -2,10 +2,11 @@
 // the bundle loaded, its modules initialised and its hot paths compiled by a
 // warm-up run, so `tsops decrypt` starts almost as fast as `node -e 0`.
 // bin/tsops uses it only with the Node binary it was built by (same path,
-// same size, not modified since); otherwise it runs bin/tsops.cjs. Failing here
+// same modification time, read off a reference file with the shell's own
+// -nt/-ot tests); otherwise it runs bin/tsops.cjs. Failing here
 // is not fatal: the CLI works without a snapshot, only slower to start.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -17,21 +18,20 @@ const bundlePath = join(dist, 'tsops.cjs');
 const entry = join(dist, 'snapshot-entry.cjs');
 const blob = join(dist, 'tsops.blob');
 const stamp = join(dist, 'tsops.snapshot-node');
+const nodeTime = join(dist, 'tsops.node-mtime');
 
 // In a source checkout before `npm run build` (which calls this again) there is nothing to snapshot yet.
 if (existsSync(bundlePath)) {
   try {
     await buildSnapshot();
   } catch (e) {
-    rmSync(blob, { force: true });
-    rmSync(stamp, { force: true });
+    for (const f of [blob, stamp, nodeTime]) rmSync(f, { force: true });
     process.stderr.write(`tsops: no start-up snapshot (${String(e.stderr ?? e.message).trim().split('\n')[0]}); the CLI starts without one\n`);
   }
 }
 
 async function buildSnapshot() {
-  rmSync(blob, { force: true });
-  rmSync(stamp, { force: true });
+  for (const f of [blob, stamp, nodeTime]) rmSync(f, { force: true });
   const bundle = readFileSync(bundlePath, 'utf8');
   const warmUp = readFileSync(new URL('./warm-up.cjs', import.meta.url), 'utf8');
   writeFileSync(
@@ -78,7 +78,10 @@ decryptSamples(cli.exports.main, process.env.TSOPS_WARM_UP_DIR, { names: ['b.yam
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { PATH: process.env.PATH ?? '', TSOPS_WARM_UP_DIR: samples },
     });
-    writeFileSync(stamp, `${process.execPath}\n${statSync(process.execPath).size}\n`);
+    const node = statSync(process.execPath);
+    writeFileSync(nodeTime, '');
+    utimesSync(nodeTime, node.atime, node.mtime);
+    writeFileSync(stamp, `${process.execPath}\n`);
   } finally {
     rmSync(entry, { force: true });
     rmSync(samples, { recursive: true, force: true });

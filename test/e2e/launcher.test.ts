@@ -5,7 +5,7 @@
  * line of the process exec-env's child sees as its parent.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +23,7 @@ beforeAll(async () => {
   // A copy of the package whose stamp the tests may spoil.
   copy = mkdtempSync(join(tmpdir(), 'tsops-launcher-'));
   cpSync(join(ROOT, 'bin'), join(copy, 'bin'), { recursive: true });
-  cpSync(join(ROOT, 'dist', 'cli'), join(copy, 'dist', 'cli'), { recursive: true });
+  cpSync(join(ROOT, 'dist', 'cli'), join(copy, 'dist', 'cli'), { recursive: true, preserveTimestamps: true });
 });
 afterAll(() => {
   sb.cleanup();
@@ -66,17 +66,22 @@ describe.skipIf(process.platform !== 'linux')('bin/tsops', () => {
 
   it('falls back to the bundle when the snapshot was made by another Node binary', () => {
     const stamp = join(copy, 'dist', 'cli', 'tsops.snapshot-node');
+    const nodeTime = join(copy, 'dist', 'cli', 'tsops.node-mtime');
     const original = readFileSync(stamp, 'utf8');
+    const { atime, mtime } = statSync(nodeTime);
     try {
-      const [path, size] = original.split('\n');
-      writeFileSync(stamp, `${path}\n${Number(size) + 1}\n`);
+      // Same path, other modification time: Node was replaced in place (an upgrade).
+      utimesSync(nodeTime, atime, new Date(mtime.getTime() - 86_400_000));
       const line = parentCommandLine(join(copy, 'bin', 'tsops'));
       expect(line).not.toContain('--snapshot-blob');
       expect(line).toContain('tsops.cjs');
-      writeFileSync(stamp, `/nonexistent/node\n${size}\n`);
+      utimesSync(nodeTime, atime, mtime);
+      expect(parentCommandLine(join(copy, 'bin', 'tsops'))).toContain('--snapshot-blob');
+      writeFileSync(stamp, '/nonexistent/node\n');
       expect(parentCommandLine(join(copy, 'bin', 'tsops'))).toContain('tsops.cjs');
     } finally {
       writeFileSync(stamp, original);
+      utimesSync(nodeTime, atime, mtime);
     }
   });
 
