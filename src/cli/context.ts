@@ -26,7 +26,10 @@ export function processContext(): CliContext {
       return stdout;
     },
     stdoutFd: 1,
-    stderr: process.stderr,
+    // Also made on first use: for a pipe it loads the network stack, which a quiet success never needs.
+    get stderr() {
+      return process.stderr;
+    },
     // Asked only by the commands that prompt: building the stdin stream (or loading tty) costs every other run start-up time.
     get stdinIsTTY() {
       return Boolean(process.stdin.isTTY);
