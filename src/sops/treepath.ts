@@ -21,7 +21,7 @@ export function parseTreePath(text: string, exitCode: number = ExitCode.InvalidT
     } else if (/^\d+$/.test(inner)) {
       steps.push(Number(inner));
     } else {
-      bad(`'${inner.slice(0, 20)}' is neither a quoted key nor an index`);
+      bad(`${JSON.stringify(inner.slice(0, 20))} is neither a quoted key nor an index`);
     }
   }
   if (steps.length === 0) bad('it names nothing');

@@ -153,15 +153,20 @@ export async function runFuzz(seed: number, perTarget: number): Promise<ParserRe
   const reports: ParserReport[] = [];
   for (const target of await targets()) {
     const report: ParserReport = { parser: target.name, inputs: 0, crashes: [], hangs: 0 };
-    const inputs = [...target.seeds];
-    for (let i = 0; i < perTarget; i++) {
-      const base = inputs[Math.floor(r() * inputs.length)] ?? Buffer.alloc(0);
-      let input = mutate(base, r);
-      if (r() < 0.3) input = mutate(input, r);
-      inputs.push(input);
-      if (inputs.length > 400) inputs.splice(target.seeds.length, 1);
-    }
-    for (const input of inputs) {
+    // Every input is tried as it is made; the last 400 (and the seeds) are what later ones mutate.
+    const pool = [...target.seeds];
+    const next = function* (): Generator<Buffer> {
+      yield* target.seeds;
+      for (let i = 0; i < perTarget; i++) {
+        const base = pool[Math.floor(r() * pool.length)] ?? Buffer.alloc(0);
+        let input = mutate(base, r);
+        if (r() < 0.3) input = mutate(input, r);
+        pool.push(input);
+        if (pool.length > target.seeds.length + 400) pool.splice(target.seeds.length, 1);
+        yield input;
+      }
+    };
+    for (const input of next()) {
       report.inputs++;
       const t0 = performance.now();
       try {

@@ -70,6 +70,11 @@ describe('parseTreePath', () => {
     expect(failure('nope', ExitCode.InvalidSetFormat).exitCode).toBe(ExitCode.InvalidSetFormat);
   });
 
+  it('keeps its message on one line whatever the path holds (fuzz finding, minimized)', () => {
+    const e = failure('[1]\n\u001b1\u00ff]');
+    expect(e.message).not.toMatch(/[\n\u001b]/);
+  });
+
   it('shortens very long bad paths in its message', () => {
     const e = failure('x'.repeat(500));
     expect(e.message.length).toBeLessThan(200);
