@@ -29,6 +29,7 @@ await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
+  // TSOPS_DEBUG_BUILD=1 keeps names readable, for CPU profiles.
   minify: !process.env.TSOPS_DEBUG_BUILD,
   legalComments: 'none',
   // Lazily loaded SDKs (and the age library, needed only for post-quantum keys) stay in node_modules and are required only when a file uses them.
