@@ -32,7 +32,8 @@ export function readMetadata(tree: MapNode): Metadata {
   const rules: EncryptionRule[] = [];
   for (const kind of RULE_KINDS) {
     const v = fields.get(kind);
-    if (v !== undefined && v.kind === 'scalar' && v.value !== null && String(v.value) !== '') rules.push({ kind, value: scalarText(v, kind) });
+    if (v !== undefined && v.kind !== 'scalar') throw new MalformedFileError(`metadata field ${kind} is not a scalar`);
+    if (v !== undefined && v.value !== null && String(v.value) !== '') rules.push({ kind, value: scalarText(v, kind) });
   }
   if (rules.length > 1) throw new MalformedFileError('metadata sets more than one of the encryption rules (suffixes and regexes)');
 
@@ -159,9 +160,10 @@ function readKeyList(node: Node | undefined, type: MasterKeyType): KeyRecord[] {
       if (e.kind !== 'entry') continue;
       const name = e.key.toLowerCase();
       if (name === '__proto__') continue;
-      if (e.value.kind === 'map') {
+      // Only a KMS key's encryption context is a map; anything else of that shape is a damaged file.
+      if (e.value.kind === 'map' && name === 'context') {
         const ctx: Record<string, string> = {};
-        for (const c of e.value.items) if (c.kind === 'entry' && c.value.kind === 'scalar' && c.key !== '__proto__') ctx[c.key] = scalarText(c.value, name);
+        for (const c of e.value.items) if (c.kind === 'entry' && c.key !== '__proto__') ctx[c.key] = scalarText(c.value, name);
         fields[name] = ctx;
       } else if (e.value.kind === 'scalar') {
         if (e.value.value !== null) fields[name] = scalarText(e.value, name);
