@@ -58,6 +58,21 @@ describe.skipIf(process.platform !== 'linux')('bin/tsops', () => {
     expect(eval_.stderr).toMatch(/^tsops: /);
   });
 
+  it('draws fresh randomness in every run started from the snapshot (no state baked into it)', () => {
+    const launcher = join(copy, 'bin', 'tsops');
+    const run = (args: string[], input = ''): string => {
+      const r = spawnSync(launcher, args, { cwd: sb.dir, env: sb.env, input, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout;
+    };
+    const encrypt = (): string => run(['encrypt', '--age', sb.recipient, '--input-type', 'yaml', '--output-type', 'yaml'], 'a: same\n');
+    const [one, two] = [encrypt(), encrypt()];
+    const values = (text: string): string[] => text.match(/ENC\[[^\]]+\]/g) ?? [];
+    expect(values(one).length).toBeGreaterThan(1);
+    for (const v of values(one)) expect(values(two)).not.toContain(v);
+    expect(run(['keygen', '--output', join(sb.dir, 'k1.txt')])).not.toBe(run(['keygen', '--output', join(sb.dir, 'k2.txt')]));
+  });
+
   it('runs through a symlink, as npm installs it', () => {
     const link = join(copy, 'tsops-link');
     spawnSync('ln', ['-s', join(copy, 'bin', 'tsops'), link]);
