@@ -21,6 +21,15 @@ const lazyCommanderChildProcess = {
 
 rmSync('dist', { recursive: true, force: true });
 
+// The YAML store uses only the CST layer of `yaml`; the config reader (loaded
+// for encrypt, edit and updatekeys only) uses the whole package.
+const yamlCstForTheStore = {
+  name: 'yaml-cst-for-the-store',
+  setup(b) {
+    b.onResolve({ filter: /^yaml$/ }, (args) => (/[\\/]src[\\/]formats[\\/]yaml[\\/]/.test(args.importer) ? { path: new URL('./yaml-cst.mjs', import.meta.url).pathname } : undefined));
+  },
+};
+
 await build({
   entryPoints: { tsops: 'src/cli/main.ts' },
   outdir: 'dist/cli',
@@ -38,7 +47,7 @@ await build({
   // yaml's ESM build lets the bundle keep only the CST parser tsops uses.
   alias: { yaml: './node_modules/yaml/browser/index.js' },
   define: { TSOPS_VERSION: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) },
-  plugins: [lazyCommanderChildProcess],
+  plugins: [lazyCommanderChildProcess, yamlCstForTheStore],
   logLevel: 'warning',
 });
 
