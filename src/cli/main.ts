@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
 import { ExitCode, TsopsError } from '../errors.js';
 import { beginCommand, processContext, settleStdout, type CliContext } from './context.js';
 import { addCommonOptions, addKeyOptions } from './options.js';
@@ -37,8 +37,12 @@ export function normalizeArgs(argv: string[]): string[] {
   return ['edit', ...argv];
 }
 
-function program(ctx: CliContext, setExit: (code: number) => void, only?: string): Command {
-  const cli = new Command('tsops')
+// Loaded on first use: `decrypt FILE` and exec-env never parse options with it.
+let commander: typeof import('commander') | undefined;
+
+async function program(ctx: CliContext, setExit: (code: number) => void, only?: string): Promise<Command> {
+  commander ??= await import('commander');
+  const cli = new commander.Command('tsops')
     .description('Encrypt the values of YAML, JSON, .env and INI files; sops-compatible')
     .version(VERSION, '-v, --version')
     .showHelpAfterError(false)
@@ -209,9 +213,9 @@ export async function main(argv: string[], ctx: CliContext = processContext()): 
       return;
     }
     const only = COMMANDS.has(args[0] ?? '') && args[0] !== 'help' && !args.includes('--help') && !args.includes('-h') ? args[0] : undefined;
-    await program(ctx, (c) => (code = c), only).parseAsync(args, { from: 'user' });
+    await (await program(ctx, (c) => (code = c), only)).parseAsync(args, { from: 'user' });
   } catch (err) {
-    if (err instanceof CommanderError) {
+    if (commander && err instanceof commander.CommanderError) {
       code = err.exitCode === 0 ? 0 : err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : ExitCode.Generic;
     } else {
       code = reportError(err, ctx.stderr);

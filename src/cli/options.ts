@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
 import { formatForPath, parseFormatName } from '../formats/format.js';
 import type { KeyOptions, MasterKeyType } from '../keys/masterkey.js';
@@ -59,7 +59,7 @@ export function addKeyOptions(cmd: Command): Command {
     .option('--unencrypted-comment-regex <regex>', 'values under a comment matching this stay plaintext')
     .option('--encrypted-comment-regex <regex>', 'only values under a comment matching this are encrypted')
     .option('--mac-only-encrypted', 'compute the MAC over encrypted values only')
-    .addOption(new Option('--shamir-secret-sharing-threshold <n>', 'key groups needed to decrypt'));
+    .option('--shamir-secret-sharing-threshold <n>', 'key groups needed to decrypt');
 }
 
 function splitList(value: string | undefined): string[] {
