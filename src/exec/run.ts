@@ -11,7 +11,6 @@ import type { FormatName, ParsedFile } from '../tree.js';
 import { FORWARDED_SIGNALS, runChild, type ChildOutcome, type CommandLine } from './child.js';
 import { decryptPath, type OpenOptions } from './decrypt.js';
 import { childEnvironment, mergeVariables, secretVariables, type SecretVariables } from './env.js';
-import { createSecretFile } from './secret-file.js';
 import { resolveUser, type RunAsUser } from './user.js';
 
 export interface ExecCommon {
@@ -91,6 +90,8 @@ export async function execFile(request: ExecFileRequest): Promise<ChildOutcome> 
   const parsed = await decryptPath(request.file, request.open, request.cwd);
   for (const w of parsed.warnings ?? []) request.warn?.(`${request.file}: ${w}`);
   const text = await emitted(parsed, request.outputFormat ?? parsed.format, request.indent, request.file);
+  // Loaded here, not with the module: exec-env never needs it.
+  const { createSecretFile } = await import('./secret-file.js');
   // From the moment the directory exists until the child's relay takes over, a
   // signal must not end the process before cleanup; it is handled (forwarded) once the child runs.
   const hold = (): void => {};
