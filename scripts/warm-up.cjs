@@ -54,4 +54,11 @@ async function decryptSamples(main, dir, { rounds = 1, extract = false, names = 
   process.exitCode = 0;
 }
 
-module.exports = { prepareSamples, decryptSamples };
+/** exec-env's path to the end: the child (`true`) started and waited for; child_process is loaded by it. */
+async function execSample(main, dir) {
+  const { join } = require('node:path');
+  await main(['exec-env', join(dir, 'enc.a.env'), '--', 'true'], quietContext(dir));
+  process.exitCode = 0;
+}
+
+module.exports = { prepareSamples, decryptSamples, execSample };

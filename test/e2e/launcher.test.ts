@@ -43,8 +43,11 @@ describe.skipIf(process.platform !== 'linux')('bin/tsops', () => {
     expect(readFileSync(join(ROOT, 'dist', 'cli', 'tsops.snapshot-node'), 'utf8').split('\n')[0]).toBe(process.execPath);
   });
 
-  it('starts from the snapshot with the Node that built it', () => {
-    expect(parentCommandLine(join(copy, 'bin', 'tsops'))).toContain('--snapshot-blob');
+  it('starts from the snapshot with the Node that built it: the one holding child_process for exec-env', () => {
+    expect(parentCommandLine(join(copy, 'bin', 'tsops'))).toContain('tsops-exec.blob');
+    const r = spawnSync(join(copy, 'bin', 'tsops'), ['exec-file', envFile, 'sh -c "tr \'\\\\0\' \' \' < /proc/$PPID/cmdline"'], { cwd: sb.dir, env: sb.env, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('tsops-exec.blob');
   });
 
   it('hands every argument to tsops, even ones Node would take for its own', () => {
@@ -111,14 +114,14 @@ describe.skipIf(process.platform !== 'linux')('bin/tsops', () => {
   });
 
   it('falls back to the bundle when there is no snapshot', () => {
-    const blob = join(copy, 'dist', 'cli', 'tsops.blob');
+    const blob = join(copy, 'dist', 'cli', 'tsops-exec.blob');
     const kept = join(copy, 'kept.blob');
-    cpSync(blob, kept);
+    cpSync(blob, kept, { preserveTimestamps: true });
     rmSync(blob);
     try {
       expect(parentCommandLine(join(copy, 'bin', 'tsops'))).toContain('tsops.cjs');
     } finally {
-      cpSync(kept, blob);
+      cpSync(kept, blob, { preserveTimestamps: true });
     }
   });
 });
