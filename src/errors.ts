@@ -50,7 +50,7 @@ export class TsopsError extends Error {
 }
 
 /** Runs work on one file: a TsopsError from anywhere inside names that file (if it names none yet). */
-export async function aboutFile<T>(file: string, work: () => Promise<T>): Promise<T> {
+export async function aboutFile<T>(file: string | undefined, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (e) {

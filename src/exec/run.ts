@@ -5,9 +5,8 @@
  */
 import { chownSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { loadFormat } from '../formats/format.js';
-import { TsopsError } from '../errors.js';
-import type { FormatName, ParsedFile } from '../tree.js';
+import { emitAs } from '../formats/format.js';
+import type { FormatName } from '../tree.js';
 import { FORWARDED_SIGNALS, runChild, type ChildOutcome, type CommandLine } from './child.js';
 import { decryptPath, type OpenOptions } from './decrypt.js';
 import { childEnvironment, mergeVariables, secretVariables, type SecretVariables } from './env.js';
@@ -89,7 +88,7 @@ export async function execFile(request: ExecFileRequest): Promise<ChildOutcome> 
   const user = request.user === undefined ? undefined : resolveUser(request.user);
   const parsed = await decryptPath(request.file, request.open, request.cwd);
   for (const w of parsed.warnings ?? []) request.warn?.(`${request.file}: ${w}`);
-  const text = await emitted(parsed, request.outputFormat ?? parsed.format, request.indent, request.file);
+  const text = await emitAs(parsed, request.outputFormat ?? parsed.format, request.indent, request.file);
   // Loaded here, not with the module: exec-env never needs it.
   const { createSecretFile } = await import('./secret-file.js');
   // From the moment the directory exists until the child's relay takes over, a
@@ -121,14 +120,6 @@ function release(hold: () => void): void {
   for (const s of FORWARDED_SIGNALS) process.off(s, hold);
 }
 
-async function emitted(parsed: ParsedFile, format: FormatName, indent: number | undefined, file: string): Promise<Uint8Array> {
-  const out: ParsedFile = format === parsed.format ? parsed : { ...parsed, format, layout: undefined };
-  try {
-    return (await loadFormat(format)).emit(out, indent === undefined ? {} : { indent });
-  } catch (e) {
-    throw e instanceof TsopsError ? e.inFile(file) : e;
-  }
-}
 
 /** The account the command runs as must be able to enter the private directory. */
 function giveTo(dir: string, path: string, user: RunAsUser): void {

@@ -1,3 +1,4 @@
+import { aboutFile } from '../errors.js';
 import type { FormatName, ParsedFile } from '../tree.js';
 
 export interface ParseOptions {
@@ -41,6 +42,16 @@ const loaders: Record<FormatName, () => Promise<Format>> = {
 /** Formats load lazily so that a JSON or .env file never pays for the YAML parser. */
 export function loadFormat(name: FormatName): Promise<Format> {
   return loaders[name]();
+}
+
+/**
+ * `file` written as `format`: in its own layout when the format is unchanged,
+ * the format's canonical one otherwise. An error names `name`, the file this
+ * output is for.
+ */
+export async function emitAs(file: ParsedFile, format: FormatName, indent: number | undefined, name: string): Promise<Uint8Array> {
+  const out: ParsedFile = file.format === format ? file : { ...file, format, layout: undefined };
+  return aboutFile(name, async () => (await loadFormat(format)).emit(out, indent === undefined ? {} : { indent }));
 }
 
 const TYPE_NAMES: Record<string, FormatName> = {

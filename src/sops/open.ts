@@ -3,7 +3,7 @@
  * CLI's decrypt, exec-env, exec-file, the library): parse, unwrap the data
  * key, decrypt, check the MAC.
  */
-import { InputError, MalformedFileError, MetadataNotFoundError, TsopsError } from '../errors.js';
+import { aboutFile, InputError, MalformedFileError, MetadataNotFoundError } from '../errors.js';
 import { loadFormat } from '../formats/format.js';
 import type { KeyOptions, MasterKeyType } from '../keys/masterkey.js';
 import type { FormatName, ParsedFile } from '../tree.js';
@@ -30,16 +30,13 @@ export async function decryptBytes(bytes: Uint8Array, format: FormatName, name: 
     throw e;
   }
   if (!parsed.metadata) throw new MetadataNotFoundError(name === undefined ? undefined : { file: name });
-  try {
-    const decrypted = await decryptDocument(parsed, {
+  const decrypted = await aboutFile(name, () =>
+    decryptDocument(parsed, {
       ...(options.ignoreMac ? { ignoreMac: true } : {}),
       ...(options.decryptionOrder ? { decryptionOrder: options.decryptionOrder } : {}),
       ...(options.keys ? { keys: options.keys } : {}),
-    });
-    forgetDecrypted(decrypted);
-  } catch (e) {
-    if (e instanceof TsopsError) e.inFile(name);
-    throw e;
-  }
+    }),
+  );
+  forgetDecrypted(decrypted);
   return parsed;
 }

@@ -1,5 +1,5 @@
-import { ExitCode, TsopsError, UsageError } from '../../errors.js';
-import { loadFormat } from '../../formats/format.js';
+import { aboutFile, ExitCode, TsopsError, UsageError } from '../../errors.js';
+import { emitAs, loadFormat } from '../../formats/format.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { readInput } from '../../io/input.js';
 import { decryptBytes } from '../../sops/open.js';
@@ -8,7 +8,6 @@ import { parseTreePath } from '../../sops/treepath.js';
 import type { MasterKeyType } from '../../keys/masterkey.js';
 import type { FormatName, Node, ParsedFile } from '../../tree.js';
 import { warn, writeOut, type CliContext } from '../context.js';
-import { emitIn } from '../emit.js';
 import { decryptionOrder, indentOf, inputFormat, keyOptions, outputFormat, type CommonFlags } from '../options.js';
 
 export interface DecryptFlags extends CommonFlags {
@@ -46,12 +45,9 @@ export async function decryptCommand(file: string | undefined, flags: DecryptFla
   if (path) {
     const node = parsed.documents[0] && getAtPath(parsed.documents[0], path);
     if (!node) throw new TsopsError(`key not found: ${formatPath(path)}`, ExitCode.Generic, { file: name });
-    output = await extracted(node, outFormat, indent).catch((e: unknown) => {
-      throw e instanceof TsopsError ? e.inFile(name) : e;
-    });
+    output = await aboutFile(name, () => extracted(node, outFormat, indent));
   } else {
-    const out: ParsedFile = outFormat === parsed.format ? parsed : { ...parsed, format: outFormat, layout: undefined };
-    output = emitIn(name, await loadFormat(outFormat), out, indent);
+    output = await emitAs(parsed, outFormat, indent, name);
   }
   const target = flags.inPlace ? file : flags.output;
   if (target) await writeFileAtomic(target, output, flags.inPlace ? {} : { mode: 0o600 });

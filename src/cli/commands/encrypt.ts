@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { FileAlreadyEncryptedError, TsopsError, UsageError } from '../../errors.js';
-import { loadFormat } from '../../formats/format.js';
+import { aboutFile, FileAlreadyEncryptedError, UsageError } from '../../errors.js';
+import { emitAs, loadFormat } from '../../formats/format.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { readInput } from '../../io/input.js';
 import { keyIdentity } from '../../keys/masterkey.js';
@@ -8,7 +8,6 @@ import { decryptDocument, encryptDocument, forgetDecrypted, reencryptDocument, t
 import type { ParsedFile } from '../../tree.js';
 import { warn, writeOut, type CliContext } from '../context.js';
 import { decryptionOrder, indentOf, inputFormat, keyOptions, outputFormat, type CommonFlags, type KeyFlags } from '../options.js';
-import { emitIn } from '../emit.js';
 import { resolveEncryptSettings, storeIndent } from '../settings.js';
 
 export interface EncryptFlags extends CommonFlags, KeyFlags {
@@ -32,22 +31,15 @@ export async function encryptCommand(file: string | undefined, flags: EncryptFla
 
   const previous = target && !flags.fresh && outFormat === inFormat ? await openPrevious(target, inFormat, settings, flags, ctx) : undefined;
   try {
-    if (previous) reencryptDocument(parsed, previous);
-    else await encryptDocument(parsed, settings, keys);
-  } catch (e) {
-    throw e instanceof TsopsError ? e.inFile(name) : e;
+    await aboutFile(name, async () => (previous ? reencryptDocument(parsed, previous) : encryptDocument(parsed, settings, keys)));
   } finally {
     if (previous) forgetDecrypted(previous);
   }
   for (const w of parsed.warnings ?? []) warn(ctx, w);
-  const output = emitIn(name, await loadFormat(outFormat), retarget(parsed, outFormat), storeIndent(stores, outFormat, indentOf(flags)));
+  const output = await emitAs(parsed, outFormat, storeIndent(stores, outFormat, indentOf(flags)), name);
   if (target) await writeFileAtomic(target, output);
   else await writeOut(ctx, output);
   return 0;
-}
-
-function retarget(file: ParsedFile, format: ParsedFile['format']): ParsedFile {
-  return file.format === format ? file : { ...file, format, layout: undefined };
 }
 
 /**
