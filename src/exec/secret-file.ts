@@ -10,7 +10,7 @@ import { closeSync, constants, mkdirSync, openSync, rmSync, writeFileSync, write
 import { dirname, isAbsolute, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, OutputError, TsopsError } from '../errors.js';
-import { makeOwnedDir, privateBases } from '../io/private-dir.js';
+import { makePrivateDirPath } from '../io/private-dir.js';
 
 export interface SecretFileOptions {
   /** Name inside the private directory: relative, no `..` (default `tmp-file`). */
@@ -58,25 +58,13 @@ function forget(dir: string): void {
   live.delete(dir);
 }
 
-function makePrivateDir(env: NodeJS.ProcessEnv): string {
-  let lastError: unknown;
-  for (const base of privateBases(env)) {
-    try {
-      return makeOwnedDir(base, 'tsops-exec-');
-    } catch (e) {
-      lastError = e;
-    }
-  }
-  throw new OutputError(`cannot create a private directory: ${(lastError as NodeJS.ErrnoException)?.code ?? 'error'}`);
-}
-
 /**
  * Makes `content` readable at a private path. Takes ownership of `content`:
  * it is overwritten with zeros once it has been served or the file closes.
  */
 export function createSecretFile(content: Uint8Array, options: SecretFileOptions = {}): SecretFile {
   const name = checkSecretFileName(options.name ?? DEFAULT_SECRET_FILE_NAME);
-  const dir = makePrivateDir(options.env ?? process.env);
+  const dir = makePrivateDirPath('tsops-exec-', options.env ?? process.env);
   removeOnExit(dir);
   const path = join(dir, name);
   try {

@@ -1,6 +1,7 @@
 import { accessSync, chmodSync, constants, lstatSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { OutputError } from '../errors.js';
 
 /**
  * A directory only this user can enter (0700), on tmpfs when the system offers
@@ -99,23 +100,31 @@ export function makeOwnedDir(base: string, prefix: string): string {
   return path;
 }
 
-export function createPrivateDir(prefix = 'tsops-', env: NodeJS.ProcessEnv = process.env): PrivateDir {
+/**
+ * An owned 0700 directory in the most private base that takes one. The caller
+ * removes it; {@link createPrivateDir} also removes it on the way out.
+ */
+export function makePrivateDirPath(prefix: string, env: NodeJS.ProcessEnv): string {
   let lastError: unknown;
   for (const base of privateBases(env)) {
     try {
-      const path = makeOwnedDir(base, prefix);
-      hook();
-      live.add(path);
-      return {
-        path,
-        remove() {
-          rmSync(path, { recursive: true, force: true });
-          live.delete(path);
-        },
-      };
+      return makeOwnedDir(base, prefix);
     } catch (e) {
       lastError = e;
     }
   }
-  throw lastError;
+  throw new OutputError(`cannot create a private directory: ${(lastError as NodeJS.ErrnoException | undefined)?.code ?? 'error'}`);
+}
+
+export function createPrivateDir(prefix = 'tsops-', env: NodeJS.ProcessEnv = process.env): PrivateDir {
+  const path = makePrivateDirPath(prefix, env);
+  hook();
+  live.add(path);
+  return {
+    path,
+    remove() {
+      rmSync(path, { recursive: true, force: true });
+      live.delete(path);
+    },
+  };
 }

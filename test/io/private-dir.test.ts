@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
+import { OutputError } from '../../src/errors.js';
 import { createPrivateDir, makeOwnedDir, sweepStaleDirs } from '../../src/io/private-dir.js';
 
 const bases: string[] = [];
@@ -63,4 +64,9 @@ it('a new private dir sweeps first', () => {
   } finally {
     dir.remove();
   }
+});
+
+it('a directory no base will take is a one-line OutputError', () => {
+  expect(() => createPrivateDir('no-such-subdir/tsops-test-')).toThrow(OutputError);
+  expect(() => createPrivateDir('no-such-subdir/tsops-test-')).toThrow(/^cannot create a private directory: ENOENT$/);
 });
