@@ -45,22 +45,39 @@ export function bech32Decode(text: string): { hrp: string; data: Buffer } | unde
     if (v < 0) return undefined;
     values.push(v);
   }
-  const expanded = [...[...hrp].map((c) => c.charCodeAt(0) >> 5), 0, ...[...hrp].map((c) => c.charCodeAt(0) & 31), ...values];
-  if (bech32Polymod(expanded) !== 1) return undefined;
-  const words = values.slice(0, -6);
+  if (bech32Polymod([...hrpExpand(hrp), ...values]) !== 1) return undefined;
+  const data = regroup(values.slice(0, -6), 5, 8, false);
+  return data && { hrp, data: Buffer.from(data) };
+}
+
+function hrpExpand(hrp: string): number[] {
+  return [...[...hrp].map((c) => c.charCodeAt(0) >> 5), 0, ...[...hrp].map((c) => c.charCodeAt(0) & 31)];
+}
+
+/**
+ * Regroups `from`-bit values into `to`-bit ones (bech32's 5-bit words and
+ * bytes). `pad` zero-fills the last group; without it, leftover bits must be
+ * fewer than `from` and zero, or the input is invalid (undefined).
+ */
+function regroup(values: Iterable<number>, from: number, to: number, pad: boolean): number[] | undefined {
   let acc = 0;
   let bits = 0;
   const out: number[] = [];
-  for (const w of words) {
-    acc = (acc << 5) | w;
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push((acc >> bits) & 0xff);
+  const mask = (1 << to) - 1;
+  for (const v of values) {
+    acc = (acc << from) | v;
+    bits += from;
+    while (bits >= to) {
+      bits -= to;
+      out.push((acc >> bits) & mask);
     }
   }
-  if (bits >= 5 || (acc & ((1 << bits) - 1)) !== 0) return undefined;
-  return { hrp, data: Buffer.from(out) };
+  if (pad) {
+    if (bits > 0) out.push((acc << (to - bits)) & mask);
+  } else if (bits >= from || (acc & ((1 << bits) - 1)) !== 0) {
+    return undefined;
+  }
+  return out;
 }
 
 export function parseX25519Identity(identity: string): X25519Identity | undefined {
@@ -273,20 +290,8 @@ export function dearmor(text: string): Buffer {
 }
 
 function bech32Encode(hrp: string, data: Uint8Array): string {
-  const words: number[] = [];
-  let acc = 0;
-  let bits = 0;
-  for (const b of data) {
-    acc = (acc << 8) | b;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      words.push((acc >> bits) & 31);
-    }
-  }
-  if (bits > 0) words.push((acc << (5 - bits)) & 31);
-  const expanded = [...[...hrp].map((c) => c.charCodeAt(0) >> 5), 0, ...[...hrp].map((c) => c.charCodeAt(0) & 31), ...words, 0, 0, 0, 0, 0, 0];
-  const mod = bech32Polymod(expanded) ^ 1;
+  const words = regroup(data, 8, 5, true)!;
+  const mod = bech32Polymod([...hrpExpand(hrp), ...words, 0, 0, 0, 0, 0, 0]) ^ 1;
   const checksum = [0, 1, 2, 3, 4, 5].map((i) => (mod >> (5 * (5 - i))) & 31);
   return `${hrp}1${[...words, ...checksum].map((w) => BECH32_CHARSET[w]).join('')}`;
 }
