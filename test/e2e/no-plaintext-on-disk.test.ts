@@ -177,20 +177,30 @@ it('no scan finds plaintext before any command runs (the scan itself works: it f
   lines.push(`hardening: no-plaintext-on-disk: scanning ${roots.join(', ')} (${before.files} files, ${before.skippedLarge} over 32 MB not read)`);
 });
 
-it('edit: only the editor file holds plaintext, 0600 in a 0700 dir on tmpfs, gone afterwards', async () => {
-  const editor = join(sb.dir, 'editor.sh');
-  writeFileSync(editor, `#!/bin/sh\n${holdScript('edit', '"$1"')}\nsed -i "s/-pw$/-pw-edited/" "$1"\n`, { mode: 0o755 });
-  const r = await during('edit', ['edit', 'secrets.enc.yaml'], { EDITOR: editor }, { expectedPath: true });
+/**
+ * The user asked for one plaintext file (the one an editor or a --no-fifo
+ * command gets): it must be the only hit, 0600 in a 0700 dir on tmpfs, and gone after.
+ */
+function onlyTheHandedOverFile(command: string, what: string, r: Awaited<ReturnType<typeof during>>): void {
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   const others = r.during.hits.filter((h) => h !== r.expected);
-  lines.push(`hardening: no-plaintext-on-disk edit: ${others.length} hits during, ${r.after.hits.length} after; the editor's temp file: ${r.during.hits.includes(r.expected!) ? 'found' : 'NOT found'} at ${r.expected}, modes ${r.expectedModes}, ${r.expectedOnTmpfs ? 'on tmpfs' : 'NOT on tmpfs'}, ${r.expectedGone ? 'gone after' : 'STILL THERE after'}`);
+  lines.push(
+    `hardening: no-plaintext-on-disk ${command}: ${others.length} hits during, ${r.after.hits.length} after; ${what}: ${r.during.hits.includes(r.expected!) ? 'found' : 'NOT found'} at ${r.expected}, modes ${r.expectedModes}, ${r.expectedOnTmpfs ? 'on tmpfs' : 'NOT on tmpfs'}, ${r.expectedGone ? 'gone after' : 'STILL THERE after'}`,
+  );
   expect(r.during.hits).toContain(r.expected);
   expect(others).toEqual([]);
   expect(r.after.hits).toEqual([]);
   expect(r.expectedModes).toBe('600/700');
   expect(r.expectedOnTmpfs).toBe(true);
   expect(r.expectedGone).toBe(true);
+}
+
+it('edit: only the editor file holds plaintext, 0600 in a 0700 dir on tmpfs, gone afterwards', async () => {
+  const editor = join(sb.dir, 'editor.sh');
+  writeFileSync(editor, `#!/bin/sh\n${holdScript('edit', '"$1"')}\nsed -i "s/-pw$/-pw-edited/" "$1"\n`, { mode: 0o755 });
+  const r = await during('edit', ['edit', 'secrets.enc.yaml'], { EDITOR: editor }, { expectedPath: true });
+  onlyTheHandedOverFile('edit', "the editor's temp file", r);
   expect(sb.run(['decrypt', '--extract', '["db"]["password"]', 'secrets.enc.yaml']).stdout).toBe(`${S}-pw-edited`);
 });
 
@@ -215,16 +225,7 @@ it('exec-file (FIFO): nothing while the child holds the decrypted file, nothing 
 
 it('exec-file --no-fifo: only the handed-over file holds plaintext, 0600 in a 0700 dir on tmpfs, gone afterwards', async () => {
   const r = await during('exec-file-no-fifo', ['exec-file', '--no-fifo', 'secrets.enc.yaml', '--', 'sh', '-c', `[ -f "$0" ] || exit 8; ${holdScript('exec-file-no-fifo', '"$0"')}`, '{}'], {}, { expectedPath: true });
-  expect(r.stderr).toBe('');
-  expect(r.code).toBe(0);
-  const others = r.during.hits.filter((h) => h !== r.expected);
-  lines.push(`hardening: no-plaintext-on-disk exec-file --no-fifo: ${others.length} hits during, ${r.after.hits.length} after; the handed-over file: ${r.during.hits.includes(r.expected!) ? 'found' : 'NOT found'}, modes ${r.expectedModes}, ${r.expectedOnTmpfs ? 'on tmpfs' : 'NOT on tmpfs'}, ${r.expectedGone ? 'gone after' : 'STILL THERE after'}`);
-  expect(r.during.hits).toContain(r.expected);
-  expect(others).toEqual([]);
-  expect(r.after.hits).toEqual([]);
-  expect(r.expectedModes).toBe('600/700');
-  expect(r.expectedOnTmpfs).toBe(true);
-  expect(r.expectedGone).toBe(true);
+  onlyTheHandedOverFile('exec-file --no-fifo', 'the handed-over file', r);
 });
 
 it('decrypt to stdout: nothing while it is blocked writing to a full pipe, nothing after', async () => {
