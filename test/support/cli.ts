@@ -53,7 +53,7 @@ export async function sandbox(): Promise<Sandbox> {
   };
 }
 
-/** Starts tsops without waiting, for tests that signal it. */
-export function spawnTsops(args: string[], env: NodeJS.ProcessEnv, cwd: string) {
-  return spawn(TSOPS_LAUNCHER, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+/** Starts tsops without waiting, for tests that signal it; stdout 'ignore' keeps a large output from blocking it. */
+export function spawnTsops(args: string[], env: NodeJS.ProcessEnv, cwd: string, stdio: 'pipe' | 'ignore' = 'pipe') {
+  return spawn(TSOPS_LAUNCHER, args, { cwd, env, stdio: [stdio, stdio, 'pipe'] });
 }

@@ -1,12 +1,12 @@
 /** CLI helpers shared by the hardening tests (crash, leak and error sweeps). */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { TSOPS } from './cli.js';
+import { spawnTsops } from './cli.js';
 
 /** Starts the CLI; stderr is collected in `stderrText()`. */
-export async function startCli(args: string[], env: NodeJS.ProcessEnv, cwd: string, stdio: 'ignore' | 'pipe' = 'ignore'): Promise<{ child: ChildProcess; stderrText: () => string; exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> }> {
-  const child = spawn(process.execPath, [TSOPS, ...args], { cwd, env, stdio: [stdio, stdio, 'pipe'] });
+export function startCli(args: string[], env: NodeJS.ProcessEnv, cwd: string, stdio: 'ignore' | 'pipe' = 'ignore'): { child: ChildProcess; stderrText: () => string; exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
+  const child = spawnTsops(args, env, cwd, stdio);
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (d: string) => (stderr += d));
