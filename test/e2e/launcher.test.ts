@@ -113,6 +113,26 @@ describe.skipIf(process.platform !== 'linux')('bin/tsops', () => {
     expect(r.stdout).toContain('tsops.cjs');
   });
 
+  it('a snapshot that cannot be built is one line at install, and the CLI still runs', () => {
+    const pkg = mkdtempSync(join(tmpdir(), 'tsops-snapshot-fail-'));
+    try {
+      for (const f of ['scripts/snapshot.mjs', 'scripts/warm-up.cjs', 'bin/tsops', 'bin/tsops.cjs']) cpSync(join(ROOT, f), join(pkg, f));
+      cpSync(join(ROOT, 'dist', 'cli', 'tsops.cjs'), join(pkg, 'dist', 'cli', 'tsops.cjs'));
+      // A bundle the builder cannot run: the warm-up throws.
+      writeFileSync(join(pkg, 'dist', 'cli', 'tsops.cjs'), `${readFileSync(join(pkg, 'dist', 'cli', 'tsops.cjs'), 'utf8')}\nmodule.exports.main = () => { throw new Error('no warm-up here'); };\n`);
+      const r = spawnSync(process.execPath, [join(pkg, 'scripts', 'snapshot.mjs')], { encoding: 'utf8' });
+      expect(r.status).toBe(0);
+      expect(r.stderr).toMatch(/^tsops: no start-up snapshot \([^\n]+\); the CLI starts without one\n$/);
+      expect(existsSync(join(pkg, 'dist', 'cli', 'tsops.blob'))).toBe(false);
+      expect(existsSync(join(pkg, 'dist', 'cli', 'tsops.snapshot-node'))).toBe(false);
+      cpSync(join(ROOT, 'dist', 'cli', 'tsops.cjs'), join(pkg, 'dist', 'cli', 'tsops.cjs'));
+      const version = spawnSync(join(pkg, 'bin', 'tsops'), ['--version'], { encoding: 'utf8' });
+      expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+    } finally {
+      rmSync(pkg, { recursive: true, force: true });
+    }
+  });
+
   it('falls back to the bundle when there is no snapshot', () => {
     const blob = join(copy, 'dist', 'cli', 'tsops-exec.blob');
     const kept = join(copy, 'kept.blob');
