@@ -88,7 +88,7 @@ export function map(entries: [string, Node][] = []): MapNode {
   return { kind: 'map', items: entries.map(([key, value]) => ({ kind: 'entry', key, value })) };
 }
 
-export function list(items: Node[] = []): ListNode {
+export function list(items: (Node | Comment)[] = []): ListNode {
   return { kind: 'list', items };
 }
 

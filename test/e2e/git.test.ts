@@ -56,7 +56,7 @@ describe('git integration', () => {
   });
 
   it('git diff and git log -p show plaintext changes', () => {
-    const { dir, git, tsops } = repo();
+    const { git, tsops } = repo();
     tsops('set', 'secrets.enc.yaml', '["db"]["password"]', '"swordfish"');
     const diff = git('diff');
     expect(diff).toContain('-  password: hunter2');
@@ -66,7 +66,7 @@ describe('git integration', () => {
   });
 
   it('without keys, git diff shows the encrypted text and no errors', () => {
-    const { dir, git, tsops } = repo();
+    const { dir, tsops } = repo();
     tsops('set', 'secrets.enc.yaml', '["db"]["password"]', '"swordfish"');
     const r = spawnSync('git', ['diff'], { cwd: dir, env: { ...env, SOPS_AGE_KEY_FILE: join(sb.dir, 'nope.txt'), HOME: dir, XDG_CONFIG_HOME: join(dir, 'none') }, encoding: 'utf8' });
     expect(r.stdout).toContain('ENC[AES256_GCM');
