@@ -9,6 +9,8 @@ const SAMPLES = {
   'a.yaml': '# c\na:\n  b: 1\n  c: [x, "y"]\n  d: |\n    text\nlist:\n  - k: v\n',
   // Plain block YAML, as sops writes it: the line scanner.
   'b.yaml': 'a:\n  b: 1\n  c: "y"\nlist:\n  - k: v\n  - x\n',
+  // Flat, as exec-env wants it.
+  'c.yaml': 'A: 1\nB: two\n',
   'a.json': '{"a": {"b": 1.5, "c": [true, null]}}\n',
   'a.env': '# c\nA=1\nB="two"\n',
   'a.ini': '[s]\nk = v\n',
@@ -54,10 +56,10 @@ async function decryptSamples(main, dir, { rounds = 1, extract = false, names = 
   process.exitCode = 0;
 }
 
-/** exec-env's path to the end: the child (`true`) started and waited for; child_process is loaded by it. */
+/** exec-env's path to the end, for .env and YAML: the child (`true`) started and waited for, which loads child_process. */
 async function execSample(main, dir) {
   const { join } = require('node:path');
-  await main(['exec-env', join(dir, 'enc.a.env'), '--', 'true'], quietContext(dir));
+  for (const name of ['enc.a.env', 'enc.c.yaml']) await main(['exec-env', join(dir, name), '--', 'true'], quietContext(dir));
   process.exitCode = 0;
 }
 
