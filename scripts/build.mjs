@@ -49,6 +49,8 @@ await build({
   define: { TSOPS_VERSION: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) },
   plugins: [lazyCommanderChildProcess, yamlCstForTheStore],
   logLevel: 'warning',
+  // src/regex/re2.ts reads import.meta.url only when not bundled (the ES module library).
+  logOverride: { 'empty-import-meta': 'silent' },
 });
 
 execFileSync(process.execPath, ['scripts/code-cache.mjs'], { stdio: 'inherit' });

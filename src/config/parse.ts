@@ -1,7 +1,7 @@
 import { isMap, type Node } from 'yaml';
 import { splitKmsArn } from '../keys/kms-arn.js';
 import { RULE_KINDS, type EncryptionRule } from '../sops/rules.js';
-import { compilePathRegex } from './path-regex.js';
+import { compileRe2 } from '../regex/re2.js';
 import type { AzureKeyConfig, Config, CreationRule, DestinationRule, KeyGroupConfig, KmsKeyConfig, StoreSettings } from './types.js';
 import { YamlReader, type Field } from './yaml-reader.js';
 
@@ -70,7 +70,7 @@ function parseCreationRule(reader: YamlReader, node: Node | null, where: string,
 
   const pathRegex = optional(get('path_regex'), (f) => reader.string(f));
   if (pathRegex) {
-    checkRegex(reader, get('path_regex')!, () => compilePathRegex(pathRegex));
+    checkRegex(reader, get('path_regex')!, () => compileRe2(pathRegex));
     rule.pathRegex = pathRegex;
   }
   const keys = (name: string): string[] => optional(get(name), (f) => reader.keyList(f)) ?? [];
@@ -121,7 +121,7 @@ function parseEncryptionRule(reader: YamlReader, fields: Map<string, Field>, whe
     reader.fail(set[1]!.field.keyNode, `${where} sets ${names}: only one of the suffix and regex fields may be set`);
   }
   const only = set[0];
-  if (only && only.rule.kind.endsWith('_regex')) checkRegex(reader, only.field, () => new RegExp(only.rule.value, 'u'));
+  if (only && only.rule.kind.endsWith('_regex')) checkRegex(reader, only.field, () => compileRe2(only.rule.value));
   return only?.rule;
 }
 
@@ -206,7 +206,7 @@ function parseDestinationRule(reader: YamlReader, node: Node | null, where: stri
   const text = (name: string) => optional(fields.get(name), (f) => reader.string(f)) || undefined;
   const pathRegex = text('path_regex');
   if (pathRegex) {
-    checkRegex(reader, fields.get('path_regex')!, () => compilePathRegex(pathRegex));
+    checkRegex(reader, fields.get('path_regex')!, () => compileRe2(pathRegex));
     rule.pathRegex = pathRegex;
   }
   const assign = <K extends keyof DestinationRule>(key: K, value: DestinationRule[K] | undefined) => {
@@ -256,7 +256,7 @@ function checkRegex(reader: YamlReader, field: Field, compile: () => unknown): v
   try {
     compile();
   } catch (e) {
-    const reason = String((e as Error).message ?? '').split(': ').pop() || 'syntax error';
+    const reason = String((e as Error).message ?? '').replace(/^error parsing regexp: /, '') || 'syntax error';
     reader.fail(field.value, `${field.where} is not a valid regular expression (${reason})`);
   }
 }

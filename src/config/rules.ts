@@ -1,5 +1,5 @@
 import { dirname, resolve, sep } from 'node:path';
-import { compilePathRegex } from './path-regex.js';
+import { compileRe2 } from '../regex/re2.js';
 import type { Config, CreationRule } from './types.js';
 
 /**
@@ -19,5 +19,5 @@ export function pathForMatching(configPath: string, file: string, cwd: string): 
  */
 export function matchCreationRule(config: Config, configPath: string, file: string, cwd: string): CreationRule | undefined {
   const path = pathForMatching(configPath, file, cwd);
-  return config.creationRules?.find((rule) => !rule.pathRegex || compilePathRegex(rule.pathRegex).test(path));
+  return config.creationRules?.find((rule) => !rule.pathRegex || compileRe2(rule.pathRegex).test(path));
 }

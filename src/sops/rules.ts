@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { compileRe2, type LinearRegex, RegexSyntaxError } from '../regex/re2.js';
 
 /** Which leaves are encrypted (spec §3). At most one rule is set; none means `_unencrypted` suffix. */
 export type EncryptionRuleKind =
@@ -31,16 +32,20 @@ export const DEFAULT_RULE: EncryptionRule = { kind: 'unencrypted_suffix', value:
  * stack frames visible at the leaf (spec §3).
  */
 export class EncryptionPolicy {
-  private readonly regex: RegExp | undefined;
+  private compiled: LinearRegex | undefined;
 
-  constructor(readonly rule: EncryptionRule) {
-    if (rule.kind.endsWith('_regex')) {
-      try {
-        this.regex = new RegExp(rule.value, 'u');
-      } catch {
-        throw new ConfigError(`invalid ${rule.kind} '${rule.value}'`);
-      }
+  constructor(readonly rule: EncryptionRule) {}
+
+  /** Compiled on first use: a policy that is only carried along (decrypt) never loads the regex engine. */
+  private get regex(): LinearRegex {
+    if (this.compiled) return this.compiled;
+    try {
+      this.compiled = compileRe2(this.rule.value);
+    } catch (e) {
+      if (e instanceof RegexSyntaxError) throw new ConfigError(`invalid ${this.rule.kind}: ${e.message}`);
+      throw e;
     }
+    return this.compiled;
   }
 
   get usesComments(): boolean {
@@ -55,13 +60,13 @@ export class EncryptionPolicy {
       case 'encrypted_suffix':
         return path.some((k) => k.endsWith(value));
       case 'unencrypted_regex':
-        return !path.some((k) => this.regex!.test(k));
+        return !path.some((k) => this.regex.test(k));
       case 'encrypted_regex':
-        return path.some((k) => this.regex!.test(k));
+        return path.some((k) => this.regex.test(k));
       case 'unencrypted_comment_regex':
-        return !comments.some((c) => this.regex!.test(c));
+        return !comments.some((c) => this.regex.test(c));
       case 'encrypted_comment_regex':
-        return comments.some((c) => this.regex!.test(c));
+        return comments.some((c) => this.regex.test(c));
     }
   }
 }
