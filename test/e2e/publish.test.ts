@@ -4,10 +4,11 @@
  * CLI. The CLI runs asynchronously: the servers live in this process.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sandbox, spawnTsops, type Sandbox } from '../support/cli.js';
+import { INTEROP, sandbox, spawnTsops, type Sandbox } from '../support/cli.js';
 import { throwawayAgeKey } from '../support/pipeline.js';
+import { listenLoopback } from '../support/http-server.js';
 import { startS3Server, type S3Server } from '../support/s3-server.js';
 import { startVaultServer, type VaultServer } from '../support/vault-server.js';
 
@@ -82,7 +83,7 @@ describe('publish to Vault', () => {
   it('KV v1 with a custom mount, vault_address and --omit-extensions; the token from ~/.vault-token', async () => {
     const dir = await project(`destination_rules:\n  - vault_path: team\n    vault_kv_mount_name: kv1\n    vault_kv_version: 1\n    vault_address: ${vault.url}\n`, { 'db.json': '{"user": "admin", "pass": "s3cret"}\n' });
     writeFileSync(join(sb.dir, '.vault-token'), `${TOKEN}\n`);
-    const r = await run(['publish', '--yes', '--omit-extensions', 'db.json'], dir, { VAULT_ADDR: 'http://127.0.0.1:9' });
+    const r = await run(['publish', '--yes', '--omit-extensions', 'db.json'], dir, { VAULT_ADDR: 'http://127.0.0.1:1' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(vault.secret('kv1', 'team/db')).toEqual({ user: 'admin', pass: 's3cret' });
@@ -195,6 +196,45 @@ describe('publish: rules and refusals', () => {
     expect(vault.secret('secret', 'checked/t.yaml')).toBeUndefined();
   });
 
+  it('VAULT_NAMESPACE is sent as X-Vault-Namespace; an unreachable Vault is one line, exit 1', async () => {
+    const dir = await project('destination_rules:\n  - vault_path: ns\n', { 'n.yaml': 'a: 1\n' });
+    const r = await run(['publish', '--yes', 'n.yaml'], dir, { ...vaultEnv(), VAULT_NAMESPACE: 'team-a' });
+    expect(r.status).toBe(0);
+    expect(vault.requests.filter((q) => q.path === '/v1/secret/data/ns/n.yaml').map((q) => q.namespace)).toEqual(['team-a', 'team-a']);
+    const down = vault.requests.length;
+    const closed = await listenLoopback(() => undefined);
+    await closed.close();
+    const unreachable = await run(['publish', '--yes', 'n.yaml'], dir, { VAULT_ADDR: closed.url, VAULT_TOKEN: TOKEN });
+    expect(unreachable.status).toBe(1);
+    expect(unreachable.stderr).toMatch(/^tsops: warning: cannot check if destination secret already exists in secret\/data\/ns\/n\.yaml \(ECONNREFUSED\)/);
+    expect(unreachable.stderr).toMatch(/\ntsops: n\.yaml: vault: PUT http:\/\/127\.0\.0\.1:\d+\/v1\/secret\/data\/ns\/n\.yaml: ECONNREFUSED\n$/);
+    expect(vault.requests.length).toBe(down);
+  });
+
+  it('a rule naming no destination, no config, no file: sops\'s messages and exit codes', async () => {
+    const dir = await project('destination_rules:\n  - path_regex: nothing\n', { 'nothing.yaml': 'a: 1\n' });
+    const r = await run(['publish', '--yes', 'nothing.yaml'], dir, vaultEnv());
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('tsops: nothing.yaml: no destination configured for this file\n');
+    const noFile = await run(['publish', '--yes'], dir, vaultEnv());
+    expect(noFile.status).toBe(100);
+    const bare = join(sb.dir, `bare${n++}`);
+    mkdirSync(bare);
+    const noConfig = await run(['publish', '--yes', 'x.yaml'], bare, vaultEnv());
+    expect(noConfig.status).toBe(1);
+    expect(noConfig.stderr).toMatch(/^tsops: config file not found/);
+  });
+
+  it('--recursive stops at the first file that fails, as sops does', async () => {
+    const dir = await project('destination_rules:\n  - vault_path: stop\n', { 'r/a.yaml': 'a: 1\n', 'r/c.yaml': 'c: 3\n' });
+    writeFileSync(join(dir, 'r', 'b.yaml'), 'not: encrypted\n');
+    const r = await run(['publish', '--yes', '--recursive', 'r'], dir, vaultEnv());
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('tsops: r/b.yaml: sops metadata not found\n');
+    expect(vault.secret('secret', 'stop/r/a.yaml')).toEqual({ a: 1 });
+    expect(vault.secret('secret', 'stop/r/c.yaml')).toBeUndefined();
+  });
+
   it('--recursive skips symbolic links', async () => {
     const dir = await project('destination_rules:\n  - vault_path: links\n', { 'd/real.yaml': 'a: 1\n' });
     symlinkSync(join(dir, 'd', 'real.yaml'), join(dir, 'd', 'link.yaml'));
@@ -208,5 +248,27 @@ describe('publish: rules and refusals', () => {
   it('is listed in tsops --help', async () => {
     const r = await run(['--help'], sb.dir);
     expect(r.stdout).toMatch(/^\s+publish \[options\] \[file\]\s+publish an encrypted file/m);
+  });
+});
+
+describe('publish: files sops wrote', () => {
+  const repo = join(INTEROP, 'sops-age-repo');
+  const present = existsSync(join(repo, 'secret.enc.json'));
+  if (!present) it.skip(`interop samples not found at ${repo}`, () => undefined);
+
+  it.runIf(present)('a sops-written file reaches Vault as its decrypted data and S3 re-encrypted for the recreation rule', async () => {
+    const config = join(sb.dir, `interop-${n++}.yaml`);
+    writeFileSync(config, `destination_rules:\n  - path_regex: json$\n    vault_path: interop\n  - s3_bucket: team-bucket\n    s3_prefix: interop/\n    recreation_rule:\n      age: ${other.recipient}\n`);
+    const env = { ...vaultEnv(), ...s3.env(), SOPS_AGE_KEY_FILE: join(repo, 'key.txt') };
+    const toVault = await run(['publish', '--yes', '--config', config, 'secret.enc.json'], repo, env);
+    expect(toVault.stderr).toBe('');
+    expect(vault.secret('secret', 'interop/secret.enc.json')).toEqual(JSON.parse(readFileSync(join(repo, 'secret.json'), 'utf8')));
+    const toS3 = await run(['publish', '--yes', '--config', config, 'secret.enc.yaml'], repo, env);
+    expect(toS3.stderr).toBe('');
+    const out = join(sb.dir, `interop-${n++}.yaml`);
+    writeFileSync(out, s3.object('team-bucket', 'interop/secret.enc.yaml')!);
+    const d = await run(['decrypt', '--output-type', 'json', out], sb.dir, { SOPS_AGE_KEY: other.identity, SOPS_AGE_KEY_FILE: '' });
+    expect(d.stderr).toBe('');
+    expect(JSON.parse(d.stdout)['complex']).toEqual({ value: 'this is a secret', array: ['one', 'two', 'three'] });
   });
 });
