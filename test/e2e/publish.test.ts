@@ -3,10 +3,11 @@
  * Vault (KV v1/v2, token checked) and a loopback S3 (SigV4 checked) by the built
  * CLI. The CLI runs asynchronously: the servers live in this process.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { INTEROP, sandbox, spawnTsops, type Sandbox } from '../support/cli.js';
+import { INTEROP, sandbox, spawnTsops, TSOPS_LAUNCHER, type Sandbox } from '../support/cli.js';
 import { throwawayAgeKey } from '../support/pipeline.js';
 import { listenLoopback } from '../support/http-server.js';
 import { startS3Server, type S3Server } from '../support/s3-server.js';
@@ -178,6 +179,27 @@ describe('publish: rules and refusals', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^tsops: publish asks before uploading .*q\.yaml to http:\/\/127\.0\.0\.1:\d+\/v1\/secret\/data\/ask\/q\.yaml: run it on a terminal, or pass --yes\n$/);
     expect(vault.secret('secret', 'ask/q.yaml')).toBeUndefined();
+  });
+
+  it.runIf(spawnSync('script', ['--version']).status === 0)('on a terminal it asks: n cancels, y uploads', async () => {
+    const dir = await project('destination_rules:\n  - vault_path: tty\n', { 'y.yaml': 'a: 1\n' });
+    const onTerminal = (answer: string): Promise<Result> => {
+      // script(1) gives the CLI a pseudo-terminal; the answer waits in its input until the prompt reads it.
+      const child = spawn('script', ['-qec', `'${TSOPS_LAUNCHER}' publish y.yaml`, '/dev/null'], { cwd: dir, env: { ...sb.env, ...vaultEnv(), TERM: 'dumb' } });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      child.stdin.end(answer);
+      return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout: out, stderr: '' })));
+    };
+    const no = await onTerminal('n\r');
+    expect(no.stdout).toMatch(/uploading \S+\/y\.yaml to\s+http:\/\/127\.0\.0\.1:\d+\/v1\/secret\/data\/tty\/y\.yaml \?/);
+    expect(no.stdout).toContain('Publish canceled');
+    expect(no.status).toBe(1);
+    expect(vault.secret('secret', 'tty/y.yaml')).toBeUndefined();
+    const yes = await onTerminal('y\r');
+    expect(yes.status).toBe(0);
+    expect(vault.secret('secret', 'tty/y.yaml')).toEqual({ a: 1 });
   });
 
   it('a plaintext file is refused, and a tampered one fails its MAC before anything is sent', async () => {
