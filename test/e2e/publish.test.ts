@@ -84,8 +84,8 @@ describe('publish to Vault', () => {
   it('KV v1 with a custom mount, vault_address and --omit-extensions; the token from ~/.vault-token', async () => {
     const dir = await project(`destination_rules:\n  - vault_path: team\n    vault_kv_mount_name: kv1\n    vault_kv_version: 1\n    vault_address: ${vault.url}\n`, { 'db.json': '{"user": "admin", "pass": "s3cret"}\n' });
     writeFileSync(join(sb.dir, '.vault-token'), `${TOKEN}\n`);
-    const r = await run(['publish', '--yes', '--omit-extensions', 'db.json'], dir, { VAULT_ADDR: 'http://127.0.0.1:1' });
-    expect(r.stderr).toBe('');
+    const r = await run(['publish', '--yes', '--verbose', '--omit-extensions', 'db.json'], dir, { VAULT_ADDR: 'http://127.0.0.1:1' });
+    expect(r.stderr).toBe(`tsops: db.json: published to ${vault.url}/v1/kv1/team/db\n`);
     expect(r.status).toBe(0);
     expect(vault.secret('kv1', 'team/db')).toEqual({ user: 'admin', pass: 's3cret' });
   });
@@ -134,9 +134,20 @@ describe('publish to S3', () => {
     expect(s3.object('team-bucket', 'all/conf/sub/b')).toEqual(readFileSync(join(dir, 'conf/sub/b.json')));
   });
 
+  it('--input-type reads a file whose name says nothing of its format', async () => {
+    const dir = await project('destination_rules:\n  - vault_path: typed\n', {});
+    writeFileSync(join(dir, 'settings.conf'), 'level: debug\n');
+    expect((await run(['encrypt', '-i', '--input-type', 'yaml', '--age', sb.recipient, 'settings.conf'], dir)).status).toBe(0);
+    const r = await run(['publish', '--yes', '--input-type', 'yaml', 'settings.conf'], dir, vaultEnv());
+    expect(r.stderr).toBe('');
+    expect(vault.secret('secret', 'typed/settings.conf')).toEqual({ level: 'debug' });
+  });
+
   it('an upload failure (AccessDenied) is one line naming the file, exit 1', async () => {
     const dir = await project('destination_rules:\n  - s3_bucket: locked-bucket\n', { 'l.yaml': 'k: v\n' });
-    const r = await run(['publish', '--yes', 'l.yaml'], dir, s3.env());
+    const { AWS_ENDPOINT_URL_S3: endpoint, ...rest } = s3.env();
+    // The generic AWS_ENDPOINT_URL reaches S3 too.
+    const r = await run(['publish', '--yes', 'l.yaml'], dir, { ...rest, AWS_ENDPOINT_URL: endpoint! });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^tsops: l\.yaml: s3: PutObject s3:\/\/locked-bucket\/l\.yaml: HTTP 403 AccessDenied: Access Denied\n$/);
     expect(s3.requests.some((q) => q.bucket === 'locked-bucket' && q.code === 'AccessDenied')).toBe(true);
