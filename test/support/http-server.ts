@@ -7,6 +7,7 @@ export async function listenLoopback(handler: RequestListener): Promise<{ url: s
   server.requestTimeout = 10_000;
   server.headersTimeout = 5_000;
   server.keepAliveTimeout = 2_000;
+  server.maxConnections = 64;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -24,15 +25,15 @@ export async function listenLoopback(handler: RequestListener): Promise<{ url: s
   };
 }
 
-/** The whole request body, refusing more than `limit` bytes. */
-export function readBody(req: IncomingMessage, limit = 1 << 20): Promise<Buffer> {
+/** The whole request body; more than `limit` bytes rejects with `tooLarge()`. */
+export function readBody(req: IncomingMessage, limit = 1 << 20, tooLarge: () => Error = () => new Error('request body too large')): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        reject(new Error('request body too large'));
+        reject(tooLarge());
         req.destroy();
         return;
       }
