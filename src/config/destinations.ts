@@ -29,6 +29,14 @@ export function matchDestinationRule(config: Config, configPath: string, file: s
   const at = `destination_rules[${rule.index}] (${configPath}:${rule.line})`;
   const named = [rule.s3Bucket, rule.gcsBucket, rule.vaultPath].filter(Boolean).length;
   if (named > 1) throw new ConfigError(`${at}: more than one destinations were found in a single destination rule, you can only use one per rule`, { file });
+  const fields: [string, string | undefined][] = [
+    ['s3_bucket', rule.s3Bucket], ['s3_prefix', rule.s3Prefix], ['gcs_bucket', rule.gcsBucket], ['gcs_prefix', rule.gcsPrefix],
+    ['vault_path', rule.vaultPath], ['vault_address', rule.vaultAddress], ['vault_kv_mount_name', rule.vaultKvMountName],
+  ];
+  for (const [name, value] of fields) {
+    if (value !== undefined && /[\u0000-\u001f\u007f]/.test(value)) throw new ConfigError(`${at}: ${name} holds a control character`, { file });
+  }
+  if (rule.vaultAddress && !/^https?:\/\/[^/?#]+\/?$/i.test(rule.vaultAddress)) throw new ConfigError(`${at}: vault_address must be an http:// or https:// server address`, { file });
   const matched: MatchedDestination = { rule, omitExtensions: rule.omitExtensions };
   if (rule.recreationRule) matched.recreationRule = rule.recreationRule;
   const destination = destinationOf(rule);

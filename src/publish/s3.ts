@@ -17,7 +17,7 @@ export async function uploadToS3(d: S3Destination, fileName: string, contents: U
   try {
     // A custom endpoint (a local S3-compatible server) is addressed by path, not by bucket host name.
     const custom = Boolean(env['AWS_ENDPOINT_URL_S3'] || env['AWS_ENDPOINT_URL']);
-    client = quietly(log, () => new S3Client({ maxAttempts: 3, ...(custom ? { forcePathStyle: true } : {}) }));
+    client = quietly(log, () => new S3Client({ maxAttempts: 3, requestHandler: { connectionTimeout: 10_000, requestTimeout: 60_000 }, ...(custom ? { forcePathStyle: true } : {}) }));
     await client.send(new PutObjectCommand({ Bucket: d.bucket, Key: key, Body: contents }));
   } catch (e) {
     throw new TsopsError(`s3: PutObject ${where}: ${reason(e)}`);

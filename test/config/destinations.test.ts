@@ -29,6 +29,13 @@ describe('matchDestinationRule', () => {
     expect(() => matchDestinationRule(parseConfig('creation_rules: []\n', CONFIG), CONFIG, 'x.yaml', '/repo')).toThrow(/no matching destination/);
   });
 
+  it('refuses a destination field holding a control character, and a vault_address that is not a server URL', () => {
+    expect(() => match('  - s3_bucket: "b\\e[31m"\n', 'x.yaml')).toThrow(/destination_rules\[0\] \(\/repo\/\.sops\.yaml:2\): s3_bucket holds a control character/);
+    expect(() => match('  - vault_path: p\n    vault_address: file:///etc/passwd\n', 'x.yaml')).toThrow(/vault_address must be an http:\/\/ or https:\/\/ server address/);
+    expect(() => match('  - vault_path: p\n    vault_address: https://vault:8200/v1/extra\n', 'x.yaml')).toThrow(/vault_address must be/);
+    expect(match('  - vault_path: p\n    vault_address: https://vault.example:8200/\n', 'x.yaml').destination).toMatchObject({ address: 'https://vault.example:8200/' });
+  });
+
   it('a rule without a destination matches but names none', () => {
     const m = match('  - path_regex: x\n    omit_extensions: true\n', 'x.yaml');
     expect(m.destination).toBeUndefined();

@@ -190,6 +190,13 @@ describe('publish: rules and refusals', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^tsops: publish asks before uploading .*q\.yaml to http:\/\/127\.0\.0\.1:\d+\/v1\/secret\/data\/ask\/q\.yaml: run it on a terminal, or pass --yes\n$/);
     expect(vault.secret('secret', 'ask/q.yaml')).toBeUndefined();
+    // A planted name's terminal escapes are shown, not sent to the terminal.
+    const planted = 'q\u001b[2J.yaml';
+    writeFileSync(join(dir, planted), readFileSync(join(dir, 'q.yaml')));
+    const escaped = await run(['publish', planted], dir, vaultEnv());
+    expect(escaped.status).toBe(1);
+    expect(escaped.stderr).toContain('q\\x1b[2J.yaml');
+    expect(escaped.stderr).not.toContain('\u001b');
   });
 
   it.runIf(spawnSync('script', ['--version']).status === 0)('on a terminal it asks: n cancels, y uploads', async () => {

@@ -52,12 +52,17 @@ function walk(dir: string, ctx: CliContext): string[] {
       const p = join(d, name);
       const st = lstatSync(resolve(ctx.cwd, p));
       if (st.isDirectory()) visit(p);
-      else if (st.isSymbolicLink()) warn(ctx, `${p}: skipped: a symbolic link`);
+      else if (st.isSymbolicLink()) warn(ctx, `${shown(p)}: skipped: a symbolic link`);
       else if (st.isFile()) out.push(p);
     }
   };
   visit(dir);
   return out;
+}
+
+/** A file name or URL with its control characters (a planted name's terminal escapes) written as \\xNN. */
+function shown(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /** Go's filepath.Ext: from the last dot of the last path element, dot included. */
@@ -100,7 +105,7 @@ async function publishFile(file: string, config: Config, configPath: string, fla
   const target = destinationUrl(destination, destinationPath, vaultAddress);
   if (!flags.yes) await confirmUpload(absolute, target, ctx);
   await aboutFile(file, () => send(destination, destinationPath, upload, flags, ctx));
-  if (flags.verbose) ctx.stderr.write(`tsops: ${file}: published to ${target}\n`);
+  if (flags.verbose) ctx.stderr.write(`tsops: ${shown(file)}: published to ${shown(target)}\n`);
 }
 
 function decryptOptions(flags: PublishFlags, ctx: CliContext) {
@@ -136,9 +141,9 @@ async function s3Contents(parsed: ParsedFile, bytes: Uint8Array, matched: Matche
 }
 
 async function confirmUpload(absolute: string, target: string, ctx: CliContext): Promise<void> {
-  if (!ctx.stdinIsTTY) throw new UsageError(`publish asks before uploading ${absolute} to ${target}: run it on a terminal, or pass --yes`, ExitCode.Generic);
+  if (!ctx.stdinIsTTY) throw new UsageError(`publish asks before uploading ${shown(absolute)} to ${shown(target)}: run it on a terminal, or pass --yes`, ExitCode.Generic);
   const { confirm } = await import('@inquirer/prompts');
-  if (!(await confirm({ message: `uploading ${absolute} to ${target} ?`, default: false }))) throw new TsopsError('Publish canceled', ExitCode.Generic);
+  if (!(await confirm({ message: `uploading ${shown(absolute)} to ${shown(target)} ?`, default: false }))) throw new TsopsError('Publish canceled', ExitCode.Generic);
 }
 
 async function send(destination: Exclude<Destination, { kind: 'gcs' }>, destinationPath: string, upload: { kind: 'file'; contents: Uint8Array } | { kind: 'json'; json: string }, flags: PublishFlags, ctx: CliContext): Promise<void> {
