@@ -251,6 +251,22 @@ describe('publish: rules and refusals', () => {
     expect(vault.requests.length).toBe(down);
   });
 
+  it('a redirecting Vault address is not followed: the token goes nowhere else', async () => {
+    const dir = await project('destination_rules:\n  - vault_path: moved\n', { 'm.yaml': 'a: 1\n' });
+    const before = vault.requests.length;
+    const redirector = await listenLoopback((req, res) => {
+      res.writeHead(307, { location: `${vault.url}${req.url ?? '/'}` }).end();
+    });
+    try {
+      const r = await run(['publish', '--yes', 'm.yaml'], dir, { VAULT_ADDR: redirector.url, VAULT_TOKEN: TOKEN });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/\ntsops: m\.yaml: vault: PUT http:\/\/127\.0\.0\.1:\d+\/v1\/secret\/data\/moved\/m\.yaml: [^\n]+\n$/);
+      expect(vault.requests.length).toBe(before);
+    } finally {
+      await redirector.close();
+    }
+  });
+
   it('a rule naming no destination, no config, no file: sops\'s messages and exit codes', async () => {
     const dir = await project('destination_rules:\n  - path_regex: nothing\n', { 'nothing.yaml': 'a: 1\n' });
     const r = await run(['publish', '--yes', 'nothing.yaml'], dir, vaultEnv());
