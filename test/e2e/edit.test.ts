@@ -59,20 +59,20 @@ describe.each(Object.keys(samples) as (keyof typeof samples)[])('edit %s', (kind
     expect(existsSync(seen!.path)).toBe(false);
   });
 
-  it('changes exactly the edited value plus lastmodified and the MAC', () => {
+  it('changes exactly the edited value plus lastmodified, the MAC and the structure binding', () => {
     const target = encryptSample(kind);
     const s = samples[kind];
     const { env } = editEnv([{ type: 'replace', from: s.from, to: s.to }]);
     const r = sb.run(['edit', target], { env });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    // The value's line, the MAC, and lastmodified unless the edit fell in the same second.
+    // The value's line, the MAC, the structure binding, and lastmodified unless the edit fell in the same second.
     const diff = execFileSync('git', ['diff', '-U0', '--', target], { cwd: sb.dir, encoding: 'utf8' });
     const changed = diff.split('\n').filter((l) => /^[-+][^-+]/.test(l));
     expect(changed.filter((l) => /password/i.test(l))).toHaveLength(2);
-    expect(changed.filter((l) => !/password|mac|lastmodified/i.test(l))).toEqual([]);
-    expect(changed.length).toBeGreaterThanOrEqual(4);
-    expect(changed.length).toBeLessThanOrEqual(6);
+    expect(changed.filter((l) => !/password|mac|lastmodified|tsops_structure/i.test(l))).toEqual([]);
+    expect(changed.length).toBeGreaterThanOrEqual(6);
+    expect(changed.length).toBeLessThanOrEqual(8);
     const dec = sb.run(['decrypt', target]);
     expect(dec.stdout).toContain(s.to);
     expect(dec.stdout).not.toContain(s.from);

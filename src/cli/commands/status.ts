@@ -35,7 +35,8 @@ export async function statusCommand(dir: string | undefined, flags: StatusFlags,
     const groups = s.groups.map((g, i) => `${s.groups.length > 1 ? `group ${i + 1}: ` : ''}${g.keys.map((k) => (k.name ? `${k.name} (${short(k.id)})` : short(k.id))).join(', ')}`).join('; ');
     const threshold = s.threshold ? ` [${s.threshold} of ${s.groups.length}]` : '';
     const config = s.config.state === 'stale' ? `stale (+${s.config.missing.length} -${s.config.extra.length})` : s.config.state;
-    ctx.stdout.write(`${s.file}\n    keys: ${groups}${threshold}\n    last written: ${s.lastModified}   config: ${config}   mac: ${s.mac}\n`);
+    const structure = s.structure === 'lost' ? 'LOST (HEAD had it: rewritten by sops, or removed)' : s.structure;
+    ctx.stdout.write(`${s.file}\n    keys: ${groups}${threshold}\n    last written: ${s.lastModified}   config: ${config}   mac: ${s.mac}   structure: ${structure}\n`);
   }
   if (statuses.length === 0) ctx.stdout.write(flags.recipient ? `no files readable by ${flags.recipient}\n` : 'no encrypted files\n');
   return 0;
