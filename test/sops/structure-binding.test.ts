@@ -91,6 +91,12 @@ const gaps: GapCase[] = [
     tamper: (t) => t.replace('LOG_unencrypted=info', 'LOG_unencrypted=--import=/tmp/x.mjs'),
   },
   {
+    name: "changing an encrypted value's type tag",
+    format: 'yaml',
+    plaintext: 'port: 5432\n',
+    tamper: (t) => t.replace(/(port: ENC\[[^\]]*),type:int\]/, '$1,type:str]'),
+  },
+  {
     name: 'turning a plaintext number into a string',
     format: 'json',
     plaintext: '{"token": "t0k3n", "port_unencrypted": 5432}\n',
