@@ -19,30 +19,40 @@ function bindingKey(dataKey: Uint8Array): Buffer {
   return Buffer.from(hkdfSync('sha256', dataKey, Buffer.alloc(0), 'tsops structure v1', 32));
 }
 
-/** Writes the canonical encoding of the documents into `out` (see the design document). */
+/**
+ * Writes the canonical encoding of the documents into `out` (see the design
+ * document). Text is gathered into large strings before it reaches the hash:
+ * one native call per value would cost more than the hashing itself.
+ */
 class CanonicalEncoder {
-  constructor(private readonly out: { update(data: string | Uint8Array): unknown }) {}
+  private pending: string[] = [];
+  private pendingLength = 0;
+
+  constructor(private readonly out: { update(data: string | Uint8Array, encoding?: 'utf8'): unknown }) {}
 
   documents(docs: readonly MapNode[]): void {
     for (const doc of docs) {
-      this.out.update('D');
+      this.text('D');
       this.node(doc);
     }
+    this.flush();
   }
 
   private node(node: Node): void {
     if (node.kind === 'map') {
-      const entries = node.items.filter((i) => i.kind === 'entry');
-      this.out.update(`M${entries.length}:`);
-      for (const entry of entries) {
-        this.out.update('K');
-        this.bytes(Buffer.from(entry.key, 'utf8'));
-        this.node(entry.value);
+      let count = 0;
+      for (const item of node.items) if (item.kind === 'entry') count++;
+      this.text(`M${count}:`);
+      for (const item of node.items) {
+        if (item.kind !== 'entry') continue;
+        this.text(`K${Buffer.byteLength(item.key, 'utf8')}:${item.key}`);
+        this.node(item.value);
       }
     } else if (node.kind === 'list') {
-      const items = node.items.filter((i): i is Node => i.kind !== 'comment');
-      this.out.update(`L${items.length}:`);
-      for (const item of items) this.node(item);
+      let count = 0;
+      for (const item of node.items) if (item.kind !== 'comment') count++;
+      this.text(`L${count}:`);
+      for (const item of node.items) if (item.kind !== 'comment') this.node(item);
     } else {
       this.scalar(node);
     }
@@ -50,19 +60,27 @@ class CanonicalEncoder {
 
   private scalar(node: Scalar): void {
     if (node.type === 'str' && typeof node.value === 'string' && looksEncrypted(node.value)) {
-      this.out.update('E');
-      this.bytes(Buffer.from(node.value, 'utf8'));
+      this.text(`E${Buffer.byteLength(node.value, 'utf8')}:${node.value}`);
       return;
     }
-    this.out.update(`P${valueClass(node)}`);
-    const text = plaintextBytes(node);
-    this.bytes(text);
-    text.fill(0);
+    const bytes = plaintextBytes(node);
+    this.text(`P${valueClass(node)}${bytes.length}:`);
+    this.flush();
+    this.out.update(bytes);
+    bytes.fill(0);
   }
 
-  private bytes(data: Buffer): void {
-    this.out.update(`${data.length}:`);
-    this.out.update(data);
+  private text(part: string): void {
+    this.pending.push(part);
+    this.pendingLength += part.length;
+    if (this.pendingLength > 1 << 16) this.flush();
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    this.out.update(this.pending.join(''), 'utf8');
+    this.pending = [];
+    this.pendingLength = 0;
   }
 }
 
