@@ -38,10 +38,12 @@ it(`survives ${RUNS} kill -9 during set on a 20,000-value file`, async () => {
   for (let run = 0; run < RUNS; run++) {
     copyFileSync(original, target);
     const child = spawn(process.execPath, [TSOPS, 'set', target, '["key7"]', '"changed"'], { env: sb.env, stdio: 'ignore' });
+    // Listening from the start: a run that ends before the kill must not be waited for forever.
+    const exited = new Promise((r) => child.on('exit', r));
     const delay = Math.floor(((run + 0.5) / RUNS) * duration);
     await new Promise((r) => setTimeout(r, delay));
-    if (child.kill('SIGKILL')) killed++;
-    await new Promise((r) => child.on('exit', r));
+    if (child.exitCode === null && child.kill('SIGKILL')) killed++;
+    await exited;
     const now = readFileSync(target);
     const isOld = now.equals(oldBytes);
     const decrypted = sb.run(['decrypt', '--extract', '["key7"]', target]);
