@@ -22,7 +22,7 @@ export interface WriteTarget {
  * read it).
  */
 export async function resolveWriteTarget(path: string): Promise<WriteTarget> {
-  const { lstat, readlink, stat } = await import('node:fs/promises');
+  const { lstat, readlink, realpath, stat } = await import('node:fs/promises');
   let current = resolve(path);
   for (let hop = 0; ; hop++) {
     let st: Stats;
@@ -40,7 +40,9 @@ export async function resolveWriteTarget(path: string): Promise<WriteTarget> {
     }
     if (st.isSymbolicLink()) {
       if (hop >= MAX_LINK_HOPS) throw new OutputError('cannot write: too many levels of symbolic links', { file: path });
-      current = resolve(dirname(current), await readlink(current));
+      // Relative to the link's real directory, as the kernel reads it: `..` in a
+      // link inside a linked directory climbs from where the directory really is.
+      current = resolve(await realpath(dirname(current)), await readlink(current));
       continue;
     }
     if (st.isDirectory()) throw new OutputError('cannot write: is a directory', { file: path });

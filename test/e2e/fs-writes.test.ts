@@ -114,6 +114,20 @@ describe('writes through symbolic links', () => {
     expect(existsSync(join(sb.dir, 'no-such-dir'))).toBe(false);
   });
 
+  it('a relative link inside a linked directory is read from the directory\'s real place, as the kernel does', () => {
+    const i = ++n;
+    // view-N -> deep-N/inner; view-N/s.yaml -> ../s.yaml means deep-N/s.yaml, not ./s.yaml.
+    mkdirSync(join(sb.dir, `deep-${i}`, 'inner'), { recursive: true });
+    const real = join(sb.dir, `deep-${i}`, 's.yaml');
+    writeFileSync(real, 'password: hunter2\n');
+    symlinkSync('../s.yaml', join(sb.dir, `deep-${i}`, 'inner', 's.yaml'));
+    symlinkSync(`deep-${i}/inner`, join(sb.dir, `view-${i}`));
+    ok(sb.run(['encrypt', '-i', '--age', sb.recipient, join(sb.dir, `view-${i}`, 's.yaml')]));
+    expect(readFileSync(real, 'utf8')).not.toContain('hunter2');
+    expect(sb.run(['decrypt', real]).stdout).toBe('password: hunter2\n');
+    expect(existsSync(join(sb.dir, 's.yaml'))).toBe(false);
+  });
+
   it('a loop of links is one line, exit 3, nothing written', () => {
     const a = join(sb.dir, `loop-a-${++n}.yaml`);
     symlinkSync(`loop-b-${n}.yaml`, a);
