@@ -158,7 +158,8 @@ function ownerIsGone(owner: Owner | undefined): boolean {
   if (!owner) return false;
   const me = currentOwner();
   if (owner.boot && me.boot && owner.boot !== me.boot) return true;
-  if (owner.pidns !== me.pidns) return false;
+  // On Linux a pid without its namespace is no proof (no /proc, or not readable here).
+  if (owner.pidns !== me.pidns || (process.platform === 'linux' && !me.pidns)) return false;
   if (!isAlive(owner.pid)) return true;
   // The pid is in use: by the owner, or by a process that reused it.
   const start = owner.start && me.start ? startTime(owner.pid) : undefined;
