@@ -12,24 +12,27 @@ import { join, relative, sep } from 'node:path';
  * recursive rewrite reach files elsewhere.
  */
 export function filesUnder(dir: string, note: (line: string) => void = () => {}): string[] {
-  const skipLink = (path: string): void => {
-    let root: string;
+  let root: string | undefined;
+  /** False, with a note, when `path` really lives outside the tree (a link, or a tracked path under a directory since replaced by a link). */
+  const inTree = (path: string): boolean => {
     let target: string;
     try {
-      root = realpathSync(dir);
+      root ??= realpathSync(dir);
       target = realpathSync(path);
     } catch {
-      return; // dangling: nothing to reach
+      return false; // dangling: nothing to reach
     }
-    if (target !== root && !target.startsWith(root + sep)) note(`skipped ${path}: a symbolic link to ${target}, outside ${dir}`);
+    if (target === root || target.startsWith(root + sep)) return true;
+    note(`skipped ${path}: it leads to ${target}, outside ${dir}`);
+    return false;
   };
   try {
     const out = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', '.'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 28 });
     return [...new Set(out.split('\0').filter(Boolean))].map((f) => join(dir, f)).filter((f) => {
       try {
         const st = lstatSync(f);
-        if (st.isSymbolicLink()) skipLink(f);
-        return st.isFile();
+        if (st.isSymbolicLink()) inTree(f);
+        return st.isFile() && inTree(f);
       } catch {
         return false;
       }
@@ -42,7 +45,7 @@ export function filesUnder(dir: string, note: (line: string) => void = () => {})
         const p = join(d, entry.name);
         if (entry.isDirectory()) walk(p);
         else if (entry.isFile()) out.push(p);
-        else if (entry.isSymbolicLink()) skipLink(p);
+        else if (entry.isSymbolicLink()) inTree(p);
       }
     };
     walk(dir);
