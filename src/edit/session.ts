@@ -6,7 +6,7 @@ import { loadFormat, type EmitOptions } from '../formats/format.js';
 import type { KeyOptions, MasterKeyType } from '../keys/masterkey.js';
 import { checkWritable, writeFileAtomic } from '../io/atomic-write.js';
 import { runEditor } from '../io/editor.js';
-import { createPrivateDir } from '../io/private-dir.js';
+import { createPrivateDir, OWNER_RECORD } from '../io/private-dir.js';
 import { decryptDocument, encryptDocument, forgetDecrypted, reencryptDocument, type DecryptedDocument, type EncryptSettings } from '../sops/index.js';
 import { readMetadata, writeMetadata } from '../sops/metadata.js';
 import type { FormatName, ParsedFile } from '../tree.js';
@@ -61,7 +61,9 @@ export async function editFile(req: EditRequest): Promise<EditOutcome> {
   }
 
   const dir = createPrivateDir('tsops-edit-', req.env);
-  const tempFile = join(dir.path, basename(req.file));
+  // The file's own name, so the editor picks its syntax; the dir's owner record has its name taken.
+  const name = basename(req.file);
+  const tempFile = join(dir.path, name === OWNER_RECORD ? `edit-${name}` : name);
   try {
     writeFileSync(tempFile, plaintext, { mode: 0o600, flag: 'wx' });
     plaintext.fill(0);

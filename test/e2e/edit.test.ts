@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, sandbox, spawnTsops, type Sandbox } from '../support/cli.js';
 import { throwawayAgeKey } from '../support/pipeline.js';
@@ -196,4 +196,18 @@ describe('edit --show-master-keys: the sops metadata is shown, not editable', ()
     expect(readFileSync(target).equals(before)).toBe(true);
     expect(existsSync(readLog(log)[0]!.path)).toBe(false);
   });
+});
+
+it('edits a file named like the private dir\'s owner record', () => {
+  const plain = join(sb.dir, `plain-owner-${++n}.yaml`);
+  writeFileSync(plain, 'password: hunter2\n');
+  const dir = join(sb.dir, `owner-name-${n}`);
+  mkdirSync(dir);
+  const target = join(dir, '.tsops-owner');
+  expect(sb.run(['encrypt', '--age', sb.recipient, '--input-type', 'yaml', '--output-type', 'yaml', '--output', target, plain]).status).toBe(0);
+  const { env } = editEnv([{ type: 'replace', from: 'hunter2', to: 'swordfish' }]);
+  const r = sb.run(['edit', '--input-type', 'yaml', '--output-type', 'yaml', target], { env });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  expect(sb.run(['decrypt', '--input-type', 'yaml', '--output-type', 'yaml', target]).stdout).toBe('password: swordfish\n');
 });
