@@ -5,7 +5,7 @@ import { formatForPath, loadFormat } from '../../formats/format.js';
 import { isEncrypted } from '../../sops/index.js';
 import { applyUpdate, describeDiff, planUpdate, type UpdatePlan } from '../../rekey/updatekeys.js';
 import { displayPath, filesUnder, mapLimited } from '../../rekey/walk.js';
-import type { CliContext } from '../context.js';
+import { warn, type CliContext } from '../context.js';
 import { keyOptions, type CommonFlags } from '../options.js';
 
 export interface UpdateKeysFlags extends CommonFlags {
@@ -16,7 +16,7 @@ export interface UpdateKeysFlags extends CommonFlags {
 }
 
 /** The encrypted files among `paths` (directories walked with -r). */
-export async function encryptedFiles(paths: string[], recursive: boolean): Promise<string[]> {
+export async function encryptedFiles(paths: string[], recursive: boolean, note?: (line: string) => void): Promise<string[]> {
   const out: string[] = [];
   for (const p of paths) {
     let isDir = false;
@@ -30,7 +30,7 @@ export async function encryptedFiles(paths: string[], recursive: boolean): Promi
       continue;
     }
     if (!recursive) throw new UsageError(`${p} is a directory (use -r to walk it)`, ExitCode.Generic);
-    for (const f of filesUnder(p)) {
+    for (const f of filesUnder(p, note)) {
       try {
         if (isEncrypted((await loadFormat(formatForPath(f))).parse(readFileSync(f), { file: f }))) out.push(f);
       } catch {
@@ -48,7 +48,7 @@ export async function encryptedFiles(paths: string[], recursive: boolean): Promi
  */
 export async function updatekeysCommand(paths: string[], flags: UpdateKeysFlags, ctx: CliContext): Promise<number> {
   if (paths.length === 0) throw new UsageError('updatekeys needs files or -r DIR', ExitCode.NoFileSpecified);
-  const files = await encryptedFiles(paths, Boolean(flags.recursive));
+  const files = await encryptedFiles(paths, Boolean(flags.recursive), (line) => warn(ctx, line));
   const keys = keyOptions(flags, ctx.env);
   const noRotate = flags.rotate === false;
   const jobs = Math.max(1, Math.min(Number(flags.jobs) || availableParallelism() * 2, 32));
