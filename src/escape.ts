@@ -21,7 +21,10 @@ export function escapeControl(text: string): string {
   });
 }
 
-/** JSON text with the same code points written as `\uNNNN` escapes: the same value, nothing a terminal acts on. */
+/** The same set less C0, which JSON escapes itself (and whose newlines lay JSON out). */
+const DANGEROUS_IN_JSON = new RegExp(DANGEROUS.source.replace('\\u0000-\\u001f', ''), 'g');
+
+/** JSON text with those code points written as `\uNNNN` escapes: the same value, nothing a terminal acts on. */
 export function jsonForTerminal(value: unknown, indent?: number): string {
-  return JSON.stringify(value, null, indent).replace(DANGEROUS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value, null, indent).replace(DANGEROUS_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
