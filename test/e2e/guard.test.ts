@@ -94,6 +94,12 @@ describe('coverage by creation rules', () => {
     const ok = r.tsops(['guard']);
     expect(ok.stderr).toBe('');
     expect(ok.status).toBe(0);
+    // `git commit -a` stages into a temporary index: the hook checks that one.
+    expect(r.commit('encrypted').status).toBe(0);
+    expect(r.tsops(['git', 'install']).status).toBe(0);
+    const all = spawnSync('git', ['commit', '-qam', 'all'], { cwd: r.dir, env, encoding: 'utf8' });
+    expect(all.status).not.toBe(0);
+    expect(all.stderr).toContain('secrets/s.yaml is not encrypted');
   });
 
   it('counts the staged config too: narrowing the rule in the same commit does not let a file through', () => {
