@@ -31,8 +31,8 @@ const REGULAR = new Set(['100644', '100755']);
 const MAX_PATHS = 5;
 
 /**
- * The pre-commit guard. A staged file is covered when a creation rule with a
- * `path_regex` is the rule sops would pick for it, or when `.gitattributes`
+ * The pre-commit guard. A staged file is covered when a creation rule's
+ * `path_regex` matches it (as sops matches: relative to the config), or when `.gitattributes`
  * (the working copy's or the staged one) routes it to tsops. Every covered
  * file must be encrypted, with every value its rules encrypt still
  * `ENC[...]`; with keys at hand its MAC must verify too. Only the staged
@@ -49,8 +49,8 @@ export async function checkStaged(cwd: string, keys: KeyOptions, env: NodeJS.Pro
   const checked: string[] = [];
   const violations: GuardViolation[] = [];
   for (const entry of staged) {
-    const rule = CONFIG_NAMES.includes(basename(entry.path)) ? undefined : await rules.coveringRule(entry.path);
-    if (!rule && !routed.has(entry.path)) continue;
+    const { covered, rule } = CONFIG_NAMES.includes(basename(entry.path)) ? { covered: false, rule: undefined } : await rules.coverage(entry.path);
+    if (!covered && !routed.has(entry.path)) continue;
     const target = contentOf(root, entry, index);
     if (!target) continue;
     checked.push(entry.path);
@@ -118,16 +118,23 @@ class RuleLookup {
 
   constructor(private readonly root: string, private readonly env: NodeJS.ProcessEnv) {}
 
-  /** The rule sops would encrypt this path with, when that rule has a path_regex (the working copy's config first). */
-  async coveringRule(path: string): Promise<CreationRule | undefined> {
+  /**
+   * Whether some rule's path_regex matches the path (in the working copy's
+   * config or the staged one), and the rule sops would encrypt it with (the
+   * first that matches, with or without a path_regex).
+   */
+  async coverage(path: string): Promise<{ covered: boolean; rule?: CreationRule }> {
     const configPath = await findConfig({ target: join(this.root, path), cwd: this.root, env: this.env });
-    if (!configPath) return undefined;
-    let covered: CreationRule | undefined;
+    if (!configPath) return { covered: false };
+    const file = join(this.root, path);
+    let covered = false;
+    let rule: CreationRule | undefined;
     for (const config of await this.load(configPath)) {
-      const rule = matchCreationRule(config, configPath, join(this.root, path), this.root);
-      if (rule?.pathRegex !== undefined) covered ??= rule;
+      const withRegex = { ...config, creationRules: config.creationRules?.filter((r) => r.pathRegex !== undefined) };
+      covered ||= matchCreationRule(withRegex, configPath, file, this.root) !== undefined;
+      rule ??= matchCreationRule(config, configPath, file, this.root);
     }
-    return covered;
+    return rule ? { covered, rule } : { covered };
   }
 
   private async load(configPath: string): Promise<Config[]> {

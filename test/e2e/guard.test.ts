@@ -115,13 +115,22 @@ describe('coverage by creation rules', () => {
     expect(r.tsops(['guard']).stderr).toContain('secrets/x.json is not encrypted');
   });
 
-  it('a rule without path_regex does not make every file a secret', () => {
+  it('a rule without path_regex does not make every file a secret, nor hide a later rule\'s files', () => {
     const r = repo('creation_rules:\n  - age: RECIPIENT\n');
     r.write('notes.yaml', 'a: b\n');
     r.git('add', '-A');
     const guard = r.tsops(['guard']);
     expect(guard.stderr).toBe('');
     expect(guard.status).toBe(0);
+    // sops would pick the catch-all first; the path_regex of the second rule still names secrets/.
+    const late = repo('creation_rules:\n  - age: RECIPIENT\n  - path_regex: ^secrets/\n    age: RECIPIENT\n');
+    late.write('notes.yaml', 'a: b\n');
+    late.write('secrets/k.yaml', 'a: b\n');
+    late.git('add', '-A');
+    const refused = late.tsops(['guard']);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('tsops: secrets/k.yaml is not encrypted');
+    expect(refused.stderr).not.toContain('notes.yaml');
   });
 
   it('a broken config stops the commit with one line naming it', () => {
