@@ -46,19 +46,41 @@ export async function checkStaged(cwd: string, keys: KeyOptions, env: NodeJS.Pro
   const routed = routedByAttributes(root, staged.map((e) => e.path));
   const rules = new RuleLookup(root, env);
   const index = new Map(staged.map((e) => [e.path, e]));
-  const checked: string[] = [];
-  const violations: GuardViolation[] = [];
+  const todo: { entry: StagedEntry; target: { path: string; blob: string }; rule: CreationRule | undefined }[] = [];
   for (const entry of staged) {
     const { covered, rule } = CONFIG_NAMES.includes(basename(entry.path)) ? { covered: false, rule: undefined } : await rules.coverage(entry.path);
     if (!covered && !routed.has(entry.path)) continue;
     const target = contentOf(root, entry, index);
-    if (!target) continue;
-    checked.push(entry.path);
+    if (target) todo.push({ entry, target, rule });
+  }
+  const blobs = readBlobs(root, todo.map((t) => t.target.blob));
+  const violations: GuardViolation[] = [];
+  for (const { entry, target, rule } of todo) {
     const shown = target.path === entry.path ? entry.path : `${entry.path} (a link to ${target.path})`;
-    const problem = await checkBlob(entry.path, git(['cat-file', 'blob', target.blob], root), keys, rule);
+    const problem = await checkBlob(entry.path, Buffer.from(blobs.get(target.blob)!), keys, rule);
     if (problem) violations.push({ file: shown, ...problem });
   }
-  return { checked, violations };
+  for (const blob of blobs.values()) blob.fill(0);
+  return { checked: todo.map((t) => t.entry.path), violations };
+}
+
+/** The contents of the given blobs, read by one `git cat-file --batch`. */
+function readBlobs(root: string, ids: string[]): Map<string, Buffer> {
+  const blobs = new Map<string, Buffer>();
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return blobs;
+  const out = git(['cat-file', '--batch'], root, unique.join('\n') + '\n');
+  let at = 0;
+  for (const id of unique) {
+    const eol = out.indexOf(0x0a, at);
+    // "<id> blob <size>", then the content and a newline
+    const size = Number(out.subarray(at, eol).toString('latin1').split(' ')[2]);
+    if (!Number.isSafeInteger(size)) throw new TsopsError(`git could not read staged blob ${id}`);
+    blobs.set(id, out.subarray(eol + 1, eol + 1 + size));
+    at = eol + 1 + size + 1;
+  }
+  out.fill(0, at);
+  return blobs;
 }
 
 /** Every path whose staged content differs from HEAD, except deletions (renames and copies show as additions). */
