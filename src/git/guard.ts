@@ -57,7 +57,7 @@ export async function checkStaged(cwd: string, keys: KeyOptions, env: NodeJS.Pro
   const violations: GuardViolation[] = [];
   for (const { entry, target, rule } of todo) {
     const shown = target.path === entry.path ? entry.path : `${entry.path} (a link to ${target.path})`;
-    const problem = await checkBlob(entry.path, Buffer.from(blobs.get(target.blob)!), keys, rule);
+    const problem = await checkBlob(target.path, Buffer.from(blobs.get(target.blob)!), keys, rule);
     if (problem) violations.push({ file: shown, ...problem });
   }
   for (const blob of blobs.values()) blob.fill(0);
@@ -120,13 +120,13 @@ function contentOf(root: string, entry: StagedEntry, index: Map<string, StagedEn
   if (target.startsWith('../')) return undefined;
   const staged = index.get(target);
   if (staged) return REGULAR.has(staged.mode) ? { path: target, blob: staged.blob } : undefined;
-  try {
-    const [mode, , rest] = git(['ls-files', '-s', '-z', '--', `:(literal)${target}`], root).toString('utf8').split(' ');
-    const blob = rest?.split('\t')[0];
-    return mode && REGULAR.has(mode) && blob ? { path: target, blob } : undefined;
-  } catch {
-    return undefined;
+  // "<mode> <blob> <stage>\t<path>" per entry; a directory lists its files, which are not this target.
+  for (const line of git(['ls-files', '-s', '-z', '--', `:(literal)${target}`], root).toString('utf8').split('\0')) {
+    const tab = line.indexOf('\t');
+    const [mode, blob] = line.slice(0, tab).split(' ');
+    if (tab > 0 && line.slice(tab + 1) === target && mode && blob && REGULAR.has(mode)) return { path: target, blob };
   }
+  return undefined;
 }
 
 /**

@@ -257,6 +257,24 @@ describe('type changes, renames and links', () => {
     expect(guard.stderr).toContain('secrets/db.yaml (a link to plain.yaml) is not encrypted');
     expect(guard.stderr).not.toContain('hunter2');
   });
+
+  it('checks a covered symlink to a file committed earlier, and passes a link to a directory', () => {
+    const r = repo(SECRETS_RULE);
+    r.write('plain.yaml', 'token: hunter2\n');
+    r.write('docs/readme.yaml', 'title: docs\n');
+    r.git('add', '-A');
+    expect(r.commit('plain').status).toBe(0);
+    mkdirSync(join(r.dir, 'secrets'));
+    symlinkSync('../plain.yaml', join(r.dir, 'secrets/db.yaml'));
+    symlinkSync('../docs', join(r.dir, 'secrets/docs'));
+    r.git('add', '-A');
+    const guard = r.tsops(['guard']);
+    expect(guard.status).toBe(1);
+    expect(guard.stderr.trim().split('\n')).toEqual([
+      'tsops: secrets/db.yaml (a link to plain.yaml) is not encrypted (plaintext at ["token"]); fix: tsops encrypt -i plain.yaml && git add plain.yaml',
+      'tsops: commit refused: 1 file must be encrypted first',
+    ]);
+  });
 });
 
 describe('git install', () => {
