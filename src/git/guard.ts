@@ -191,7 +191,7 @@ async function checkBlob(file: string, blob: Buffer, keys: KeyOptions, rule: Cre
   if (!parsed.metadata) {
     const plain = plaintextLeaves(parsed.documents, new EncryptionPolicy(rule?.rule ?? DEFAULT_RULE));
     const where = plain.length ? ` (plaintext at ${listPaths(plain)})` : '';
-    return { problem: `is not encrypted${where}`, fix: `tsops encrypt -i ${file} && git add ${file}` };
+    return { problem: `is not encrypted${where}`, fix: `tsops encrypt -i ${shellWord(file)} && git add ${shellWord(file)}` };
   }
   let metadata;
   try {
@@ -201,17 +201,22 @@ async function checkBlob(file: string, blob: Buffer, keys: KeyOptions, rule: Cre
     throw e;
   }
   const plain = plaintextLeaves(parsed.documents, new EncryptionPolicy(metadata.rule ?? DEFAULT_RULE));
-  if (plain.length) return { problem: `has plaintext where its rules want encrypted values: ${listPaths(plain)}`, fix: `restore the encrypted values, or set them with tsops (tsops set ${file} PATH VALUE), and stage it again` };
+  if (plain.length) return { problem: `has plaintext where its rules want encrypted values: ${listPaths(plain)}`, fix: `restore the encrypted values, or set them with tsops (tsops set ${shellWord(file)} PATH VALUE), and stage it again` };
   try {
     const decrypted = await decryptDocument(parsed, { keys });
     forgetDecrypted(decrypted);
   } catch (e) {
     if (e instanceof NoKeyError) return undefined; // no keys here: values and metadata checked, the MAC cannot be
-    if (e instanceof MacMismatchError || e instanceof DecryptionError) return { problem: `does not verify (${e.message})`, fix: `re-encrypt it with tsops (tsops edit ${file}) and stage it again` };
+    if (e instanceof MacMismatchError || e instanceof DecryptionError) return { problem: `does not verify (${e.message})`, fix: `re-encrypt it with tsops (tsops edit ${shellWord(file)}) and stage it again` };
     if (e instanceof TsopsError) return { problem: e.message, fix: 're-encrypt it with tsops' };
     throw e;
   }
   return undefined;
+}
+
+/** A path as one shell word, so the suggested fix can be pasted as it is. */
+function shellWord(path: string): string {
+  return /^[A-Za-z0-9._/@%+=:,-]+$/.test(path) ? path : `'${path.replaceAll("'", "'\\''")}'`;
 }
 
 function listPaths(paths: string[]): string {

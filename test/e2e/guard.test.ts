@@ -81,6 +81,19 @@ describe('coverage by creation rules', () => {
     ]);
   });
 
+  it('quotes a file name with spaces or quotes in the fix, so it can be pasted', () => {
+    const r = repo(SECRETS_RULE);
+    r.write("my secrets/it's.yaml", 'k: v\n');
+    r.git('add', '-A');
+    const guard = r.tsops(['guard']);
+    expect(guard.status).toBe(1);
+    expect(guard.stderr).toContain(`fix: tsops encrypt -i 'my secrets/it'\\''s.yaml' && git add 'my secrets/it'\\''s.yaml'`);
+    const fix = /fix: (.*)$/m.exec(guard.stderr)![1]!;
+    const fixed = spawnSync('sh', ['-c', fix], { cwd: r.dir, env, encoding: 'utf8' });
+    expect(fixed.status).toBe(0);
+    expect(r.tsops(['guard']).status).toBe(0);
+  });
+
   it('reads the staged blob, not the working copy', () => {
     const r = repo(SECRETS_RULE);
     r.write('secrets/s.yaml', 'token: hunter2\n');
