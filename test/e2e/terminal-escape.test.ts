@@ -69,6 +69,28 @@ describe('hostile metadata', () => {
     expect(ids.some((id) => id.endsWith('\u001b]0;pwned\u0007\u001b[2J\u009b31m\u202eX\nY'))).toBe(true);
   });
 
+  it('updatekeys escapes it in the key changes it lists', () => {
+    const dir = join(sb.dir, 'update');
+    const path = hostileRecipientFile(dir);
+    writeFileSync(join(dir, '.sops.yaml'), `creation_rules:\n  - age: ${sb.recipient}\n`);
+    const r = sb.run(['updatekeys', '--yes', path], { cwd: dir });
+    expect(r.status).toBe(0);
+    expectClean(r.stdout);
+    expectClean(r.stderr);
+    expect(r.stdout).toContain('\\x1b]0;pwned');
+  });
+
+  it('filestatus writes planted file names as JSON escapes', () => {
+    const dir = join(sb.dir, 'filestatus');
+    mkdirSync(dir);
+    const names = ['a\u009b2J.yaml', 'b\u202ec.yaml'].map((n) => join(dir, n));
+    for (const n of names) writeFileSync(n, 'k: v\n');
+    const r = sb.run(['filestatus', ...names]);
+    expect(r.status).toBe(0);
+    expectClean(r.stdout);
+    expect((JSON.parse(r.stdout) as { file: string }[]).map((f) => f.file)).toEqual(names);
+  });
+
   it('decrypted data on stdout is the user\'s and is not escaped', () => {
     const dir = join(sb.dir, 'data');
     mkdirSync(dir);
