@@ -1,8 +1,7 @@
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ExitCode, TsopsError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { git, gitRoot } from './repo.js';
+import { git, gitRoot, refuseSymlink } from './repo.js';
 
 export { gitRoot };
 
@@ -22,10 +21,7 @@ const HOOK_MARKER = '# tsops guard';
 export async function installGitIntegration(cwd: string, patterns: string[], command: string): Promise<InstallResult> {
   const root = gitRoot(cwd);
   const attributesPath = join(root, '.gitattributes');
-  // git reads no .gitattributes that is a symbolic link; writing through one would change some other file.
-  if (lstatSync(attributesPath, { throwIfNoEntry: false })?.isSymbolicLink()) {
-    throw new TsopsError('is a symbolic link; git ignores it and tsops will not write through it (replace it with a regular file)', ExitCode.CouldNotWriteOutputFile, { file: attributesPath });
-  }
+  refuseSymlink(attributesPath);
   const config = (key: string, value: string): void => {
     git(['config', '--local', key, value], root);
   };

@@ -1,10 +1,21 @@
 import { execFileSync } from 'node:child_process';
+import { lstatSync } from 'node:fs';
 import { ExitCode, TsopsError } from '../errors.js';
 
 /** Outside a work tree: one line naming the directory, never git's own usage text. */
 export class NotAGitRepositoryError extends TsopsError {
   constructor(dir: string) {
     super('not a git repository', ExitCode.Generic, { file: dir });
+  }
+}
+
+/**
+ * git reads no `.gitattributes` or `.gitignore` that is a symbolic link (a
+ * planted one could point anywhere); tsops does not write through one either.
+ */
+export function refuseSymlink(path: string): void {
+  if (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) {
+    throw new TsopsError('is a symbolic link; git ignores it and tsops will not write through it (replace it with a regular file)', ExitCode.CouldNotWriteOutputFile, { file: path });
   }
 }
 

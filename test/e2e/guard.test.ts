@@ -348,6 +348,26 @@ describe('git install', () => {
     expect(existsSync(join(r.dir, '.git', 'hooks', 'pre-commit'))).toBe(false);
   });
 
+  it('init refuses a symlinked .gitignore or .gitattributes before writing anything, and never writes a config through a link', () => {
+    for (const name of ['.gitignore', '.gitattributes']) {
+      const r = repo();
+      const outside = join(sb.dir, `outside-${n}-${name}`);
+      writeFileSync(outside, 'untouched\n');
+      symlinkSync(outside, join(r.dir, name));
+      const init = r.tsops(['init', '--yes', '--no-key', '--age', sb.recipient]);
+      expect(init.status).toBe(3);
+      expect(init.stderr).toMatch(new RegExp(`^tsops: .*/${name.replace('.', '\\.')}: is a symbolic link; git ignores it`));
+      expect(init.stderr.trim().split('\n')).toHaveLength(1);
+      expect(readFileSync(outside, 'utf8')).toBe('untouched\n');
+      expect(existsSync(join(r.dir, '.sopsrc'))).toBe(false);
+    }
+    const r = repo();
+    const target = join(sb.dir, `planted-config-${n}`);
+    symlinkSync(target, join(r.dir, '.sopsrc'));
+    expect(r.tsops(['init', '--yes', '--no-key', '--age', sb.recipient]).status).toBe(0);
+    expect(existsSync(target)).toBe(false);
+  });
+
   it('init writes patterns from the regex it was given', () => {
     const r = repo();
     rmSync(join(r.dir, '.sops.yaml'), { force: true });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { existingRecipient, initRepository } from '../../git/init.js';
 import { gitRoot, installGitIntegration } from '../../git/install.js';
 import { repositoryPatterns } from '../../git/patterns.js';
+import { refuseSymlink } from '../../git/repo.js';
 import { warn, type CliContext } from '../context.js';
 
 export interface InitFlags {
@@ -47,6 +48,7 @@ export async function initCommand(flags: InitFlags, ctx: CliContext): Promise<nu
     ignore = (await input({ message: 'Plaintext files to keep out of git (.gitignore patterns, comma-separated):', default: ignore.join(',') })).split(',').map((s) => s.trim()).filter(Boolean);
     if (inGit) installGit = await confirm({ message: 'Install the git integration (plaintext diffs, merges, pre-commit guard)?', default: true });
   }
+  if (installGit) refuseSymlink(join(root, '.gitattributes'));
   const result = await initRepository({ dir: root, pathRegex, recipients: extra, createKey, ignore, env: ctx.env });
   const lines: string[] = [];
   if (result.keyCreated) lines.push(`created an age key in ${result.keyCreated.path} (recipient ${result.keyCreated.recipient})`);
