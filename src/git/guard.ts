@@ -55,12 +55,15 @@ export async function checkStaged(cwd: string, keys: KeyOptions, env: NodeJS.Pro
   }
   const blobs = readBlobs(root, todo.map((t) => t.target.blob));
   const violations: GuardViolation[] = [];
-  for (const { entry, target, rule } of todo) {
-    const shown = target.path === entry.path ? entry.path : `${entry.path} (a link to ${target.path})`;
-    const problem = await checkBlob(target.path, Buffer.from(blobs.get(target.blob)!), keys, rule);
-    if (problem) violations.push({ file: shown, ...problem });
+  try {
+    for (const { entry, target, rule } of todo) {
+      const shown = target.path === entry.path ? entry.path : `${entry.path} (a link to ${target.path})`;
+      const problem = await checkBlob(target.path, Buffer.from(blobs.get(target.blob)!), keys, rule);
+      if (problem) violations.push({ file: shown, ...problem });
+    }
+  } finally {
+    for (const blob of blobs.values()) blob.fill(0);
   }
-  for (const blob of blobs.values()) blob.fill(0);
   return { checked: todo.map((t) => t.entry.path), violations };
 }
 
