@@ -8,7 +8,7 @@ import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, mkdte
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, TSOPS_LAUNCHER, sandbox, type Sandbox } from '../support/cli.js';
+import { ROOT, TSOPS, sandbox, type Sandbox } from '../support/cli.js';
 import { throwawayAgeKey } from '../support/pipeline.js';
 
 const EDITOR = `${process.execPath} ${join(ROOT, 'test/support/fake-editor.mjs')}`;
@@ -189,7 +189,7 @@ describe('a directory that is not writable', () => {
     if (isRoot) for (const p of [dir, secrets, work, home, key, file]) chownSync(p, OTHER, OTHER);
     chmodSync(dir, 0o755);
     const run = (args: string[], env: NodeJS.ProcessEnv) =>
-      spawnSync(TSOPS_LAUNCHER, args, {
+      spawnSync(process.execPath, [TSOPS, ...args], {
         cwd: work,
         env: { PATH: process.env['PATH'], HOME: home, SOPS_AGE_KEY_FILE: key, LANG: 'C.UTF-8', ...env },
         encoding: 'utf8',
