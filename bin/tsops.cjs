@@ -1,19 +1,106 @@
 #!/usr/bin/env node
 'use strict';
-// CommonJS on purpose: it starts faster than an ES module entry point.
-const { readFileSync } = require('node:fs');
-const { join } = require('node:path');
-const vm = require('node:vm');
+// The `tsops` command. CommonJS on purpose: it starts faster than an ES
+// module entry point. It runs the one-file bundle with a V8 code cache kept in
+// the user's cache directory, so V8 skips parsing and compiling on every run
+// after the first. The cache is written lazily and atomically, named after the
+// Node version and the bundle's hash (an upgrade of either writes a new one),
+// and is only an optimisation: a missing, read-only or foreign cache
+// directory costs start-up time, nothing else.
+const fs = require('node:fs');
+const path = require('node:path');
+const nodeModule = require('node:module');
 
-const dist = join(__dirname, '..', 'dist', 'cli');
-const bundle = join(dist, 'tsops.cjs');
-let cachedData;
-try {
-  cachedData = readFileSync(join(dist, 'tsops.cache'));
-} catch {
-  // no code cache: V8 compiles as usual
+const dist = path.join(__dirname, '..', 'dist', 'cli');
+const bundlePath = path.join(dist, 'tsops.cjs');
+
+/** $XDG_CACHE_HOME/tsops, ~/Library/Caches/tsops on macOS, %LOCALAPPDATA%\tsops\cache on Windows. */
+function cacheRoot() {
+  const env = process.env;
+  if (env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME)) return path.join(env.XDG_CACHE_HOME, 'tsops');
+  if (process.platform === 'win32') return env.LOCALAPPDATA ? path.join(env.LOCALAPPDATA, 'tsops', 'cache') : undefined;
+  const home = require('node:os').homedir();
+  if (!home) return undefined;
+  return process.platform === 'darwin' ? path.join(home, 'Library', 'Caches', 'tsops') : path.join(home, '.cache', 'tsops');
 }
-const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(bundle, 'utf8')}\n})`, { filename: bundle, cachedData });
-const module_ = { exports: {} };
-script.runInThisContext()(module_.exports, require('node:module').createRequire(bundle), module_, bundle, dist);
-module_.exports.main(process.argv.slice(2));
+
+/**
+ * Compiled code is code: a cache directory (or file) that another user owns
+ * or can write could hand V8 someone else's bytecode, so it is not used.
+ * Windows has no such uid/mode check; there the directory lives in the
+ * user's own profile.
+ */
+function privateToUser(stat) {
+  if (typeof process.getuid !== 'function') return true;
+  return stat.uid === process.getuid() && (stat.mode & 0o022) === 0;
+}
+
+function cacheDirectory() {
+  const dir = cacheRoot();
+  if (!dir) return undefined;
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return privateToUser(fs.statSync(dir)) ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function bundleId() {
+  try {
+    return fs.readFileSync(path.join(dist, 'tsops.hash'), 'latin1').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Node 22.1+ keeps a compile cache of its own, keyed and checked by Node. */
+function loadWithNodeCompileCache(dir) {
+  nodeModule.enableCompileCache(dir);
+  return require(bundlePath);
+}
+
+/** Older Node: the bundle runs as a vm.Script with cached data that this process writes back once. */
+function loadWithCodeCache(dir) {
+  const vm = require('node:vm');
+  const id = bundleId();
+  const cacheFile = dir && id ? path.join(dir, `tsops-${process.version}-${process.arch}-${id}.cache`) : undefined;
+  let cachedData;
+  if (cacheFile) {
+    try {
+      const fd = fs.openSync(cacheFile, 'r');
+      try {
+        if (privateToUser(fs.fstatSync(fd))) cachedData = fs.readFileSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch {
+      // no cache yet
+    }
+  }
+  const source = fs.readFileSync(bundlePath, 'utf8');
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: bundlePath, cachedData });
+  if (cacheFile && (!cachedData || script.cachedDataRejected)) {
+    // After the command ran, the functions it used are compiled and go into the cache too.
+    process.once('exit', () => {
+      const temp = `${cacheFile}.${process.pid}.tmp`;
+      try {
+        fs.writeFileSync(temp, script.createCachedData(), { mode: 0o600 });
+        fs.renameSync(temp, cacheFile);
+      } catch {
+        try {
+          fs.rmSync(temp, { force: true });
+        } catch {
+          // nothing more to do: the next run tries again
+        }
+      }
+    });
+  }
+  const bundle = { exports: {} };
+  script.runInThisContext()(bundle.exports, nodeModule.createRequire(bundlePath), bundle, bundlePath, dist);
+  return bundle.exports;
+}
+
+const dir = process.env.TSOPS_NO_CODE_CACHE ? undefined : cacheDirectory();
+const cli = typeof nodeModule.enableCompileCache === 'function' && dir ? loadWithNodeCompileCache(dir) : loadWithCodeCache(dir);
+cli.main(process.argv.slice(2));

@@ -2,15 +2,15 @@
 // Each case runs in round-robin order (so machine noise hits all cases alike)
 // and we report the median and its ratio to the `node -e 0` floor.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateIdentity, identityToRecipient } from 'age-encryption';
 
 const ROOT = resolve(import.meta.dirname, '..');
-// The bundle entry (used to prepare files), and what the package installs as `tsops`.
+// What the package installs as `tsops`.
 const TSOPS = join(ROOT, 'bin', 'tsops.cjs');
-const LAUNCHER = join(ROOT, 'bin', 'tsops');
 const RUNS = Number(process.env.BENCH_RUNS ?? 21);
 
 const dir = mkdtempSync(join(tmpdir(), 'tsops-bench-'));
@@ -20,7 +20,10 @@ const identity = await generateIdentity();
 const recipient = await identityToRecipient(identity);
 const keyFile = join(dir, 'keys.txt');
 writeFileSync(keyFile, identity + '\n', { mode: 0o600 });
-const env = { PATH: process.env.PATH, HOME: dir, XDG_CONFIG_HOME: dir, SOPS_AGE_KEY_FILE: keyFile };
+// The code cache a user has after the first run lives here; coldCache is emptied before every run it is used in.
+const warmCache = join(dir, 'cache-warm');
+const coldCache = join(dir, 'cache-cold');
+const env = { PATH: process.env.PATH, HOME: dir, XDG_CONFIG_HOME: dir, XDG_CACHE_HOME: warmCache, SOPS_AGE_KEY_FILE: keyFile };
 
 function yamlWith(values) {
   const lines = [];
@@ -46,6 +49,13 @@ const bigEnc = join(dir, 'big.enc.yaml');
 writeFileSync(smallEnc, sh([TSOPS, 'encrypt', '--age', recipient, small]));
 writeFileSync(bigEnc, sh([TSOPS, 'encrypt', '--age', recipient, big]));
 
+// The same count of values shaped as secrets usually are: flat keys, 64-character random tokens.
+// sops-age's cost grows with the length of a value (its AES-GCM is plain JavaScript), tsops's hardly.
+const tokens = join(dir, 'tokens.yaml');
+writeFileSync(tokens, Array.from({ length: 10_000 }, (_, i) => `SECRET_KEY_${i}: ${randomBytes(32).toString('hex')}`).join('\n') + '\n');
+const tokensEnc = join(dir, 'tokens.enc.yaml');
+writeFileSync(tokensEnc, sh([TSOPS, 'encrypt', '--age', recipient, tokens]));
+
 const smallEnv = join(dir, 'small.env');
 writeFileSync(smallEnv, Array.from({ length: 20 }, (_, i) => `SECRET_${i}=value-${i}`).join('\n') + '\n');
 const smallEnvEnc = join(dir, 'small.enc.env');
@@ -60,16 +70,21 @@ writeFileSync(
     `if (!out) process.exit(1);\n`,
 );
 
-// [name, argv]: argv[0] is a program; 'node' means this Node.
+// [name, argv, env overrides?, before each run?]: argv[0] is a program; 'node' means this Node.
+const firstRun = () => rmSync(coldCache, { recursive: true, force: true });
 const cases = [
   ['node -e 0 (floor)', ['node', '-e', '0']],
-  ['tsops decrypt, 20 values', [LAUNCHER, 'decrypt', smallEnc]],
-  ['  same, bundle without snapshot', ['node', TSOPS, 'decrypt', smallEnc]],
+  ['tsops decrypt, 20 values', ['node', TSOPS, 'decrypt', smallEnc]],
+  ['  same, first run (empty code cache)', ['node', TSOPS, 'decrypt', smallEnc], { XDG_CACHE_HOME: coldCache }, firstRun],
+  ['  same, without a code cache', ['node', TSOPS, 'decrypt', smallEnc], { TSOPS_NO_CODE_CACHE: '1' }],
   ['sops-age decrypt, 20 values', ['node', sopsAgeScript, smallEnc]],
-  ['tsops decrypt, 10,000 values', [LAUNCHER, 'decrypt', bigEnc]],
+  ['tsops decrypt, 10,000 values', ['node', TSOPS, 'decrypt', bigEnc]],
   ['sops-age decrypt, 10,000 values', ['node', sopsAgeScript, bigEnc]],
-  ['tsops encrypt, 10,000 values', [LAUNCHER, 'encrypt', '--age', recipient, big]],
-  ['tsops exec-env small.enc.env -- true', [LAUNCHER, 'exec-env', smallEnvEnc, '--', 'true']],
+  ['tsops decrypt, 10,000 64-char tokens', ['node', TSOPS, 'decrypt', tokensEnc]],
+  ['sops-age decrypt, 10,000 64-char tokens', ['node', sopsAgeScript, tokensEnc]],
+  ['tsops encrypt, 10,000 values', ['node', TSOPS, 'encrypt', '--age', recipient, big]],
+  ['tsops exec-env small.enc.env -- true', ['node', TSOPS, 'exec-env', smallEnvEnc, '--', 'true']],
+  ['  same, first run (empty code cache)', ['node', TSOPS, 'exec-env', smallEnvEnc, '--', 'true'], { XDG_CACHE_HOME: coldCache }, firstRun],
   ['dotenvx run -f .env -- true', ['node', dotenvx, 'run', '-q', '-f', smallEnv, '--', 'true']],
   // A wrapper's own floor: Node loading child_process and running `true`, nothing else.
   ['node spawning true', ['node', '-e', "require('child_process').spawn('true', { stdio: 'inherit' })"]],
@@ -78,12 +93,16 @@ const cases = [
 ];
 const extraEnv = { AGE_KEY: identity };
 
-const samples = new Map(cases.map(([name]) => [name, []]));
+const samples = new Map();
+// Cases share names between sections ("  same, ..."): key them by position.
+cases.forEach((c, i) => (c[0] = c[0].startsWith('  ') ? `${c[0]} [${i}]` : c[0]));
+for (const c of cases) samples.set(c[0], []);
 for (let run = 0; run < RUNS; run++) {
-  for (const [name, args] of cases) {
+  for (const [name, args, overrides, before] of cases) {
+    before?.();
     const t0 = process.hrtime.bigint();
     const [program, ...rest] = args;
-    const r = spawnSync(program === 'node' ? process.execPath : program, rest, { env: { ...env, ...extraEnv }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const r = spawnSync(program === 'node' ? process.execPath : program, rest, { env: { ...env, ...extraEnv, ...overrides }, stdio: ['ignore', 'ignore', 'pipe'] });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     if (r.status !== 0) throw new Error(`${name} failed: ${r.stderr}`);
     if (run > 0) samples.get(name).push(ms); // first round warms the page cache
@@ -104,7 +123,7 @@ for (const count of [100, 500]) {
     for (let i = 1; i < count; i++) cpSync(one, join(tree, 'files', `f${i}.enc.yaml`));
     writeFileSync(join(tree, '.sopsrc'), `creation_rules:\n  - age: ${recipient},${recipient2}\n`);
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(LAUNCHER, ['updatekeys', '-y', '-r', 'files'], { cwd: tree, env: { ...env, ...extraEnv } });
+    const r = spawnSync(process.execPath, [TSOPS, 'updatekeys', '-y', '-r', 'files'], { cwd: tree, env: { ...env, ...extraEnv } });
     if (r.status !== 0) throw new Error(`updatekeys failed: ${r.stderr}`);
     runs.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
@@ -119,15 +138,15 @@ const floor = median(samples.get(cases[0][0]));
 const rows = cases.map(([name]) => ({ name, median: median(samples.get(name)) }));
 const width = Math.max(...rows.map((r) => r.name.length));
 console.log(`tsops bench: ${RUNS - 1} runs per case, medians of whole-process wall time (node ${process.version})`);
-if (!existsSync(join(ROOT, 'dist', 'cli', 'tsops.blob'))) console.log('  note: no start-up snapshot was built, so bin/tsops runs the bundle');
-for (const r of rows) console.log(`  ${r.name.padEnd(width)}  ${r.median.toFixed(1).padStart(8)} ms   ${(r.median / floor).toFixed(2)}x floor`);
-const get = (n) => rows.find((r) => r.name === n).median;
+for (const r of rows) console.log(`  ${r.name.replace(/ \[\d+\]$/, '').padEnd(width)}  ${r.median.toFixed(1).padStart(8)} ms   ${(r.median / floor).toFixed(2)}x floor`);
+const get = (n) => rows.find((r) => r.name === n || r.name.startsWith(`${n} [`)).median;
+const after = (n, i) => rows[rows.findIndex((r) => r.name === n) + i].median;
 const u100 = median(bulk[100]);
 const u500 = median(bulk[500]);
 console.log(`  tsops updatekeys -r, 100 files      ${u100.toFixed(1).padStart(8)} ms`);
 console.log(`  tsops updatekeys -r, 500 files      ${u500.toFixed(1).padStart(8)} ms   (500/100 = ${(u500 / u100).toFixed(2)}x; linear is 5x)`);
 console.log('targets:');
-console.log(`  small decrypt / node floor       = ${(get('tsops decrypt, 20 values') / floor).toFixed(2)}x   (target <= 1.6x; without the snapshot: ${(get('  same, bundle without snapshot') / floor).toFixed(2)}x)`);
+console.log(`  small decrypt / node floor       = ${(get('tsops decrypt, 20 values') / floor).toFixed(2)}x   (target <= 1.7x; first run after an install or a Node upgrade: ${(after('tsops decrypt, 20 values', 1) / floor).toFixed(2)}x, target <= 2.2x; with no code cache at all: ${(after('tsops decrypt, 20 values', 2) / floor).toFixed(2)}x)`);
 console.log(`  KMS SDK load cost (not paid by age-only decrypt) = +${(get('node loading @aws-sdk/client-kms') - floor).toFixed(1)} ms over the floor`);
-console.log(`  exec-env / node floor            = ${(get('tsops exec-env small.enc.env -- true') / floor).toFixed(2)}x   (target <= 1.6x; dotenvx: ${(get('dotenvx run -f .env -- true') / floor).toFixed(2)}x; node spawning true: ${(get('node spawning true') / floor).toFixed(2)}x)`);
-console.log(`  sops-age / tsops, 10,000 values  = ${(get('sops-age decrypt, 10,000 values') / get('tsops decrypt, 10,000 values')).toFixed(2)}x   (target >= 3x)`);
+console.log(`  exec-env / node floor            = ${(get('tsops exec-env small.enc.env -- true') / floor).toFixed(2)}x   (target <= 1.7x; first run: ${(after('tsops exec-env small.enc.env -- true', 1) / floor).toFixed(2)}x, target <= 2.2x; dotenvx: ${(get('dotenvx run -f .env -- true') / floor).toFixed(2)}x; node spawning true: ${(get('node spawning true') / floor).toFixed(2)}x)`);
+console.log(`  sops-age / tsops, 10,000 values  = ${(get('sops-age decrypt, 10,000 values') / get('tsops decrypt, 10,000 values')).toFixed(2)}x for 30-byte values in groups of ten, ${(get('sops-age decrypt, 10,000 64-char tokens') / get('tsops decrypt, 10,000 64-char tokens')).toFixed(2)}x for flat 64-character tokens   (target >= 8x)`);

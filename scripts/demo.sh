@@ -2,7 +2,7 @@
 # The main job end to end with a throwaway age key: no account, no network.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-TSOPS="$ROOT/bin/tsops"
+TSOPS="node $ROOT/bin/tsops.cjs"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 export HOME="$WORK" XDG_CONFIG_HOME="$WORK/.config"

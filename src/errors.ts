@@ -4,6 +4,8 @@
  * secret material: they name files, paths, key identities and reasons only.
  */
 
+import { escapeControl } from './escape.js';
+
 export const ExitCode = {
   Generic: 1,
   CouldNotReadInputFile: 2,
@@ -36,7 +38,8 @@ export class TsopsError extends Error {
   file?: string;
 
   constructor(message: string, exitCode: number = ExitCode.Generic, options?: { cause?: unknown; file?: string }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    // Messages carry names from files (keys, recipients, paths): never a raw control character.
+    super(escapeControl(message), options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.exitCode = exitCode;
     if (options?.file !== undefined) this.file = options.file;
@@ -166,14 +169,14 @@ export class ConfigError extends TsopsError {
 export function describeError(err: unknown): { message: string; exitCode: number } {
   if (err instanceof TsopsError) {
     const where = err.file ? `${err.file}: ` : '';
-    return { message: `${where}${oneLine(err.message)}`, exitCode: err.exitCode };
+    return { message: escapeControl(`${where}${oneLine(err.message)}`), exitCode: err.exitCode };
   }
   const e = err as { code?: string; path?: string; message?: string };
   if (e && typeof e === 'object' && typeof e.code === 'string' && e.code.startsWith('E')) {
     const where = e.path ? `${e.path}: ` : '';
-    return { message: `${where}${systemReason(e.code, e.message)}`, exitCode: ExitCode.Generic };
+    return { message: escapeControl(`${where}${systemReason(e.code, e.message)}`), exitCode: ExitCode.Generic };
   }
-  return { message: `internal error: ${oneLine(String((err as Error)?.message ?? err))}`, exitCode: ExitCode.Generic };
+  return { message: escapeControl(`internal error: ${oneLine(String((err as Error)?.message ?? err))}`), exitCode: ExitCode.Generic };
 }
 
 function systemReason(code: string, message?: string): string {

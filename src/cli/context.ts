@@ -1,5 +1,6 @@
 import { writeSync } from 'node:fs';
 import { OutputError } from '../errors.js';
+import { escapeControl } from '../escape.js';
 
 /** What a command may touch of the outside world; tests and the library pass their own. */
 export interface CliContext {
@@ -37,8 +38,18 @@ export function processContext(): CliContext {
   };
 }
 
-export function warn(ctx: CliContext, message: string): void {
-  ctx.stderr.write(`tsops: warning: ${message}\n`);
+/** The one way a message reaches stderr: `tsops: MESSAGE` on one line, control characters escaped. */
+export function say(ctx: Pick<CliContext, 'stderr'>, message: string): void {
+  ctx.stderr.write(`tsops: ${escapeControl(message)}\n`);
+}
+
+export function warn(ctx: Pick<CliContext, 'stderr'>, message: string): void {
+  say(ctx, `warning: ${message}`);
+}
+
+/** The `--verbose` log: one escaped line per call (key identities come from files). */
+export function logTo(ctx: Pick<CliContext, 'stderr'>): (line: string) => void {
+  return (line) => ctx.stderr.write(`${escapeControl(line)}\n`);
 }
 
 /**

@@ -3,6 +3,7 @@ import { ExitCode, TsopsError } from '../errors.js';
 import { beginCommand, processContext, settleStdout, type CliContext } from './context.js';
 import { addCommonOptions, addKeyOptions } from './options.js';
 import { reportError } from './report.js';
+import { escapeControl } from '../escape.js';
 
 declare const TSOPS_VERSION: string;
 const VERSION = typeof TSOPS_VERSION === 'string' ? TSOPS_VERSION : '0.0.0-dev';
@@ -47,7 +48,7 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
     .version(VERSION, '-v, --version')
     .showHelpAfterError(false)
     .exitOverride()
-    .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s), outputError: (s, write) => write(`tsops: ${s.replace(/^error: /, '').trim()}\n`) });
+    .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s), outputError: (s, write) => write(`tsops: ${escapeControl(s.replace(/^error: /, '').trim())}\n`) });
 
   const done = (p: Promise<number>): Promise<void> => p.then(setExit);
   // Building every command's options costs start-up time; help needs them all, a command needs one.

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { TsopsError, ExitCode } from '../errors.js';
+import { ExitCode, OutputError, TsopsError } from '../errors.js';
 import { loadFormat, type EmitOptions } from '../formats/format.js';
 import type { KeyOptions, MasterKeyType } from '../keys/masterkey.js';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { checkWritable, writeFileAtomic } from '../io/atomic-write.js';
 import { runEditor } from '../io/editor.js';
-import { createPrivateDir } from '../io/private-dir.js';
+import { createPrivateDir, OWNER_RECORD } from '../io/private-dir.js';
 import { decryptDocument, encryptDocument, forgetDecrypted, reencryptDocument, type DecryptedDocument, type EncryptSettings } from '../sops/index.js';
 import { readMetadata, writeMetadata } from '../sops/metadata.js';
 import type { FormatName, ParsedFile } from '../tree.js';
@@ -45,6 +45,8 @@ export class ConcurrentChangeError extends TsopsError {
  */
 export async function editFile(req: EditRequest): Promise<EditOutcome> {
   const format = await loadFormat(req.format);
+  // A file that cannot be written is reported before the user spends time in the editor.
+  await checkWritable(req.file);
   const original = existsSync(req.file) ? readFileSync(req.file) : undefined;
   let decrypted: DecryptedDocument | undefined;
   let plaintext: Buffer;
@@ -59,12 +61,15 @@ export async function editFile(req: EditRequest): Promise<EditOutcome> {
   }
 
   const dir = createPrivateDir('tsops-edit-', req.env);
-  const tempFile = join(dir.path, basename(req.file));
+  // The file's own name, so the editor picks its syntax; the dir's owner record has its name taken.
+  const name = basename(req.file);
+  const tempFile = join(dir.path, name === OWNER_RECORD ? `edit-${name}` : name);
   try {
     writeFileSync(tempFile, plaintext, { mode: 0o600, flag: 'wx' });
     plaintext.fill(0);
     const before = digest(readFileSync(tempFile));
-    const edited = await editUntilValid(req, format, tempFile, before);
+    const shown = decrypted && req.showMasterKeys ? metadataDigest(writeMetadata(decrypted.metadata)) : undefined;
+    const edited = await editUntilValid(req, format, tempFile, before, shown);
     if (!edited) return { kind: 'unchanged' };
 
     if (decrypted) {
@@ -74,12 +79,13 @@ export async function editFile(req: EditRequest): Promise<EditOutcome> {
     }
     const output = format.emit(edited, req.emit);
     const current = existsSync(req.file) ? readFileSync(req.file) : undefined;
-    if (!sameBytes(current, original)) {
-      const savedTo = conflictPath(req.file);
-      await writeFileAtomic(savedTo, output);
-      throw new ConcurrentChangeError(req.file, savedTo);
+    if (!sameBytes(current, original)) throw new ConcurrentChangeError(req.file, await saveElsewhere(req, output));
+    try {
+      await writeFileAtomic(req.file, output);
+    } catch (e) {
+      if (!(e instanceof OutputError)) throw e;
+      throw new OutputError(`${e.message}; your edit was saved, encrypted, to ${await saveElsewhere(req, output)}`, { file: req.file });
     }
-    await writeFileAtomic(req.file, output);
     return { kind: 'written' };
   } finally {
     dir.remove();
@@ -87,21 +93,27 @@ export async function editFile(req: EditRequest): Promise<EditOutcome> {
   }
 }
 
-async function editUntilValid(req: EditRequest, format: Awaited<ReturnType<typeof loadFormat>>, tempFile: string, before: string): Promise<ParsedFile | undefined> {
+async function editUntilValid(req: EditRequest, format: Awaited<ReturnType<typeof loadFormat>>, tempFile: string, before: string, shown: string | undefined): Promise<ParsedFile | undefined> {
   for (;;) {
     const status = await runEditor(req.editor, tempFile, req.env);
     if (status !== 0) throw new TsopsError(`the editor exited with status ${status}; ${req.file} was not changed`, ExitCode.Generic);
     const text = readFileSync(tempFile);
     if (digest(text) === before) return undefined;
-    const problem = checkEdited(req, format, text);
+    const problem = checkEdited(req, format, text, shown);
     text.fill(0);
     if (typeof problem !== 'string') return problem;
     if (!(await req.askReopen(problem))) throw new TsopsError(`edit abandoned: ${problem}; ${req.file} was not changed`, ExitCode.Generic);
   }
 }
 
-/** The parsed edit, or why it cannot be saved. */
-function checkEdited(req: EditRequest, format: Awaited<ReturnType<typeof loadFormat>>, text: Buffer): ParsedFile | string {
+/**
+ * The parsed edit, or why it cannot be saved. With --show-master-keys the
+ * metadata is shown but is not editable: a changed key list or setting would
+ * need the data key re-wrapped or the values re-encrypted, which updatekeys,
+ * rotate and the creation rules do safely, so a changed `sops` block is
+ * refused (and the editor re-opened) rather than silently dropped.
+ */
+function checkEdited(req: EditRequest, format: Awaited<ReturnType<typeof loadFormat>>, text: Buffer, shown: string | undefined): ParsedFile | string {
   let parsed: ParsedFile;
   try {
     parsed = format.parse(text, { file: basename(req.file) });
@@ -110,16 +122,25 @@ function checkEdited(req: EditRequest, format: Awaited<ReturnType<typeof loadFor
   }
   if (parsed.metadata) {
     if (!req.showMasterKeys) return "the file must not contain a top-level 'sops' key";
+    let edited: string;
     try {
-      readMetadata(parsed.metadata);
+      edited = metadataDigest(parsed.metadata);
     } catch (e) {
       return `the sops metadata is not valid: ${(e as Error).message}`;
     }
-    // The master keys are changed with rotate/updatekeys, where the data key is handled safely.
+    if (shown !== undefined && edited !== shown) {
+      return "the 'sops' metadata was changed, which edit cannot apply: put it back as it was (change keys with updatekeys or rotate --add-*/--rm-*)";
+    }
     parsed.metadata = undefined;
   }
   if (parsed.documents.length === 0) return 'the file has no document';
   return parsed;
+}
+
+/** The metadata's meaning, whatever the layout, quoting or comments the editor left. */
+function metadataDigest(node: NonNullable<ParsedFile['metadata']>): string {
+  const normal = writeMetadata(readMetadata(node));
+  return digest(Buffer.from(JSON.stringify(normal, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v)), 'utf8'));
 }
 
 function digest(bytes: Uint8Array): string {
@@ -131,9 +152,26 @@ function sameBytes(a: Buffer | undefined, b: Buffer | undefined): boolean {
   return a.equals(b);
 }
 
-function conflictPath(file: string): string {
-  const ext = extname(file);
-  const stem = basename(file, ext);
+/**
+ * Keeps an edit that cannot go to its file: the encrypted result (never the
+ * plaintext) beside the file, else in the working directory, else in the home
+ * directory. Returns where it went.
+ */
+async function saveElsewhere(req: EditRequest, output: Uint8Array): Promise<string> {
+  const ext = extname(req.file);
+  const stem = basename(req.file, ext);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return join(dirname(file), `${stem}.conflict-${stamp}${ext}`);
+  const name = `${stem}.conflict-${stamp}${ext}`;
+  const places = [dirname(req.file), process.cwd(), req.env['HOME']].filter((d): d is string => Boolean(d));
+  let last: unknown;
+  for (const dir of places) {
+    try {
+      const path = join(dir, name);
+      await writeFileAtomic(path, output);
+      return path;
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw new OutputError(`your edit could not be saved anywhere either (${(last as Error).message}); ${req.file} was not changed`, { file: req.file });
 }

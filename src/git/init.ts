@@ -1,5 +1,7 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { refuseSymlink } from './repo.js';
 import { appendAgeKey, defaultAgeKeysFile, generateAgeKey } from '../keys/age-keygen.js';
 
 export interface InitChoices {
@@ -38,6 +40,8 @@ export function existingRecipient(env: NodeJS.ProcessEnv): string | undefined {
  */
 export async function initRepository(choices: InitChoices): Promise<InitResult> {
   const result: InitResult = { configWritten: false, ignoreAdded: [] };
+  // Checked before anything is written: a refusal leaves the repository as it was.
+  if (choices.ignore.length) refuseSymlink(join(choices.dir, '.gitignore'));
   const recipients = [...choices.recipients];
   if (choices.createKey) {
     const own = existingRecipient(choices.env);
@@ -52,7 +56,8 @@ export async function initRepository(choices: InitChoices): Promise<InitResult> 
   }
   const unique = [...new Set(recipients)];
   const configPath = join(choices.dir, '.sopsrc');
-  const existingConfig = ['.sopsrc', '.sops.yaml', '.sops.yml'].some((n) => existsSync(join(choices.dir, n)));
+  // A dangling link counts as present: the config is never written through a link.
+  const existingConfig = ['.sopsrc', '.sops.yaml', '.sops.yml'].some((n) => lstatSync(join(choices.dir, n), { throwIfNoEntry: false }) !== undefined);
   if (!existingConfig && unique.length) {
     const body = [
       '# tsops (and sops) config: which files are encrypted, and for whom.',
@@ -63,7 +68,7 @@ export async function initRepository(choices: InitChoices): Promise<InitResult> 
       ...unique.map((r, i) => `      ${r}${i < unique.length - 1 ? ',' : ''}`),
       '',
     ].join('\n');
-    writeFileSync(configPath, body);
+    await writeFileAtomic(configPath, Buffer.from(body), { mode: 0o644 });
     result.configWritten = true;
   }
   if (choices.ignore.length) {
@@ -73,7 +78,7 @@ export async function initRepository(choices: InitChoices): Promise<InitResult> 
     const add = choices.ignore.filter((p) => !have.has(p));
     if (add.length) {
       const header = have.has('# plaintext secrets (tsops)') ? [] : ['# plaintext secrets (tsops)'];
-      writeFileSync(ignorePath, existing + (existing && !existing.endsWith('\n') ? '\n' : '') + [...header, ...add].join('\n') + '\n');
+      await writeFileAtomic(ignorePath, Buffer.from(existing + (existing && !existing.endsWith('\n') ? '\n' : '') + [...header, ...add].join('\n') + '\n'), { mode: 0o644 });
       result.ignoreAdded = add;
     }
   }

@@ -1,6 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { git, gitRoot, refuseSymlink } from './repo.js';
+
+export { gitRoot };
 
 /**
  * Wires tsops into a repository: .gitattributes routes the given patterns
@@ -15,21 +18,18 @@ export interface InstallResult {
 
 const HOOK_MARKER = '# tsops guard';
 
-export function gitRoot(cwd: string): string {
-  return execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd, encoding: 'utf8' }).trim();
-}
-
-export function installGitIntegration(cwd: string, patterns: string[], command: string): InstallResult {
+export async function installGitIntegration(cwd: string, patterns: string[], command: string): Promise<InstallResult> {
   const root = gitRoot(cwd);
+  const attributesPath = join(root, '.gitattributes');
+  refuseSymlink(attributesPath);
   const config = (key: string, value: string): void => {
-    execFileSync('git', ['config', '--local', key, value], { cwd: root });
+    git(['config', '--local', key, value], root);
   };
   config('diff.tsops.textconv', `${command} git textconv`);
   config('diff.tsops.cachetextconv', 'false');
   config('merge.tsops.name', 'tsops: merge encrypted files value by value');
   config('merge.tsops.driver', `${command} merge-driver %O %A %B %P`);
 
-  const attributesPath = join(root, '.gitattributes');
   const existing = existsSync(attributesPath) ? readFileSync(attributesPath, 'utf8') : '';
   const lines = new Set(existing.split('\n').map((l) => l.trim()));
   const added: string[] = [];
@@ -37,16 +37,16 @@ export function installGitIntegration(cwd: string, patterns: string[], command: 
     const line = `${pattern} diff=tsops merge=tsops`;
     if (!lines.has(line)) added.push(line);
   }
-  if (added.length) writeFileSync(attributesPath, existing + (existing && !existing.endsWith('\n') ? '\n' : '') + added.join('\n') + '\n');
+  if (added.length) await writeFileAtomic(attributesPath, Buffer.from(existing + (existing && !existing.endsWith('\n') ? '\n' : '') + added.join('\n') + '\n'), { mode: 0o644 });
 
-  const hooksDir = resolve(root, execFileSync('git', ['rev-parse', '--git-path', 'hooks'], { cwd: root, encoding: 'utf8' }).trim());
+  const hooksDir = resolve(root, git(['rev-parse', '--git-path', 'hooks'], root).toString('utf8').trim());
   const hookPath = join(hooksDir, 'pre-commit');
   mkdirSync(hooksDir, { recursive: true });
   const hook = existsSync(hookPath) ? readFileSync(hookPath, 'utf8') : '';
   let hookInstalled = false;
   if (!hook.includes(HOOK_MARKER)) {
     const body = hook ? `${hook.replace(/\n?$/, '\n')}\n${HOOK_MARKER}\n${command} guard --staged || exit $?\n` : `#!/bin/sh\n${HOOK_MARKER}\n${command} guard --staged || exit $?\n`;
-    writeFileSync(hookPath, body);
+    await writeFileAtomic(hookPath, Buffer.from(body), { mode: 0o755 });
     chmodSync(hookPath, 0o755);
     hookInstalled = true;
   }

@@ -3,6 +3,7 @@ import { accessSync, constants } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { ExitCode, TsopsError } from '../errors.js';
+import { TERMINATING_SIGNALS } from './private-dir.js';
 import { splitCommand } from './split-command.js';
 
 function onPath(name: string, env: NodeJS.ProcessEnv): boolean {
@@ -31,7 +32,9 @@ export function resolveEditor(env: NodeJS.ProcessEnv): string[] {
 /**
  * Runs the editor on `file` with the terminal, and resolves with its exit code.
  * While it runs, Ctrl+C belongs to the editor: tsops ignores SIGINT (the
- * terminal sends it to both) but still cleans up on SIGTERM/SIGHUP.
+ * terminal sends it to both). Any other terminating signal ends the editor
+ * too (SIGHUP and SIGTERM as they are, the rest as SIGTERM, which editors
+ * obey), then the private-dir handler removes the temp file.
  */
 export function runEditor(command: string[], file: string, env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -40,15 +43,14 @@ export function runEditor(command: string[], file: string, env: NodeJS.ProcessEn
     const ignoreInterrupt = (): void => {};
     // Runs before the private-dir cleanup handler, so the editor does not outlive us.
     const forward = (signal: NodeJS.Signals): void => {
-      child.kill(signal);
+      child.kill(signal === 'SIGHUP' ? signal : 'SIGTERM');
     };
+    const forwarded = TERMINATING_SIGNALS.filter((s) => s !== 'SIGINT');
     process.on('SIGINT', ignoreInterrupt);
-    process.prependListener('SIGTERM', forward);
-    process.prependListener('SIGHUP', forward);
+    for (const s of forwarded) process.prependListener(s, forward);
     const done = (): void => {
       process.removeListener('SIGINT', ignoreInterrupt);
-      process.removeListener('SIGTERM', forward);
-      process.removeListener('SIGHUP', forward);
+      for (const s of forwarded) process.removeListener(s, forward);
     };
     child.on('error', (e: NodeJS.ErrnoException) => {
       done();

@@ -1,5 +1,5 @@
-import { accessSync, chmodSync, constants, lstatSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { accessSync, chmodSync, constants, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OutputError } from '../errors.js';
 
@@ -7,19 +7,36 @@ import { OutputError } from '../errors.js';
  * A directory only this user can enter (0700), on tmpfs when the system offers
  * one, for plaintext that must exist briefly (the file an editor opens). It is
  * removed on every way out of the process that Node lets us observe: normal
- * exit, uncaught errors, and SIGINT/SIGTERM/SIGHUP (after which the signal is
- * re-raised so the caller sees the usual status). Only SIGKILL escapes: tmpfs
- * keeps that off persistent disk, and the directory's name holds the owner's
- * pid, so the next run that makes one removes what a killed run left.
+ * exit, uncaught errors, and every catchable signal whose default is to end
+ * the process (after which the signal is re-raised so the caller sees the
+ * usual status). Only SIGKILL (and SIGSTOP-then-kill) escapes: tmpfs keeps
+ * that off persistent disk, and each directory holds an owner record (pid,
+ * process start time, pid namespace, boot id) so a later run removes what a
+ * killed run left, and nothing that may still be in use.
  */
 export interface PrivateDir {
   readonly path: string;
   remove(): void;
 }
 
+/** Inside each private dir: who made it, for {@link sweepStaleDirs}. */
+export const OWNER_RECORD = '.tsops-owner';
+
 const live = new Set<string>();
-let hooked = false;
-const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+let exitHooked = false;
+let signalsHooked = false;
+
+/**
+ * The signals that end a process unless caught, and that Node lets a program
+ * catch (SIGSEGV, SIGBUS, SIGFPE, SIGILL are Node's own; SIGKILL and SIGSTOP
+ * cannot be caught), limited to those this platform has.
+ */
+export const TERMINATING_SIGNALS: NodeJS.Signals[] =
+  process.platform === 'win32'
+    ? ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']
+    : (
+        ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTRAP', 'SIGABRT', 'SIGUSR1', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGTERM', 'SIGSTKFLT', 'SIGPOLL', 'SIGPWR', 'SIGSYS', 'SIGVTALRM', 'SIGPROF', 'SIGXCPU', 'SIGXFSZ'] as NodeJS.Signals[]
+      ).filter((s) => s in osConstants.signals);
 
 function removeAll(): void {
   for (const dir of live) rmSync(dir, { recursive: true, force: true });
@@ -28,16 +45,30 @@ function removeAll(): void {
 
 function onSignal(signal: NodeJS.Signals): void {
   removeAll();
-  // Every listener goes, so the re-raised signal ends the process with its usual status.
-  for (const s of SIGNALS) process.removeAllListeners(s);
+  // Every listener goes, so the re-raised signal meets its default action and
+  // ends the process with the usual status.
+  for (const s of TERMINATING_SIGNALS) process.removeAllListeners(s);
   process.kill(process.pid, signal);
+  // Signals Node ignores from the start (SIGPIPE, SIGXFSZ) can stay ignored:
+  // then exit with the status a shell reports for that signal.
+  setTimeout(() => process.exit(128 + (osConstants.signals[signal] ?? 0)), 200);
 }
 
-function hook(): void {
-  if (hooked) return;
-  hooked = true;
-  process.on('exit', removeAll);
-  for (const s of SIGNALS) process.on(s, onSignal);
+function hookSignals(): void {
+  if (!exitHooked) {
+    exitHooked = true;
+    process.on('exit', removeAll);
+  }
+  if (signalsHooked) return;
+  signalsHooked = true;
+  for (const s of TERMINATING_SIGNALS) process.on(s, onSignal);
+}
+
+/** Once no private dir is left, signals get their usual handling back (a closed pipe is EPIPE again, not a signal). */
+function unhookSignals(): void {
+  if (!signalsHooked || live.size > 0) return;
+  signalsHooked = false;
+  for (const s of TERMINATING_SIGNALS) process.removeListener(s, onSignal);
 }
 
 /** Candidate bases, most private first: the user's runtime dir, shared memory, then the temp dir. */
@@ -68,7 +99,74 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Removes the directories with this prefix that a killed tsops left in `base`: this user's, named for a process that is gone. */
+interface Owner {
+  pid: number;
+  /** Start time of the process in clock ticks since boot (/proc/PID/stat, field 22): tells a reused pid apart. */
+  start?: string;
+  /** The pid namespace (readlink /proc/self/ns/pid): a pid means nothing outside it. */
+  pidns?: string;
+  /** The kernel's boot id: a record from an earlier boot has no live owner. */
+  boot?: string;
+}
+
+function readOr(read: () => string): string | undefined {
+  try {
+    return read().trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function startTime(pid: number | 'self'): string | undefined {
+  const stat = readOr(() => readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+  return stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+}
+
+let self: Owner | undefined;
+function currentOwner(): Owner {
+  self ??= {
+    pid: process.pid,
+    start: startTime('self'),
+    pidns: readOr(() => readlinkSync('/proc/self/ns/pid')),
+    boot: readOr(() => readFileSync('/proc/sys/kernel/random/boot_id', 'latin1')),
+  };
+  return self;
+}
+
+function readOwner(dir: string, uid: number | undefined): Owner | undefined {
+  const path = join(dir, OWNER_RECORD);
+  try {
+    const st = lstatSync(path);
+    if (!st.isFile() || (uid !== undefined && st.uid !== uid) || st.size > 4096) return undefined;
+    const o = JSON.parse(readFileSync(path, 'utf8')) as Owner;
+    const str = (v: unknown): boolean => v === undefined || typeof v === 'string';
+    return Number.isSafeInteger(o.pid) && o.pid > 0 && str(o.start) && str(o.pidns) && str(o.boot) ? o : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the process that made a private dir is certainly gone. Anything
+ * uncertain counts as alive, because removing a live dir loses an edit in
+ * progress: no owner record; a record from another pid namespace (a
+ * container sharing /tmp or /dev/shm, where the same number is another
+ * process); an owner pid that runs and started when the record says.
+ */
+function ownerIsGone(owner: Owner | undefined): boolean {
+  if (!owner) return false;
+  const me = currentOwner();
+  if (owner.boot && me.boot && owner.boot !== me.boot) return true;
+  // On Linux a pid without its namespace is no proof (no /proc, or not readable here).
+  if (owner.pidns !== me.pidns || (process.platform === 'linux' && !me.pidns)) return false;
+  if (!isAlive(owner.pid)) return true;
+  // The pid is in use: by the owner, or by a process that reused it.
+  const start = owner.start && me.start ? startTime(owner.pid) : undefined;
+  return start !== undefined && start !== owner.start;
+}
+
+/** Removes the directories with this prefix that a killed tsops left in `base`: this user's, whose owner is certainly gone. */
 export function sweepStaleDirs(base: string, prefix: string): void {
   let names: string[];
   try {
@@ -78,25 +176,29 @@ export function sweepStaleDirs(base: string, prefix: string): void {
   }
   const uid = process.getuid?.();
   for (const name of names) {
-    const owner = name.startsWith(prefix) ? /^(\d+)-[^-]{6}$/.exec(name.slice(prefix.length)) : null;
-    if (!owner) continue;
-    const pid = Number(owner[1]);
-    if (pid === process.pid || isAlive(pid)) continue;
+    if (!name.startsWith(prefix) || !/^(\d+)-[^-]{6}$/.test(name.slice(prefix.length))) continue;
     const path = join(base, name);
     try {
       const st = lstatSync(path);
-      if (st.isDirectory() && (uid === undefined || st.uid === uid)) rmSync(path, { recursive: true, force: true });
+      if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) continue;
+      if (ownerIsGone(readOwner(path, uid))) rmSync(path, { recursive: true, force: true });
     } catch {
       // gone already, or not ours to remove
     }
   }
 }
 
-/** A new 0700 directory in `base`, named `<prefix><pid>-<random>` so a later run can tell when its owner is gone. */
+/** A new 0700 directory in `base`, named `<prefix><pid>-<random>`, holding the record a later run checks before removing it. */
 export function makeOwnedDir(base: string, prefix: string): string {
   sweepStaleDirs(base, prefix);
   const path = mkdtempSync(join(base, `${prefix}${process.pid}-`));
   chmodSync(path, 0o700);
+  try {
+    writeFileSync(join(path, OWNER_RECORD), JSON.stringify(currentOwner()), { mode: 0o600, flag: 'wx' });
+  } catch (e) {
+    rmSync(path, { recursive: true, force: true });
+    throw e;
+  }
   return path;
 }
 
@@ -118,13 +220,14 @@ export function makePrivateDirPath(prefix: string, env: NodeJS.ProcessEnv): stri
 
 export function createPrivateDir(prefix = 'tsops-', env: NodeJS.ProcessEnv = process.env): PrivateDir {
   const path = makePrivateDirPath(prefix, env);
-  hook();
   live.add(path);
+  hookSignals();
   return {
     path,
     remove() {
       rmSync(path, { recursive: true, force: true });
       live.delete(path);
+      unhookSignals();
     },
   };
 }

@@ -143,11 +143,16 @@ interface Header {
   payload: Buffer;
 }
 
-/** Strict unpadded base64 as age writes it. */
+/** Strict, canonical unpadded base64 as age writes it: one encoding per byte string. */
 function b64(text: string): Buffer {
   if (!/^[A-Za-z0-9+/]*$/.test(text) || text.length % 4 === 1) throw new Error('bad base64 in age header');
-  return Buffer.from(text, 'base64');
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.toString('base64').replace(/=+$/, '') !== text) throw new Error('non-canonical base64 in age header');
+  return bytes;
 }
+
+/** Stanza types and arguments are non-empty runs of visible ASCII (the age spec's VCHAR). */
+const STANZA_WORD = /^[\x21-\x7e]+$/;
 
 function parseHeader(file: Buffer): Header {
   let at = 0;
@@ -168,10 +173,13 @@ function parseHeader(file: Buffer): Header {
       return { stanzas, macInput, mac: b64(l.slice(4)), payload: file.subarray(at) };
     }
     if (!l.startsWith('-> ')) throw new Error('malformed age header');
-    const [type, ...args] = l.slice(3).split(' ');
+    const words = l.slice(3).split(' ');
+    if (!words.every((w) => STANZA_WORD.test(w))) throw new Error('malformed age stanza');
+    const [type, ...args] = words;
     const body: Buffer[] = [];
     for (;;) {
       const b = line();
+      if (b.length > 64) throw new Error('age stanza body line longer than 64 columns');
       body.push(b64(b));
       if (b.length < 64) break;
     }
@@ -205,6 +213,8 @@ function openPayload(fileKey: Buffer, payload: Buffer): Buffer {
     for (let i = 0, off = 0; off < body.length; i++) {
       const size = Math.min(CHUNK + 16, body.length - off);
       const last = off + size === body.length;
+      // Only an empty payload may end in an empty chunk.
+      if (last && size === 16 && i > 0) throw new Error('empty final age STREAM chunk');
       const nonce = Buffer.alloc(12);
       nonce.writeUIntBE(i, 5, 6);
       nonce[11] = last ? 1 : 0;
@@ -281,12 +291,22 @@ export function armor(file: Buffer): string {
   return `-----BEGIN AGE ENCRYPTED FILE-----\n${body}\n-----END AGE ENCRYPTED FILE-----\n`;
 }
 
+/**
+ * Reads age's armor as strictly as age does: whitespace only around the
+ * armor, LF or CRLF line ends, full 64-column lines but the last (non-empty),
+ * canonical padded base64, nothing else.
+ */
 export function dearmor(text: string): Buffer {
   const lines = text.trim().split(/\r?\n/);
-  if (lines[0] !== '-----BEGIN AGE ENCRYPTED FILE-----' || lines[lines.length - 1] !== '-----END AGE ENCRYPTED FILE-----') throw new Error('malformed age armor');
-  const body = lines.slice(1, -1).join('');
+  if (lines.length < 3 || lines[0] !== '-----BEGIN AGE ENCRYPTED FILE-----' || lines[lines.length - 1] !== '-----END AGE ENCRYPTED FILE-----') throw new Error('malformed age armor');
+  const bodyLines = lines.slice(1, -1);
+  const lastLine = bodyLines[bodyLines.length - 1]!;
+  if (bodyLines.slice(0, -1).some((l) => l.length !== 64) || lastLine.length === 0 || lastLine.length > 64) throw new Error('malformed age armor');
+  const body = bodyLines.join('');
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length % 4 !== 0) throw new Error('malformed age armor');
-  return Buffer.from(body, 'base64');
+  const bytes = Buffer.from(body, 'base64');
+  if (bytes.toString('base64') !== body) throw new Error('malformed age armor: non-canonical base64');
+  return bytes;
 }
 
 function bech32Encode(hrp: string, data: Uint8Array): string {

@@ -1,9 +1,12 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import { formatForPath, loadFormat } from '../formats/format.js';
 import { MacMismatchError, NoKeyError, DecryptionError, describeError } from '../errors.js';
 import { keyIdentity, type KeyOptions } from '../keys/masterkey.js';
 import { decryptDocument, forgetDecrypted } from '../sops/index.js';
 import { readMetadata } from '../sops/metadata.js';
+import { STRUCTURE_FIELD } from '../sops/structure.js';
 import { planUpdate } from './updatekeys.js';
 
 /** One file's entry in `tsops status --json` (the schema is documented in docs/status.md). */
@@ -18,6 +21,8 @@ export interface FileStatus {
   config: { state: 'current' | 'stale' | 'unknown'; missing: string[]; extra: string[]; reason?: string };
   /** "ok", "mismatch", "undecryptable" (no key here), or "error". */
   mac: 'ok' | 'mismatch' | 'undecryptable' | 'error';
+  /** The structure binding (docs/structure-binding.md): "bound", "unbound", or "lost" (HEAD's version in git had it, this one does not). */
+  structure: 'bound' | 'unbound' | 'lost';
   error?: string;
 }
 
@@ -40,6 +45,7 @@ export async function fileStatus(file: string, cwd: string, env: NodeJS.ProcessE
     version: metadata.version,
     config: { state: 'unknown', missing: [], extra: [] },
     mac: 'undecryptable',
+    structure: metadata.structure ? 'bound' : committedWithBinding(file) ? 'lost' : 'unbound',
   };
   try {
     const plan = await planUpdate(file, cwd, env);
@@ -63,6 +69,16 @@ export async function fileStatus(file: string, cwd: string, env: NodeJS.ProcessE
     }
   }
   return status;
+}
+
+/** Whether the version of `file` in git's HEAD carries a structure binding (false outside git or when not committed). */
+function committedWithBinding(file: string): boolean {
+  try {
+    const committed = execFileSync('git', ['show', `HEAD:./${basename(file)}`], { cwd: dirname(resolve(file)), stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 30 });
+    return committed.includes(STRUCTURE_FIELD);
+  } catch {
+    return false;
+  }
 }
 
 /** `age1... # alice` in a config file names that key in reports. */

@@ -1,18 +1,38 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { lstatSync, readdirSync, realpathSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 
 /**
  * The files under `dir`: in a git work tree, what git tracks or would track
  * (so .gitignore is respected); elsewhere every regular file, skipping
- * node_modules and dot-directories.
+ * node_modules and dot-directories. Symbolic links are never followed: a
+ * linked directory is not descended and a linked file is left out (its target
+ * is walked on its own when it is in the tree); `note` hears about each link
+ * that leads out of the tree, which a planted link would use to make a
+ * recursive rewrite reach files elsewhere.
  */
-export function filesUnder(dir: string): string[] {
+export function filesUnder(dir: string, note: (line: string) => void = () => {}): string[] {
+  let root: string | undefined;
+  /** False, with a note, when `path` really lives outside the tree (a link, or a tracked path under a directory since replaced by a link). */
+  const inTree = (path: string): boolean => {
+    let target: string;
+    try {
+      root ??= realpathSync(dir);
+      target = realpathSync(path);
+    } catch {
+      return false; // dangling: nothing to reach
+    }
+    if (target === root || target.startsWith(root + sep)) return true;
+    note(`skipped ${path}: it leads to ${target}, outside ${dir}`);
+    return false;
+  };
   try {
     const out = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', '.'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 28 });
     return [...new Set(out.split('\0').filter(Boolean))].map((f) => join(dir, f)).filter((f) => {
       try {
-        return statSync(f).isFile();
+        const st = lstatSync(f);
+        if (st.isSymbolicLink()) inTree(f);
+        return st.isFile() && inTree(f);
       } catch {
         return false;
       }
@@ -25,6 +45,7 @@ export function filesUnder(dir: string): string[] {
         const p = join(d, entry.name);
         if (entry.isDirectory()) walk(p);
         else if (entry.isFile()) out.push(p);
+        else if (entry.isSymbolicLink()) inTree(p);
       }
     };
     walk(dir);

@@ -6,6 +6,7 @@ import { open, parseSealed, seal } from './cipher.js';
 import { newDataKey, unwrapDataKey, wrapDataKey } from './datakey.js';
 import { readMetadata, SOPS_FORMAT_VERSION, writeMetadata, type Metadata } from './metadata.js';
 import { DEFAULT_RULE, EncryptionPolicy, type EncryptionRule } from './rules.js';
+import { checkStructureBinding, STRUCTURE_FIELD, structureBinding, type StructureCheck } from './structure.js';
 import { decryptTree, encryptTree, IvCache } from './tree-crypto.js';
 import { macTimestamp, nowTimestamp } from './values.js';
 
@@ -80,6 +81,7 @@ function sealTree(file: ParsedFile, metadata: Metadata, dataKey: Uint8Array, pol
   const mac = encryptTree(file.documents, dataKey, policy, metadata.macOnlyEncrypted, ivs);
   metadata.lastModified = nowTimestamp();
   metadata.mac = seal(dataKey, Buffer.from(mac, 'utf8'), macTimestamp(metadata.lastModified), 'str');
+  metadata.structure = structureBinding(file.documents, dataKey);
   file.metadata = writeMetadata(metadata);
 }
 
@@ -89,11 +91,14 @@ export async function decryptDocument(file: ParsedFile, options: DecryptOptions 
   const metadata = readMetadata(file.metadata);
   const dataKey = await unwrapDataKey(metadata.keyGroups, metadata.shamirThreshold, createKeyring(options.keys), options.decryptionOrder);
   try {
+    // Computed on the file as read, checked after the values and the MAC so that what sops catches fails with sops's exit code.
+    const structure = !options.ignoreMac && metadata.structure ? checkStructureBinding(metadata.structure, file.documents, dataKey) : 'ok';
     const ivs = new IvCache();
     const policy = new EncryptionPolicy(metadata.rule ?? DEFAULT_RULE);
     const result = decryptTree(file.documents, dataKey, policy, metadata.macOnlyEncrypted, { keepBytes: file.format === 'binary', ...(options.forReencryption ? { ivs } : {}) });
     if (result.warnings.length) (file.warnings ??= []).push(...result.warnings);
     if (!options.ignoreMac) verifyMac(metadata, dataKey, result.mac);
+    reportStructure(file, structure);
     file.metadata = undefined;
     return { metadata, dataKey, ivs };
   } catch (e) {
@@ -114,6 +119,11 @@ function verifyMac(metadata: Metadata, dataKey: Uint8Array, computed: string): v
     throw new MacMismatchError('cannot decrypt the MAC: the MAC or lastmodified was changed');
   }
   if (stored !== computed) throw new MacMismatchError('MAC mismatch: the values do not match the MAC (the file was changed outside sops/tsops)');
+}
+
+function reportStructure(file: ParsedFile, result: StructureCheck): void {
+  if (result === 'unknown-version') (file.warnings ??= []).push(`the ${STRUCTURE_FIELD} field has a version this tsops does not know; only the sops MAC was checked`);
+  if (result === 'mismatch') throw new MacMismatchError('structure mismatch: keys were renamed, moved, added or removed, or a plaintext value changed, outside sops/tsops');
 }
 
 /** Forgets the secret material a decryption kept for re-encryption. */

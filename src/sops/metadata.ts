@@ -2,6 +2,7 @@ import { MalformedFileError } from '../errors.js';
 import type { KeyFieldValue, KeyRecord, MasterKeyType } from '../keys/masterkey.js';
 import { list, map, scalar, str, type MapNode, type Node } from '../tree.js';
 import { RULE_KINDS, type EncryptionRule } from './rules.js';
+import { STRUCTURE_FIELD } from './structure.js';
 import { macTimestamp, ValueFormatError } from './values.js';
 
 /** The `sops` metadata block as a typed model (spec §7.0). */
@@ -16,6 +17,8 @@ export interface Metadata {
   /** As stored; undefined means the default `_unencrypted` suffix (binary files store none). */
   rule?: EncryptionRule;
   version: string;
+  /** tsops's structure binding (docs/structure-binding.md); sops neither writes nor reads it. */
+  structure?: string;
 }
 
 /** The version tsops writes: the sops release whose format it matches. */
@@ -72,6 +75,8 @@ export function readMetadata(tree: MapNode): Metadata {
     if (n > 0) metadata.shamirThreshold = n;
   }
   if (rules[0]) metadata.rule = rules[0];
+  const structure = optionalText(fields, STRUCTURE_FIELD);
+  if (structure) metadata.structure = structure;
   return metadata;
 }
 
@@ -100,6 +105,7 @@ export function writeMetadata(m: Metadata): MapNode {
   if (m.macOnlyEncrypted) put('mac_only_encrypted', scalar('bool', true));
   put('pgp', byType?.get('pgp'));
   if (m.shamirThreshold) put('shamir_threshold', scalar('int', BigInt(m.shamirThreshold)));
+  if (m.structure) put(STRUCTURE_FIELD, str(m.structure));
   put('unencrypted_comment_regex', ruleFor('unencrypted_comment_regex'));
   put('unencrypted_regex', ruleFor('unencrypted_regex'));
   put('unencrypted_suffix', ruleFor('unencrypted_suffix'));

@@ -174,3 +174,22 @@ function openOrFail(dataKey: Uint8Array, sealed: ReturnType<typeof parseSealed> 
 export function describePath(path: readonly string[]): string {
   return path.length === 0 ? 'the top level' : path.map((k) => `[${JSON.stringify(k)}]`).join('');
 }
+
+/**
+ * The places where the policy wants an encrypted value (or comment) but the
+ * file holds plaintext; needs no key. Names paths only, never values.
+ */
+export function plaintextLeaves(docs: MapNode[], policy: EncryptionPolicy): string[] {
+  const found: string[] = [];
+  walk(docs, policy, {
+    scalar(node, path, encrypt) {
+      if (!encrypt || node.type === 'null' || (node.type === 'str' && node.value === '')) return;
+      if (node.type !== 'str' || typeof node.value !== 'string' || !parseSealed(node.value)) found.push(describePath(path));
+    },
+    comment(node, path, encrypt) {
+      if (encrypt && !parseSealed(node.text)) found.push(`a comment under ${describePath(path)}`);
+      return node.text;
+    },
+  });
+  return found;
+}

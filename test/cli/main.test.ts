@@ -46,10 +46,10 @@ describe('reportError', () => {
     expect(err.text()).toBe('tsops: a.yaml: MAC mismatch\n');
   });
 
-  it('folds a multi-line message into one line', () => {
+  it('keeps a message with a newline on one line: the newline is escaped, as every control character', () => {
     const err = capture();
-    reportError(new DecryptionError('first\n  second', { file: 'x' }), err.stream);
-    expect(err.text()).toBe('tsops: x: first; second\n');
+    reportError(new DecryptionError('first\n  second \u001b[2J', { file: 'x\u009b' }), err.stream);
+    expect(err.text()).toBe('tsops: x\\x9b: first\\x0a  second \\x1b[2J\n');
   });
 
   it('an unexpected exception is an internal error, exit 1, no stack trace', () => {

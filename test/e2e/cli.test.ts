@@ -8,7 +8,7 @@ import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join } from 'node:path';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sandbox, TSOPS, TSOPS_LAUNCHER, type Sandbox } from '../support/cli.js';
+import { sandbox, TSOPS, type Sandbox } from '../support/cli.js';
 
 const SECRET = 'hunter2-SECRET';
 let box: Sandbox;
@@ -429,7 +429,7 @@ describe('standard output that goes away', () => {
   it.skipIf(spawnSync('python3', ['--version']).status !== 0)('a non-blocking pipe that fills up (EAGAIN) still gets the whole output', () => {
     // python3 marks the pipe non-blocking, then becomes tsops; the reader starts late, so the pipe fills.
     const setNonBlocking = 'import fcntl, os, sys; fcntl.fcntl(1, fcntl.F_SETFL, fcntl.fcntl(1, fcntl.F_GETFL) | os.O_NONBLOCK); os.execv(sys.argv[1], sys.argv[1:])';
-    const r = spawnSync('bash', ['-c', `python3 -c '${setNonBlocking}' "${TSOPS_LAUNCHER}" decrypt big.enc.yaml | (sleep 0.5; cat)`], { cwd: box.dir, env: box.env, encoding: 'utf8', maxBuffer: 1 << 24 });
+    const r = spawnSync('bash', ['-c', `python3 -c '${setNonBlocking}' "${process.execPath}" "${TSOPS}" decrypt big.enc.yaml | (sleep 0.5; cat)`], { cwd: box.dir, env: box.env, encoding: 'utf8', maxBuffer: 1 << 24 });
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(readFileSync(file('big.yaml'), 'utf8'));
   });

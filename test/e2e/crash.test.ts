@@ -1,12 +1,15 @@
 /**
- * kill -9 at random moments while tsops rewrites a large file: afterwards the
- * file is always the old version or the new one, and it decrypts.
+ * kill -9 at spread-out moments while tsops rewrites a large file: afterwards
+ * the file is always the old version or the new one, and it decrypts. Every
+ * counted kill is one that landed while tsops was still running (its exit
+ * says SIGKILL); a run that finished first is tried again with an earlier
+ * kill, so a slow or a fast machine tests the same thing.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TSOPS, sandbox, type Sandbox } from '../support/cli.js';
+import { sandbox, type Sandbox } from '../support/cli.js';
+import { startCli } from '../support/hardening-cli.js';
 
 let sb: Sandbox;
 beforeAll(async () => {
@@ -15,6 +18,7 @@ beforeAll(async () => {
 afterAll(() => sb.cleanup());
 
 const RUNS = Number(process.env['TSOPS_CRASH_RUNS'] ?? 12);
+const RETRIES = 10;
 
 it(`survives ${RUNS} kill -9 during set on a 20,000-value file`, async () => {
   const lines: string[] = [];
@@ -25,30 +29,39 @@ it(`survives ${RUNS} kill -9 during set on a 20,000-value file`, async () => {
   expect(sb.run(['encrypt', '--age', sb.recipient, '--output', original, plain]).status).toBe(0);
   const target = join(sb.dir, 'big.enc.yaml');
   const oldBytes = readFileSync(original);
+  const args = ['set', target, '["key7"]', '"changed"'];
 
   // How long one full run takes, to spread the kills over it.
   copyFileSync(original, target);
   const t0 = Date.now();
-  expect(sb.run(['set', target, '["key7"]', '"changed"']).status).toBe(0);
+  const whole = startCli(args, sb.env, sb.dir);
+  expect((await whole.exit).code, whole.stderrText()).toBe(0);
   const duration = Date.now() - t0;
   const newBytes = readFileSync(target);
 
-  let killed = 0;
   let corrupted = 0;
+  let retried = 0;
   for (let run = 0; run < RUNS; run++) {
-    copyFileSync(original, target);
-    const child = spawn(process.execPath, [TSOPS, 'set', target, '["key7"]', '"changed"'], { env: sb.env, stdio: 'ignore' });
-    const delay = Math.floor(((run + 0.5) / RUNS) * duration);
-    await new Promise((r) => setTimeout(r, delay));
-    if (child.kill('SIGKILL')) killed++;
-    await new Promise((r) => child.on('exit', r));
-    const now = readFileSync(target);
-    const isOld = now.equals(oldBytes);
-    const decrypted = sb.run(['decrypt', '--extract', '["key7"]', target]);
-    const isNew = decrypted.status === 0 && decrypted.stdout === 'changed' && now.length > 0;
-    if (!isOld && !isNew) corrupted++;
-    if (!isOld) expect(now.toString('utf8').split('\n').length).toBe(newBytes.toString('utf8').split('\n').length);
+    let delay = Math.floor(((run + 0.5) / RUNS) * duration);
+    for (let attempt = 0; ; attempt++) {
+      copyFileSync(original, target);
+      const { child, exit } = startCli(args, sb.env, sb.dir);
+      await new Promise((r) => setTimeout(r, delay));
+      child.kill('SIGKILL');
+      const { signal } = await exit;
+      const now = readFileSync(target);
+      const isOld = now.equals(oldBytes);
+      const decrypted = sb.run(['decrypt', '--extract', '["key7"]', target]);
+      const isNew = decrypted.status === 0 && decrypted.stdout === 'changed' && now.length > 0;
+      if (!isOld && !isNew) corrupted++;
+      if (!isOld) expect(now.toString('utf8').split('\n').length).toBe(newBytes.toString('utf8').split('\n').length);
+      if (signal === 'SIGKILL') break;
+      // It finished before the kill: not a crash. Try again, earlier.
+      expect(attempt, `run ${run}: no kill landed before tsops finished`).toBeLessThan(RETRIES);
+      retried++;
+      delay = Math.floor(delay / 2);
+    }
   }
-  console.log(`crash test: ${RUNS} runs, ${killed} killed mid-run, ${corrupted} corrupted files`);
+  console.log(`hardening: crash set: ${RUNS} kills, each landed mid-run (${retried} runs finished first and were tried again earlier), ${corrupted} corrupted files`);
   expect(corrupted).toBe(0);
-}, 120_000);
+}, 300_000);

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, sandbox, spawnTsops, type Sandbox } from '../support/cli.js';
+import { throwawayAgeKey } from '../support/pipeline.js';
 
 const EDITOR = `${process.execPath} ${join(ROOT, 'test/support/fake-editor.mjs')}`;
 let sb: Sandbox;
@@ -59,20 +60,20 @@ describe.each(Object.keys(samples) as (keyof typeof samples)[])('edit %s', (kind
     expect(existsSync(seen!.path)).toBe(false);
   });
 
-  it('changes exactly the edited value plus lastmodified and the MAC', () => {
+  it('changes exactly the edited value plus lastmodified, the MAC and the structure binding', () => {
     const target = encryptSample(kind);
     const s = samples[kind];
     const { env } = editEnv([{ type: 'replace', from: s.from, to: s.to }]);
     const r = sb.run(['edit', target], { env });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    // The value's line, the MAC, and lastmodified unless the edit fell in the same second.
+    // The value's line, the MAC, the structure binding, and lastmodified unless the edit fell in the same second.
     const diff = execFileSync('git', ['diff', '-U0', '--', target], { cwd: sb.dir, encoding: 'utf8' });
     const changed = diff.split('\n').filter((l) => /^[-+][^-+]/.test(l));
     expect(changed.filter((l) => /password/i.test(l))).toHaveLength(2);
-    expect(changed.filter((l) => !/password|mac|lastmodified/i.test(l))).toEqual([]);
-    expect(changed.length).toBeGreaterThanOrEqual(4);
-    expect(changed.length).toBeLessThanOrEqual(6);
+    expect(changed.filter((l) => !/password|mac|lastmodified|tsops_structure/i.test(l))).toEqual([]);
+    expect(changed.length).toBeGreaterThanOrEqual(6);
+    expect(changed.length).toBeLessThanOrEqual(8);
     const dec = sb.run(['decrypt', target]);
     expect(dec.stdout).toContain(s.to);
     expect(dec.stdout).not.toContain(s.from);
@@ -153,4 +154,60 @@ describe('edit failure paths', () => {
     const { env } = editEnv([{ type: 'none' }]);
     expect(sb.run([target], { env }).status).toBe(200);
   });
+});
+
+describe('edit --show-master-keys: the sops metadata is shown, not editable', () => {
+  it.each(Object.keys(samples) as (keyof typeof samples)[])('%s: a value edit with the metadata left as shown is saved', (kind) => {
+    const target = encryptSample(kind);
+    const s = samples[kind];
+    const { env } = editEnv([{ type: 'replace', from: s.from, to: s.to }]);
+    const r = sb.run(['edit', '--show-master-keys', target], { env });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(sb.run(['decrypt', target]).stdout).toContain(s.to);
+  });
+
+  it('a changed sops block is refused in one line and the editor re-opens; once it is put back, the value edit is saved', async () => {
+    const other = (await throwawayAgeKey()).recipient;
+    const target = encryptSample('yaml');
+    const { log, env } = editEnv([
+      { type: 'replace-each', pairs: [['hunter2', 'swordfish'], [sb.recipient, other]] },
+      { type: 'replace-each', pairs: [[other, sb.recipient]] },
+    ]);
+    const r = sb.run(['edit', '--show-master-keys', target], { env, input: '\n' });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/^tsops: the 'sops' metadata was changed, which edit cannot apply: put it back as it was/m);
+    expect(readLog(log)).toHaveLength(2);
+    expect(sb.run(['decrypt', target]).stdout).toContain('swordfish');
+    const text = readFileSync(target, 'utf8');
+    expect(text).toContain(sb.recipient);
+    expect(text).not.toContain(other);
+  });
+
+  it('declining to re-open leaves the file as it was, with a one-line error', async () => {
+    const other = (await throwawayAgeKey()).recipient;
+    const target = encryptSample('yaml');
+    const before = readFileSync(target);
+    const { log, env } = editEnv([{ type: 'replace-each', pairs: [['hunter2', 'swordfish'], [sb.recipient, other]] }]);
+    const r = sb.run(['edit', '--show-master-keys', target], { env, input: '' });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n').at(-1)).toMatch(/^tsops: edit abandoned: the 'sops' metadata was changed/);
+    expect(r.stderr).not.toContain('swordfish');
+    expect(readFileSync(target).equals(before)).toBe(true);
+    expect(existsSync(readLog(log)[0]!.path)).toBe(false);
+  });
+});
+
+it('edits a file named like the private dir\'s owner record', () => {
+  const plain = join(sb.dir, `plain-owner-${++n}.yaml`);
+  writeFileSync(plain, 'password: hunter2\n');
+  const dir = join(sb.dir, `owner-name-${n}`);
+  mkdirSync(dir);
+  const target = join(dir, '.tsops-owner');
+  expect(sb.run(['encrypt', '--age', sb.recipient, '--input-type', 'yaml', '--output-type', 'yaml', '--output', target, plain]).status).toBe(0);
+  const { env } = editEnv([{ type: 'replace', from: 'hunter2', to: 'swordfish' }]);
+  const r = sb.run(['edit', '--input-type', 'yaml', '--output-type', 'yaml', target], { env });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  expect(sb.run(['decrypt', '--input-type', 'yaml', '--output-type', 'yaml', target]).stdout).toBe('password: swordfish\n');
 });

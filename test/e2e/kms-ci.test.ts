@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startKmsServer, type KmsServer } from '../support/kms-server.js';
-import { TSOPS_LAUNCHER } from '../support/cli.js';
+import { TSOPS } from '../support/cli.js';
 import { throwawayAgeKey } from '../support/pipeline.js';
 
 const ACCOUNT = '111122223333';
@@ -59,8 +59,7 @@ function ciEnv(roleArn: string, tokenFile: string, extra: Record<string, string>
 
 /** Asynchronous on purpose: the KMS server answers from this same process. */
 function run(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  // The installed launcher: the AWS SDK must load from beside the start-up snapshot too.
-  const child = spawn(TSOPS_LAUNCHER, args, {
+  const child = spawn(process.execPath, [TSOPS, ...args], {
     cwd: dir,
     env: {
       PATH: process.env['PATH'],

@@ -1,8 +1,10 @@
 /**
  * No plaintext on disk unless asked for (README, "Security"): while `edit`,
  * `exec-env`, `exec-file` and `decrypt` to stdout are running, and after, no
- * regular file under the temp dirs (os.tmpdir(), /tmp, /dev/shm,
- * $XDG_RUNTIME_DIR) or the working tree holds a secret value.
+ * regular file under the temp dirs handed to tsops (a private TMPDIR, and a
+ * private XDG_RUNTIME_DIR on tmpfs where the machine has /dev/shm) or the
+ * working tree holds a secret value. The scan looks at nothing else, so its
+ * time and its result do not depend on what else runs on the machine.
  *
  * Two files are plaintext by the user's explicit request and are checked
  * instead of counted: the file `edit` opens in the editor, and the file
@@ -12,7 +14,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, lstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, realpathSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { sandbox, type Sandbox } from '../support/cli.js';
@@ -26,11 +28,20 @@ const MAX_SCAN_BYTES = 32 * 1024 * 1024;
 
 let sb: Sandbox;
 let roots: string[];
+/** The temp dirs tsops gets in this test: TMPDIR, and XDG_RUNTIME_DIR (tmpfs when available). */
+let privateTmp: string;
+let privateRuntime: string;
 const lines: string[] = [];
 
 beforeAll(async () => {
   sb = await sandbox();
-  roots = [...new Set([tmpdir(), '/tmp', '/dev/shm', process.env['XDG_RUNTIME_DIR'], sb.dir].filter((d): d is string => !!d && existsSync(d)))];
+  privateTmp = join(sb.dir, 'tmp');
+  mkdirSync(privateTmp, { mode: 0o700 });
+  privateRuntime = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'tsops-npod-'));
+  chmodSync(privateRuntime, 0o700);
+  sb.env['TMPDIR'] = privateTmp;
+  sb.env['XDG_RUNTIME_DIR'] = privateRuntime;
+  roots = [privateRuntime, sb.dir];
   // The plaintext goes in on stdin: the only copies on disk are the encrypted files.
   const enc = (name: string, type: string, text: string): void => {
     const r = sb.run(['encrypt', '--age', sb.recipient, '--input-type', type, '--output', name], { input: text });
@@ -47,6 +58,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   for (const l of lines) console.log(l);
+  if (privateRuntime) rmSync(privateRuntime, { recursive: true, force: true });
   sb?.cleanup();
 });
 
@@ -140,6 +152,7 @@ function mode(path: string): number {
 }
 
 function onTmpfs(path: string): boolean {
+  if (!existsSync('/proc/mounts')) return false;
   const real = realpathSync(path);
   const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')).filter((f) => f[2] === 'tmpfs').map((f) => f[1]!);
   return mounts.some((m) => real === m || real.startsWith(m.endsWith('/') ? m : `${m}/`));
@@ -192,7 +205,8 @@ function onlyTheHandedOverFile(command: string, what: string, r: Awaited<ReturnT
   expect(others).toEqual([]);
   expect(r.after.hits).toEqual([]);
   expect(r.expectedModes).toBe('600/700');
-  expect(r.expectedOnTmpfs).toBe(true);
+  // Where the machine has a tmpfs (Linux's /dev/shm), the file is on it.
+  expect(r.expectedOnTmpfs).toBe(existsSync('/dev/shm') && existsSync('/proc/mounts'));
   expect(r.expectedGone).toBe(true);
 }
 

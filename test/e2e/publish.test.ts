@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { INTEROP, sandbox, spawnTsops, TSOPS_LAUNCHER, type Sandbox } from '../support/cli.js';
+import { INTEROP, sandbox, spawnTsops, TSOPS, type Sandbox } from '../support/cli.js';
 import { throwawayAgeKey } from '../support/pipeline.js';
 import { listenLoopback } from '../support/http-server.js';
 import { startS3Server, type S3Server } from '../support/s3-server.js';
@@ -203,7 +203,7 @@ describe('publish: rules and refusals', () => {
     const dir = await project('destination_rules:\n  - vault_path: tty\n', { 'y.yaml': 'a: 1\n' });
     const onTerminal = (answer: string): Promise<Result> => {
       // script(1) gives the CLI a pseudo-terminal; the answer waits in its input until the prompt reads it.
-      const child = spawn('script', ['-qec', `'${TSOPS_LAUNCHER}' publish y.yaml`, '/dev/null'], { cwd: dir, env: { ...sb.env, ...vaultEnv(), TERM: 'dumb' } });
+      const child = spawn('script', ['-qec', `'${process.execPath}' '${TSOPS}' publish y.yaml`, '/dev/null'], { cwd: dir, env: { ...sb.env, ...vaultEnv(), TERM: 'dumb' } });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr.on('data', (d: Buffer) => (out += d.toString()));

@@ -33,12 +33,12 @@ function committed(kind: keyof typeof samples): { file: string; plain: string } 
   return { file, plain };
 }
 
-/** Lines changed in the working tree, minus the metadata lines every write renews. */
+/** Lines changed in the working tree, minus the metadata lines every write renews (lastmodified, the MAC, the structure binding). */
 function changedLines(file: string): string[] {
   return git('diff', '-U0', '--', file)
     .split('\n')
     .filter((l) => /^[-+][^-+]/.test(l))
-    .filter((l) => !/lastmodified|(^|[^a-z])mac/i.test(l));
+    .filter((l) => !/lastmodified|(^|[^a-z])mac|tsops_structure/i.test(l));
 }
 
 const paths = { yaml: '["db"]["password"]', json: '["db"]["password"]', dotenv: '["DB_PASSWORD"]' } as const;

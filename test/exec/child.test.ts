@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -34,12 +34,19 @@ describe('runChild', () => {
   });
 
   it('forwards a signal tsops receives and waits for the child to finish', async () => {
-    const outcome = runChild({ shell: "trap 'exit 3' USR2; echo ready; while :; do sleep 0.05; done" }, {
-      env,
-      cwd,
-      onSpawn: () => setTimeout(() => process.kill(process.pid, 'SIGUSR2'), 300),
-    });
-    expect(await outcome).toEqual({ code: 3 });
+    const dir = mkdtempSync(join(tmpdir(), 'tsops-child-'));
+    const ready = join(dir, 'trap-installed');
+    try {
+      // The signal goes out only once the child says its trap is in place.
+      const whenReady = (): void => {
+        if (existsSync(ready)) process.kill(process.pid, 'SIGUSR2');
+        else setTimeout(whenReady, 10);
+      };
+      const outcome = runChild({ shell: `trap 'exit 3' USR2; : > '${ready}'; while :; do sleep 0.05; done` }, { env, cwd, onSpawn: whenReady });
+      expect(await outcome).toEqual({ code: 3 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a missing command is 127 and a non-executable one 126, as a shell says', async () => {

@@ -8,12 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sandbox, TSOPS_LAUNCHER, type Sandbox } from '../support/cli.js';
+import { sandbox, TSOPS, type Sandbox } from '../support/cli.js';
 
 /** The CLI under test as a command and its first arguments; TSOPS_TEST_BIN points at another build's bundle entry. */
 function command(args: string[]): [string, string[]] {
-  const bin = process.env['TSOPS_TEST_BIN'];
-  return bin ? [process.execPath, [bin, ...args]] : [TSOPS_LAUNCHER, args];
+  return [process.execPath, [process.env['TSOPS_TEST_BIN'] ?? TSOPS, ...args]];
 }
 
 /** A value that appears nowhere unless tsops leaks it. */

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -70,14 +70,14 @@ describe('writeFileAtomic', () => {
     expect(readdirSync(dir)).toEqual(['a']);
   });
 
-  it('replaces a symlink itself rather than writing through it (rename semantics)', async () => {
+  it('writes through a symlink to the real file, and the link stays a link', async () => {
     const real = join(dir, 'real');
     const link = join(dir, 'link');
     writeFileSync(real, 'real\n');
     symlinkSync(real, link);
     await writeFileAtomic(link, Buffer.from('new\n'));
-    expect(readFileSync(real, 'utf8')).toBe('real\n');
-    expect(readFileSync(link, 'utf8')).toBe('new\n');
+    expect(readFileSync(real, 'utf8')).toBe('new\n');
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
   });
 
   it('fails with exit 3 and a one-line message naming the file when the directory is missing', async () => {

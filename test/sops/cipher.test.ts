@@ -38,3 +38,20 @@ describe('ENC values', () => {
     );
   });
 });
+
+describe('strict base64 in ENC values', () => {
+  // The reference: Node decodes leniently, so canonical means "encoding the decoded bytes gives the text back".
+  const canonical = (text: string): boolean => Buffer.from(text, 'base64').toString('base64') === text;
+  const alphabet = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_ \n.é'.split(''));
+
+  it('accepts exactly the canonical encodings, for every field', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: alphabet, minLength: 1, maxLength: 16 }), fc.constantFrom('data', 'iv', 'tag'), (text, field) => {
+        const fields = { data: 'AA==', iv: 'AAAA', tag: 'AAAAAAAAAAAAAAAAAAAAAA==', [field]: text };
+        const sealed = parseSealed(`ENC[AES256_GCM,data:${fields.data},iv:${fields.iv},tag:${fields.tag},type:str]`);
+        expect(sealed !== undefined).toBe(canonical(text));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+});

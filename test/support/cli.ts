@@ -5,10 +5,8 @@ import { join, resolve } from 'node:path';
 import { throwawayAgeKey } from './pipeline.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
-/** The bundle entry (what Windows and the fallback run). */
+/** The package's bin: what `tsops` runs once installed, on every platform. */
 export const TSOPS = join(ROOT, 'bin', 'tsops.cjs');
-/** What the package installs as `tsops`: the start-up snapshot when it fits this Node, else the bundle. */
-export const TSOPS_LAUNCHER = join(ROOT, 'bin', 'tsops');
 export const INTEROP = resolve(ROOT, '..', 'shared', 'interop');
 
 export interface Sandbox {
@@ -39,7 +37,7 @@ export async function sandbox(): Promise<Sandbox> {
     recipient: key.recipient,
     identity: key.identity,
     run(args, options = {}) {
-      return spawnSync(TSOPS_LAUNCHER, args, {
+      return spawnSync(process.execPath, [TSOPS, ...args], {
         cwd: options.cwd ?? dir,
         env: { ...env, ...options.env },
         input: options.input ?? '',
@@ -55,5 +53,5 @@ export async function sandbox(): Promise<Sandbox> {
 
 /** Starts tsops without waiting, for tests that signal it; stdout 'ignore' keeps a large output from blocking it. */
 export function spawnTsops(args: string[], env: NodeJS.ProcessEnv, cwd: string, stdio: 'pipe' | 'ignore' = 'pipe') {
-  return spawn(TSOPS_LAUNCHER, args, { cwd, env, stdio: [stdio, stdio, 'pipe'] });
+  return spawn(process.execPath, [TSOPS, ...args], { cwd, env, stdio: [stdio, stdio, 'pipe'] });
 }

@@ -2,7 +2,7 @@
 // A scripted $EDITOR for end-to-end tests. Each invocation takes the next
 // action from the JSON list in FAKE_EDITOR_ACTIONS and records what it saw
 // (the temp file's path, its mode and its directory's mode) in FAKE_EDITOR_LOG.
-import { appendFileSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { appendFileSync, chmodSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 const file = process.argv[process.argv.length - 1];
@@ -23,7 +23,18 @@ switch (action.type) {
   case 'replace':
     if (!text.includes(action.from)) process.exit(90);
     writeFileSync(file, text.replace(action.from, action.to));
+    // Then takes the write permission away from a directory, as a change made while the editor is open.
+    if (action.chmod) chmodSync(action.chmod.path, action.chmod.mode);
     break;
+  case 'replace-each': {
+    let out = text;
+    for (const [from, to] of action.pairs) {
+      if (!out.includes(from)) process.exit(90);
+      out = out.replace(from, to);
+    }
+    writeFileSync(file, out);
+    break;
+  }
   case 'append':
     writeFileSync(file, text + action.text);
     break;

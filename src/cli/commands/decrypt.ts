@@ -7,7 +7,7 @@ import { formatPath, getAtPath } from '../../sops/tree-edit.js';
 import { parseTreePath } from '../../sops/treepath.js';
 import type { MasterKeyType } from '../../keys/masterkey.js';
 import type { FormatName, Node, ParsedFile } from '../../tree.js';
-import { warn, writeOut, type CliContext } from '../context.js';
+import { logTo, warn, writeOut, type CliContext } from '../context.js';
 import { decryptionOrder, indentOf, inputFormat, keyOptions, outputFormat, type CommonFlags } from '../options.js';
 
 export interface DecryptFlags extends CommonFlags {
@@ -23,7 +23,7 @@ export async function openEncrypted(file: string | undefined, flags: CommonFlags
   const parsed = await decryptBytes(await readInput(file), format, name, {
     ignoreMac: Boolean(flags.ignoreMac),
     ...orderOption(decryptionOrder(flags, ctx.env)),
-    keys: keyOptions(flags, ctx.env, (l) => ctx.stderr.write(`${l}\n`)),
+    keys: keyOptions(flags, ctx.env, logTo(ctx)),
   });
   for (const w of parsed.warnings ?? []) warn(ctx, w);
   return { parsed, name, format };

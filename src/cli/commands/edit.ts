@@ -3,7 +3,7 @@ import { ExitCode, TsopsError, UsageError } from '../../errors.js';
 import { editFile } from '../../edit/session.js';
 import { resolveEditor } from '../../io/editor.js';
 import type { CliContext } from '../context.js';
-import { warn } from '../context.js';
+import { say, warn } from '../context.js';
 import { decryptionOrder, indentOf, inputFormat, keyOptions, type CommonFlags, type KeyFlags } from '../options.js';
 import { resolveEncryptSettings } from '../settings.js';
 
@@ -35,7 +35,8 @@ export async function editCommand(file: string | undefined, flags: EditFlags, ct
 
 /** The edit does not parse: say why, then Enter re-opens the editor; end of input or Ctrl+C gives up. */
 function askReopen(problem: string, ctx: CliContext): Promise<boolean> {
-  ctx.stderr.write(`tsops: ${problem}\ntsops: press Enter to re-open the editor (your text is kept), or Ctrl+C to abort\n`);
+  say(ctx, problem);
+  say(ctx, 'press Enter to re-open the editor (your text is kept), or Ctrl+C to abort');
   return new Promise((resolve) => {
     const rl = createInterface({ input: process.stdin, terminal: false });
     let answered = false;

@@ -6,7 +6,7 @@ import { readInput } from '../../io/input.js';
 import { keyIdentity } from '../../keys/masterkey.js';
 import { decryptDocument, encryptDocument, forgetDecrypted, reencryptDocument, type DecryptedDocument, type EncryptSettings } from '../../sops/index.js';
 import type { ParsedFile } from '../../tree.js';
-import { warn, writeOut, type CliContext } from '../context.js';
+import { logTo, warn, writeOut, type CliContext } from '../context.js';
 import { decryptionOrder, indentOf, inputFormat, keyOptions, outputFormat, type CommonFlags, type KeyFlags } from '../options.js';
 import { resolveEncryptSettings, storeIndent } from '../settings.js';
 
@@ -26,7 +26,7 @@ export async function encryptCommand(file: string | undefined, flags: EncryptFla
   const parsed = (await loadFormat(inFormat)).parse(await readInput(file), { file: name });
   if (parsed.metadata) throw new FileAlreadyEncryptedError({ file: name });
   const { settings, stores } = await resolveEncryptSettings(flags.filenameOverride ?? name, flags, ctx);
-  const keys = keyOptions(flags, ctx.env, (l) => ctx.stderr.write(`${l}\n`));
+  const keys = keyOptions(flags, ctx.env, logTo(ctx));
   const target = flags.inPlace ? file : flags.output;
 
   const previous = target && !flags.fresh && outFormat === inFormat ? await openPrevious(target, inFormat, settings, flags, ctx) : undefined;

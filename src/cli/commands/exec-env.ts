@@ -3,6 +3,7 @@ import { reraise } from '../../exec/child.js';
 import { execEnv } from '../../exec/run.js';
 import { decryptionOrder, inputFormat } from '../options.js';
 import { reportError } from '../report.js';
+import { logTo, warn } from '../context.js';
 
 /** What exec-env and exec-file need of the outside world. */
 export interface ExecContext {
@@ -74,9 +75,9 @@ export async function run(argv: string[], ctx: ExecContext): Promise<number> {
         ...(inputType !== undefined ? { format: inputFormat({ inputType }, undefined) } : {}),
         ...(args.booleans.has('ignore-mac') ? { ignoreMac: true } : {}),
         ...(order ? { decryptionOrder: order } : {}),
-        keys: verbose ? { env: ctx.env, log: (line) => ctx.stderr.write(`${line}\n`) } : { env: ctx.env },
+        keys: verbose ? { env: ctx.env, log: logTo(ctx) } : { env: ctx.env },
       },
-      warn: (message) => ctx.stderr.write(`tsops: warning: ${message}\n`),
+      warn: (message) => warn(ctx, message),
     });
     return outcome.signal ? reraise(outcome.signal) : outcome.code;
   } catch (e) {

@@ -3,6 +3,7 @@ import { reraise } from '../../exec/child.js';
 import { execFile } from '../../exec/run.js';
 import { decryptionOrder, indentOf, inputFormat, outputFormat } from '../options.js';
 import { reportError } from '../report.js';
+import { logTo, warn } from '../context.js';
 import type { ExecContext } from './exec-env.js';
 
 export const EXEC_FILE_USAGE = `Usage: tsops exec-file [flags] FILE 'command {}'
@@ -70,9 +71,9 @@ export async function run(argv: string[], ctx: ExecContext): Promise<number> {
         format,
         ...(args.booleans.has('ignore-mac') ? { ignoreMac: true } : {}),
         ...(order ? { decryptionOrder: order } : {}),
-        keys: args.booleans.has('verbose') ? { env: ctx.env, log: (line) => ctx.stderr.write(`${line}\n`) } : { env: ctx.env },
+        keys: args.booleans.has('verbose') ? { env: ctx.env, log: logTo(ctx) } : { env: ctx.env },
       },
-      warn: (message) => ctx.stderr.write(`tsops: warning: ${message}\n`),
+      warn: (message) => warn(ctx, message),
     });
     return outcome.signal ? reraise(outcome.signal) : outcome.code;
   } catch (e) {

@@ -3,6 +3,7 @@ import { loadFormat } from '../../formats/format.js';
 import { readInput } from '../../io/input.js';
 import { isEncrypted } from '../../sops/index.js';
 import type { CliContext } from '../context.js';
+import { jsonForTerminal } from '../../escape.js';
 import { inputFormat, type CommonFlags } from '../options.js';
 
 /** `{"encrypted":true}` for one file, as sops prints it; a JSON array for several or with --json. */
@@ -20,6 +21,6 @@ export async function filestatusCommand(files: string[], flags: CommonFlags & { 
     results.push({ file, encrypted });
   }
   if (files.length === 1 && !flags.json) ctx.stdout.write(`${JSON.stringify({ encrypted: results[0]!.encrypted })}\n`);
-  else ctx.stdout.write(`${JSON.stringify(results)}\n`);
+  else ctx.stdout.write(`${jsonForTerminal(results)}\n`);
   return 0;
 }

@@ -8,13 +8,15 @@ import { resolveEditor, runEditor } from '../../io/editor.js';
 import { createPrivateDir } from '../../io/private-dir.js';
 import { clearConflicts, conflictStorePath, loadConflicts, saveConflicts } from '../../git/conflicts.js';
 import { gitRoot, installGitIntegration } from '../../git/install.js';
+import { repositoryPatterns } from '../../git/patterns.js';
+import { displayPath } from '../../rekey/walk.js';
 import { mergeEncryptedFiles } from '../../git/merge-driver.js';
 import { textconv } from '../../git/textconv.js';
 import { decryptDocument, forgetDecrypted, reencryptDocument } from '../../sops/index.js';
 import { setAtPath, unsetAtPath } from '../../sops/tree-edit.js';
 import { parseTreePath } from '../../sops/treepath.js';
 import { list, map, str, type MapNode, type Node } from '../../tree.js';
-import { writeOut, type CliContext } from '../context.js';
+import { say, warn, writeOut, type CliContext } from '../context.js';
 import { keyOptions, type CommonFlags } from '../options.js';
 
 /** `tsops git textconv FILE`: what `git diff` shows for an encrypted file. */
@@ -42,23 +44,30 @@ export async function mergeDriverCommand(base: string, ours: string, theirs: str
   } finally {
     result.sealed.dataKey.fill(0);
   }
-  ctx.stderr.write(`tsops: ${path}: ${result.conflicts.length} value${result.conflicts.length === 1 ? '' : 's'} changed on both sides; run: tsops resolve ${path}\n`);
+  say(ctx, `${path}: ${result.conflicts.length} value${result.conflicts.length === 1 ? '' : 's'} changed on both sides; run: tsops resolve ${path}`);
   return 1;
 }
 
-/** `tsops guard --staged`: the pre-commit check; names each file and the fix. */
+/** `tsops guard --staged`: the pre-commit check; names each file, the key paths and the fix, never a value. */
 export async function guardCommand(ctx: CliContext): Promise<number> {
   const { checkStaged } = await import('../../git/guard.js');
-  const { violations } = await checkStaged(ctx.cwd, keyOptions({}, ctx.env));
-  for (const v of violations) ctx.stderr.write(`tsops: ${v.file} ${v.problem}; fix: ${v.fix}\n`);
-  if (violations.length) ctx.stderr.write(`tsops: commit refused: ${violations.length} file${violations.length === 1 ? '' : 's'} must be encrypted first\n`);
+  const { violations } = await checkStaged(ctx.cwd, keyOptions({}, ctx.env), ctx.env);
+  for (const v of violations) say(ctx, `${v.file} ${v.problem}; fix: ${v.fix}`);
+  if (violations.length) say(ctx, `commit refused: ${violations.length} file${violations.length === 1 ? '' : 's'} must be encrypted first`);
   return violations.length ? 1 : 0;
 }
 
-/** `tsops git install [PATTERN...]`: drivers, .gitattributes and the pre-commit guard. */
+/**
+ * `tsops git install [PATTERN...]`: drivers, .gitattributes and the pre-commit
+ * guard. Without patterns they come from the creation rules; a rule that no
+ * glob matches exactly is named on one line (the guard still enforces it).
+ */
 export async function installCommand(patterns: string[], ctx: CliContext): Promise<number> {
-  const chosen = patterns.length ? patterns : ['*.enc.yaml', '*.enc.yml', '*.enc.json', '*.enc.env', '*.enc.ini'];
-  const result = installGitIntegration(ctx.cwd, chosen, 'tsops');
+  const root = gitRoot(ctx.cwd);
+  const derived = patterns.length ? { patterns, unmapped: [] } : await repositoryPatterns(root, ctx.env);
+  const configName = 'configPath' in derived && derived.configPath ? `${displayPath(derived.configPath, ctx.cwd)}: ` : '';
+  for (const line of derived.unmapped) warn(ctx, `${configName}${line}; not added to .gitattributes (the guard still checks it)`);
+  const result = await installGitIntegration(root, derived.patterns, 'tsops');
   ctx.stdout.write(result.attributesAdded.length || result.hookInstalled ? `tsops git integration installed (${[...result.attributesAdded, ...(result.hookInstalled ? ['pre-commit hook'] : [])].join('; ')})\n` : 'tsops git integration already installed\n');
   return 0;
 }

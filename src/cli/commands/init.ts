@@ -2,7 +2,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { existingRecipient, initRepository } from '../../git/init.js';
 import { gitRoot, installGitIntegration } from '../../git/install.js';
-import type { CliContext } from '../context.js';
+import { repositoryPatterns } from '../../git/patterns.js';
+import { refuseSymlink } from '../../git/repo.js';
+import { warn, type CliContext } from '../context.js';
 
 export interface InitFlags {
   pathRegex?: string;
@@ -15,7 +17,6 @@ export interface InitFlags {
 
 const DEFAULT_REGEX = '\\.enc\\.(ya?ml|json|env|ini)$';
 const DEFAULT_IGNORE = '*.dec.yaml,*.dec.json,*.dec.env,.env.local';
-const DEFAULT_PATTERNS = ['*.enc.yaml', '*.enc.yml', '*.enc.json', '*.enc.env', '*.enc.ini'];
 
 /**
  * `tsops init`: asks on a terminal (flags answer the questions for scripts),
@@ -47,13 +48,17 @@ export async function initCommand(flags: InitFlags, ctx: CliContext): Promise<nu
     ignore = (await input({ message: 'Plaintext files to keep out of git (.gitignore patterns, comma-separated):', default: ignore.join(',') })).split(',').map((s) => s.trim()).filter(Boolean);
     if (inGit) installGit = await confirm({ message: 'Install the git integration (plaintext diffs, merges, pre-commit guard)?', default: true });
   }
+  if (installGit) refuseSymlink(join(root, '.gitattributes'));
   const result = await initRepository({ dir: root, pathRegex, recipients: extra, createKey, ignore, env: ctx.env });
   const lines: string[] = [];
   if (result.keyCreated) lines.push(`created an age key in ${result.keyCreated.path} (recipient ${result.keyCreated.recipient})`);
   if (result.configWritten) lines.push(`wrote ${join(root, '.sopsrc')}`);
   if (result.ignoreAdded.length) lines.push(`added to .gitignore: ${result.ignoreAdded.join(', ')}`);
+  if (!inGit && flags.git !== false) lines.push('not a git repository; the git integration is not installed');
   if (installGit) {
-    const git = installGitIntegration(root, DEFAULT_PATTERNS, 'tsops');
+    const derived = await repositoryPatterns(root, ctx.env);
+    for (const line of derived.unmapped) warn(ctx, `${line}; not added to .gitattributes (the guard still checks it)`);
+    const git = await installGitIntegration(root, derived.patterns, 'tsops');
     if (git.attributesAdded.length || git.hookInstalled) lines.push('installed the git integration');
   }
   ctx.stdout.write(lines.length ? lines.map((l) => `tsops init: ${l}\n`).join('') : 'tsops init: nothing to do, already set up\n');

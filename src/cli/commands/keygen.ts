@@ -1,5 +1,5 @@
 import { appendAgeKey, defaultAgeKeysFile, generateAgeKey } from '../../keys/age-keygen.js';
-import type { CliContext } from '../context.js';
+import { say, type CliContext } from '../context.js';
 
 /**
  * Adds a new age identity to the keys file decryption will read (--output,
@@ -9,7 +9,7 @@ export async function keygenCommand(flags: { output?: string }, ctx: CliContext)
   const path = flags.output ?? (ctx.env['SOPS_AGE_KEY_FILE'] || defaultAgeKeysFile(ctx.env));
   const key = await generateAgeKey();
   await appendAgeKey(path, key);
-  ctx.stderr.write(`tsops: added a new age identity to ${path}\n`);
+  say(ctx, `added a new age identity to ${path}`);
   ctx.stdout.write(`${key.recipient}\n`);
   return 0;
 }

@@ -6,12 +6,13 @@ import { keyGroupsForRule } from '../../config/keys.js';
 import { loadConfig } from '../../config/resolve.js';
 import type { Config } from '../../config/types.js';
 import { aboutFile, ConfigError, ExitCode, MalformedFileError, MetadataNotFoundError, TsopsError, UsageError, InputError } from '../../errors.js';
+import { escapeControl } from '../../escape.js';
 import { loadFormat } from '../../formats/format.js';
 import { keyIdentity } from '../../keys/masterkey.js';
 import { readMetadata } from '../../sops/metadata.js';
 import { decryptDocument, encryptDocument, forgetDecrypted, type EncryptSettings } from '../../sops/index.js';
 import type { ParsedFile } from '../../tree.js';
-import { warn, type CliContext } from '../context.js';
+import { logTo, say, warn, type CliContext } from '../context.js';
 import { decryptionOrder, inputFormat, keyOptions, type CommonFlags } from '../options.js';
 
 export interface PublishFlags extends CommonFlags {
@@ -52,17 +53,12 @@ function walk(dir: string, ctx: CliContext): string[] {
       const p = join(d, name);
       const st = lstatSync(resolve(ctx.cwd, p));
       if (st.isDirectory()) visit(p);
-      else if (st.isSymbolicLink()) warn(ctx, `${shown(p)}: skipped: a symbolic link`);
+      else if (st.isSymbolicLink()) warn(ctx, `${p}: skipped: a symbolic link`);
       else if (st.isFile()) out.push(p);
     }
   };
   visit(dir);
   return out;
-}
-
-/** A file name or URL with its control characters (a planted name's terminal escapes) written as \\xNN. */
-function shown(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /** Go's filepath.Ext: from the last dot of the last path element, dot included. */
@@ -105,12 +101,12 @@ async function publishFile(file: string, config: Config, configPath: string, fla
   const target = destinationUrl(destination, destinationPath, vaultAddress);
   if (!flags.yes) await confirmUpload(absolute, target, ctx);
   await aboutFile(file, () => send(destination, destinationPath, upload, flags, ctx));
-  if (flags.verbose) ctx.stderr.write(`tsops: ${shown(file)}: published to ${shown(target)}\n`);
+  if (flags.verbose) say(ctx, `${file}: published to ${target}`);
 }
 
 function decryptOptions(flags: PublishFlags, ctx: CliContext) {
   const order = decryptionOrder(flags, ctx.env);
-  return { keys: keyOptions(flags, ctx.env, (l) => ctx.stderr.write(`${l}\n`)), ...(order ? { decryptionOrder: order } : {}) };
+  return { keys: keyOptions(flags, ctx.env, logTo(ctx)), ...(order ? { decryptionOrder: order } : {}) };
 }
 
 /**
@@ -129,8 +125,8 @@ async function s3Contents(parsed: ParsedFile, bytes: Uint8Array, matched: Matche
   const removed = before.filter((k) => !after.includes(k));
   if (added.length || removed.length) {
     ctx.stdout.write("The following changes will be made to the file's key groups:\n");
-    for (const k of added) ctx.stdout.write(`    +++ ${k}\n`);
-    for (const k of removed) ctx.stdout.write(`    --- ${k}\n`);
+    for (const k of added) ctx.stdout.write(`    +++ ${escapeControl(k)}\n`);
+    for (const k of removed) ctx.stdout.write(`    --- ${escapeControl(k)}\n`);
   }
   const settings: EncryptSettings = { keyGroups };
   if (rule!.rule) settings.rule = rule!.rule;
@@ -141,16 +137,16 @@ async function s3Contents(parsed: ParsedFile, bytes: Uint8Array, matched: Matche
 }
 
 async function confirmUpload(absolute: string, target: string, ctx: CliContext): Promise<void> {
-  if (!ctx.stdinIsTTY) throw new UsageError(`publish asks before uploading ${shown(absolute)} to ${shown(target)}: run it on a terminal, or pass --yes`, ExitCode.Generic);
+  if (!ctx.stdinIsTTY) throw new UsageError(`publish asks before uploading ${absolute} to ${target}: run it on a terminal, or pass --yes`, ExitCode.Generic);
   const { confirm } = await import('@inquirer/prompts');
-  if (!(await confirm({ message: `uploading ${shown(absolute)} to ${shown(target)} ?`, default: false }))) throw new TsopsError('Publish canceled', ExitCode.Generic);
+  if (!(await confirm({ message: `uploading ${escapeControl(absolute)} to ${escapeControl(target)} ?`, default: false }))) throw new TsopsError('Publish canceled', ExitCode.Generic);
 }
 
 async function send(destination: Exclude<Destination, { kind: 'gcs' }>, destinationPath: string, upload: { kind: 'file'; contents: Uint8Array } | { kind: 'json'; json: string }, flags: PublishFlags, ctx: CliContext): Promise<void> {
   if (destination.kind === 's3' && upload.kind === 'file') {
-    await (await import('../../publish/s3.js')).uploadToS3(destination, destinationPath, upload.contents, ctx.env, flags.verbose ? (l) => ctx.stderr.write(`tsops: ${l}\n`) : undefined);
+    await (await import('../../publish/s3.js')).uploadToS3(destination, destinationPath, upload.contents, ctx.env, flags.verbose ? (l) => say(ctx, l) : undefined);
   } else if (destination.kind === 'vault' && upload.kind === 'json') {
     const result = await (await import('../../publish/vault.js')).uploadToVault(destination, destinationPath, upload.json, ctx.env, (l) => warn(ctx, l));
-    if (result.unchanged && flags.verbose) ctx.stderr.write(`tsops: secret in ${result.url} is already up-to-date\n`);
+    if (result.unchanged && flags.verbose) say(ctx, `secret in ${result.url} is already up-to-date`);
   }
 }

@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../../io/atomic-write.js';
 import { keyIdentity, type KeySpec } from '../../keys/masterkey.js';
 import { kmsFromString } from '../../keys/kms-arn.js';
 import { decryptDocument, forgetDecrypted, rotateDocument } from '../../sops/index.js';
-import { writeOut, type CliContext } from '../context.js';
+import { say, warn, writeOut, type CliContext } from '../context.js';
 import { decryptionOrder, indentOf, inputFormat, keyOptions, type CommonFlags } from '../options.js';
 
 export interface RotateFlags extends CommonFlags {
@@ -64,7 +64,7 @@ async function rotateTree(dir: string, flags: RotateFlags, ctx: CliContext): Pro
   const { encryptedFiles } = await import('./updatekeys.js');
   const { displayPath, mapLimited } = await import('../../rekey/walk.js');
   const { describeError } = await import('../../errors.js');
-  const files = await encryptedFiles([dir], true);
+  const files = await encryptedFiles([dir], true, (line) => warn(ctx, line));
   const jobs = Math.max(1, Math.min(Number(flags.jobs) || 8, 32));
   const results = await mapLimited(files, jobs, async (f) => {
     try {
@@ -74,7 +74,7 @@ async function rotateTree(dir: string, flags: RotateFlags, ctx: CliContext): Pro
       return { file: f, ok: false, detail: describeError(e).message };
     }
   });
-  for (const r of results.filter((x) => !x.ok)) ctx.stderr.write(`tsops: ${r.detail.includes(r.file) ? r.detail : `${displayPath(r.file, ctx.cwd)}: ${r.detail}`}\n`);
+  for (const r of results.filter((x) => !x.ok)) say(ctx, r.detail.includes(r.file) ? r.detail : `${displayPath(r.file, ctx.cwd)}: ${r.detail}`);
   const failed = results.filter((r) => !r.ok).length;
   ctx.stdout.write(`rotate: ${results.length - failed} rotated, ${failed} failed\n`);
   return failed ? 1 : 0;

@@ -3,7 +3,7 @@ import { aboutFile, ExitCode, UsageError } from '../../errors.js';
 import { readStdin } from '../../io/input.js';
 import { parseJsonValue, setValue, unsetValue } from '../../edit/set.js';
 import { parseTreePath } from '../../sops/treepath.js';
-import type { CliContext } from '../context.js';
+import { say, type CliContext } from '../context.js';
 import { decryptionOrder, indentOf, inputFormat, keyOptions, type CommonFlags } from '../options.js';
 
 export interface SetFlags extends CommonFlags {
@@ -26,7 +26,7 @@ export async function setCommand(file: string, pathText: string, value: string |
     decryptionOrder: decryptionOrder(flags, ctx.env),
     emit: { indent: indentOf(flags) },
   }));
-  if (outcome === 'unchanged' && flags.verbose) ctx.stderr.write(`tsops: ${file}: value already set, nothing written\n`);
+  if (outcome === 'unchanged' && flags.verbose) say(ctx, `${file}: value already set, nothing written`);
   return 0;
 }
 

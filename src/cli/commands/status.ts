@@ -4,6 +4,7 @@ import { findConfig } from '../../config/index.js';
 import { fileStatus, keyNamesFromConfig, type FileStatus } from '../../rekey/status.js';
 import { displayPath, mapLimited } from '../../rekey/walk.js';
 import type { CliContext } from '../context.js';
+import { escapeControl, jsonForTerminal } from '../../escape.js';
 import { keyOptions, type CommonFlags } from '../options.js';
 import { encryptedFiles } from './updatekeys.js';
 
@@ -28,16 +29,20 @@ export async function statusCommand(dir: string | undefined, flags: StatusFlags,
   for (const s of statuses) s.file = displayPath(s.file, ctx.cwd);
   if (flags.recipient) statuses = statuses.filter((s) => s.groups.some((g) => g.keys.some((k) => k.id === flags.recipient)));
   if (flags.json) {
-    ctx.stdout.write(JSON.stringify({ files: statuses }, null, 2) + '\n');
+    ctx.stdout.write(jsonForTerminal({ files: statuses }, 2) + '\n');
     return 0;
   }
   for (const s of statuses) {
     const groups = s.groups.map((g, i) => `${s.groups.length > 1 ? `group ${i + 1}: ` : ''}${g.keys.map((k) => (k.name ? `${k.name} (${short(k.id)})` : short(k.id))).join(', ')}`).join('; ');
     const threshold = s.threshold ? ` [${s.threshold} of ${s.groups.length}]` : '';
     const config = s.config.state === 'stale' ? `stale (+${s.config.missing.length} -${s.config.extra.length})` : s.config.state;
-    ctx.stdout.write(`${s.file}\n    keys: ${groups}${threshold}\n    last written: ${s.lastModified}   config: ${config}   mac: ${s.mac}\n`);
+    const structure = s.structure === 'lost' ? 'LOST (HEAD had it: rewritten by sops, or removed)' : s.structure;
+    ctx.stdout.write(`${escapeControl(s.file)}
+    keys: ${escapeControl(groups + threshold)}
+    last written: ${escapeControl(s.lastModified)}   config: ${config}   mac: ${s.mac}   structure: ${structure}
+`);
   }
-  if (statuses.length === 0) ctx.stdout.write(flags.recipient ? `no files readable by ${flags.recipient}\n` : 'no encrypted files\n');
+  if (statuses.length === 0) ctx.stdout.write(flags.recipient ? `no files readable by ${escapeControl(flags.recipient)}\n` : 'no encrypted files\n');
   return 0;
 }
 

@@ -5,7 +5,8 @@ import { formatForPath, loadFormat } from '../../formats/format.js';
 import { isEncrypted } from '../../sops/index.js';
 import { applyUpdate, describeDiff, planUpdate, type UpdatePlan } from '../../rekey/updatekeys.js';
 import { displayPath, filesUnder, mapLimited } from '../../rekey/walk.js';
-import type { CliContext } from '../context.js';
+import { say, warn, type CliContext } from '../context.js';
+import { escapeControl } from '../../escape.js';
 import { keyOptions, type CommonFlags } from '../options.js';
 
 export interface UpdateKeysFlags extends CommonFlags {
@@ -16,7 +17,7 @@ export interface UpdateKeysFlags extends CommonFlags {
 }
 
 /** The encrypted files among `paths` (directories walked with -r). */
-export async function encryptedFiles(paths: string[], recursive: boolean): Promise<string[]> {
+export async function encryptedFiles(paths: string[], recursive: boolean, note?: (line: string) => void): Promise<string[]> {
   const out: string[] = [];
   for (const p of paths) {
     let isDir = false;
@@ -30,7 +31,7 @@ export async function encryptedFiles(paths: string[], recursive: boolean): Promi
       continue;
     }
     if (!recursive) throw new UsageError(`${p} is a directory (use -r to walk it)`, ExitCode.Generic);
-    for (const f of filesUnder(p)) {
+    for (const f of filesUnder(p, note)) {
       try {
         if (isEncrypted((await loadFormat(formatForPath(f))).parse(readFileSync(f), { file: f }))) out.push(f);
       } catch {
@@ -48,7 +49,7 @@ export async function encryptedFiles(paths: string[], recursive: boolean): Promi
  */
 export async function updatekeysCommand(paths: string[], flags: UpdateKeysFlags, ctx: CliContext): Promise<number> {
   if (paths.length === 0) throw new UsageError('updatekeys needs files or -r DIR', ExitCode.NoFileSpecified);
-  const files = await encryptedFiles(paths, Boolean(flags.recursive));
+  const files = await encryptedFiles(paths, Boolean(flags.recursive), (line) => warn(ctx, line));
   const keys = keyOptions(flags, ctx.env);
   const noRotate = flags.rotate === false;
   const jobs = Math.max(1, Math.min(Number(flags.jobs) || availableParallelism() * 2, 32));
@@ -62,7 +63,7 @@ export async function updatekeysCommand(paths: string[], flags: UpdateKeysFlags,
     }
   });
   const todo = plans.filter((p): p is { file: string; plan: UpdatePlan } => 'plan' in p && p.plan !== undefined && p.plan.diff.changed);
-  for (const p of todo) ctx.stdout.write(describeDiff(p.plan, displayPath(p.file, ctx.cwd)) + '\n');
+  for (const p of todo) ctx.stdout.write(describeDiff(p.plan, displayPath(p.file, ctx.cwd)).split('\n').map(escapeControl).join('\n') + '\n');
   if (todo.some((p) => p.plan.diff.removes)) {
     ctx.stderr.write(noRotate
       ? 'tsops: warning: --no-rotate: removed keys keep the data key and can still read these files as they are written from now on\n'
@@ -92,7 +93,7 @@ export async function updatekeysCommand(paths: string[], flags: UpdateKeysFlags,
   });
   progress.done();
   const count = (s: string): number => results.filter((r) => r.status === s).length;
-  for (const r of results.filter((x) => x.status === 'failed')) ctx.stderr.write(`tsops: ${r.detail.startsWith(r.file) ? r.detail : `${displayPath(r.file, ctx.cwd)}: ${r.detail}`}\n`);
+  for (const r of results.filter((x) => x.status === 'failed')) say(ctx, r.detail.startsWith(r.file) ? r.detail : `${displayPath(r.file, ctx.cwd)}: ${r.detail}`);
   ctx.stdout.write(`updatekeys: ${count('changed')} changed, ${count('unchanged')} unchanged, ${count('failed')} failed\n`);
   return count('failed') ? 1 : 0;
 }
@@ -105,7 +106,7 @@ function progressLine(ctx: CliContext, total: number): { tick(file: string, stat
     tick(file, status) {
       n++;
       if (tty) ctx.stderr.write(`\r[${'#'.repeat(Math.round((n / total) * 30)).padEnd(30)}] ${n}/${total}`);
-      else if (status !== 'unchanged') ctx.stderr.write(`tsops: ${displayPath(file, ctx.cwd)}: ${status}\n`);
+      else if (status !== 'unchanged') say(ctx, `${displayPath(file, ctx.cwd)}: ${status}`);
     },
     done() {
       if (tty && total) ctx.stderr.write('\n');

@@ -1,0 +1,70 @@
+/** The structure binding through the CLI: decrypt refuses a regrouped file, status says which files carry the binding and which lost it. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { INTEROP, sandbox, type Sandbox } from '../support/cli.js';
+
+let sb: Sandbox;
+beforeAll(async () => {
+  sb = await sandbox();
+});
+afterAll(() => sb.cleanup());
+
+const git = (dir: string, ...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@e' } });
+
+function repo(): string {
+  const dir = join(sb.dir, `r${Math.random().toString(36).slice(2)}`);
+  mkdirSync(dir);
+  git(dir, 'init', '-q');
+  return dir;
+}
+
+describe('decrypt', () => {
+  it('refuses a file whose list of maps was regrouped (exit 51), which the MAC alone lets through', () => {
+    const dir = repo();
+    writeFileSync(join(dir, 'users.yaml'), 'users:\n    - name: alice\n      role: admin\n    - name: bob\n      role: viewer\n');
+    expect(sb.run(['encrypt', '--age', sb.recipient, '-i', 'users.yaml'], { cwd: dir }).status).toBe(0);
+    const encrypted = readFileSync(join(dir, 'users.yaml'), 'utf8');
+    // alice keeps her name but loses her role to a map of its own: every path and the value order stay the same.
+    const regrouped = encrypted.replace(/(\n    - name: ENC\[[^\]]*\])\n      role:/, '$1\n    - role:');
+    expect(regrouped).not.toBe(encrypted);
+    writeFileSync(join(dir, 'users.yaml'), regrouped);
+    const r = sb.run(['decrypt', 'users.yaml'], { cwd: dir });
+    expect(r.status).toBe(51);
+    expect(r.stderr).toMatch(/^tsops: users\.yaml: structure mismatch[^\n]*\n$/);
+    expect(r.stdout).toBe('');
+    // The same edit on a file without the binding (as sops writes it) decrypts: the gap is the format's.
+    writeFileSync(join(dir, 'users.yaml'), regrouped.replace(/^.*tsops_structure.*\n/m, ''));
+    expect(sb.run(['decrypt', 'users.yaml'], { cwd: dir }).status).toBe(0);
+  });
+});
+
+describe('status', () => {
+  it('reports bound, unbound and lost', () => {
+    const dir = repo();
+    writeFileSync(join(dir, 'a.yaml'), 'password: hunter2\n');
+    writeFileSync(join(dir, 'b.yaml'), 'password: hunter3\n');
+    for (const f of ['a.yaml', 'b.yaml']) expect(sb.run(['encrypt', '--age', sb.recipient, '-i', f], { cwd: dir }).status).toBe(0);
+    git(dir, 'add', '.');
+    git(dir, 'commit', '-qm', 'encrypted');
+    // A rewrite by sops keeps values and MAC but drops the fields it does not know.
+    const b = join(dir, 'b.yaml');
+    writeFileSync(b, readFileSync(b, 'utf8').replace(/^.*tsops_structure.*\n/m, ''));
+    writeFileSync(join(dir, 'c.yaml'), readFileSync(b, 'utf8'));
+    const r = sb.run(['status', '--json'], { cwd: dir });
+    expect(r.status).toBe(0);
+    const byFile = Object.fromEntries((JSON.parse(r.stdout).files as { file: string; structure: string; mac: string }[]).map((f) => [f.file, f]));
+    expect(byFile['a.yaml']).toMatchObject({ structure: 'bound', mac: 'ok' });
+    expect(byFile['b.yaml']).toMatchObject({ structure: 'lost', mac: 'ok' });
+    expect(byFile['c.yaml']).toMatchObject({ structure: 'unbound', mac: 'ok' });
+    expect(sb.run(['status'], { cwd: dir }).stdout).toMatch(/b\.yaml\n.*\n.*structure: LOST/);
+  });
+
+  it.skipIf(!existsSync(INTEROP))('a sops-written file is unbound', () => {
+    const dir = repo();
+    writeFileSync(join(dir, 'secret.enc.yaml'), readFileSync(join(INTEROP, 'sops-age-repo', 'secret.enc.yaml')));
+    const r = sb.run(['status', '--json'], { cwd: dir, env: { SOPS_AGE_KEY_FILE: join(INTEROP, 'sops-age-repo', 'key.txt') } });
+    expect(JSON.parse(r.stdout).files[0]).toMatchObject({ structure: 'unbound', mac: 'ok' });
+  });
+});
