@@ -274,6 +274,7 @@ describe('publish: rules and refusals', () => {
     expect(r.stderr).toBe('tsops: nothing.yaml: no destination configured for this file\n');
     const noFile = await run(['publish', '--yes'], dir, vaultEnv());
     expect(noFile.status).toBe(100);
+    expect(noFile.stderr).toBe('tsops: no file specified\n');
     const bare = join(sb.dir, `bare${n++}`);
     mkdirSync(bare);
     const noConfig = await run(['publish', '--yes', 'x.yaml'], bare, vaultEnv());
@@ -299,6 +300,12 @@ describe('publish: rules and refusals', () => {
     expect(r.stderr).toContain('d/link.yaml: skipped: a symbolic link');
     expect(vault.secret('secret', 'links/d/real.yaml')).toEqual({ a: 1 });
     expect(vault.secret('secret', 'links/d/link.yaml')).toBeUndefined();
+    // A link named on the command line is followed, as sops follows it.
+    symlinkSync(join(dir, 'd'), join(dir, 'e'));
+    const named = await run(['publish', '--yes', '--recursive', 'e'], dir, vaultEnv());
+    expect(named.stderr).toContain('e/link.yaml: skipped: a symbolic link');
+    expect(named.status).toBe(0);
+    expect(vault.secret('secret', 'links/e/real.yaml')).toEqual({ a: 1 });
   });
 
   it('is listed in tsops --help', async () => {

@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { destinationUrl, matchDestinationRule, type Destination, type MatchedDestination } from '../../config/destinations.js';
 import { findConfig } from '../../config/find.js';
@@ -32,10 +32,11 @@ export async function publishCommand(path: string | undefined, flags: PublishFla
   // sops looks for the config from the current directory, before it looks at the file.
   const configPath = await findConfig({ cwd: ctx.cwd, env: ctx.env, ...(flags.config ? { explicit: flags.config } : {}) });
   if (!configPath) throw new ConfigError('config file not found: publish needs destination_rules in .sops.yaml or .sopsrc');
-  if (!path) throw new UsageError('Error: no file specified', ExitCode.NoFileSpecified);
+  if (!path) throw new UsageError('no file specified', ExitCode.NoFileSpecified);
   let isDir: boolean;
   try {
-    isDir = lstatSync(resolve(ctx.cwd, path)).isDirectory();
+    // The path named on the command line is followed (as sops's os.Stat does); links found inside a directory are not.
+    isDir = statSync(resolve(ctx.cwd, path)).isDirectory();
   } catch {
     throw new TsopsError('no such file or directory', ExitCode.Generic, { file: path });
   }
