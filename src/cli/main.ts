@@ -8,7 +8,7 @@ import { escapeControl } from '../escape.js';
 declare const TSOPS_VERSION: string;
 const VERSION = typeof TSOPS_VERSION === 'string' ? TSOPS_VERSION : '0.0.0-dev';
 
-const COMMANDS = new Set(['encrypt', 'decrypt', 'edit', 'set', 'unset', 'rotate', 'git', 'merge-driver', 'resolve', 'guard', 'updatekeys', 'status', 'init', 'exec-env', 'exec-file', 'run', 'keygen', 'filestatus', 'help']);
+const COMMANDS = new Set(['encrypt', 'decrypt', 'edit', 'set', 'unset', 'rotate', 'git', 'merge-driver', 'resolve', 'guard', 'updatekeys', 'status', 'init', 'exec-env', 'exec-file', 'run', 'keygen', 'filestatus', 'publish', 'help']);
 
 /**
  * sops's older spellings still reach the right command: `-e FILE`, `-d FILE`,
@@ -190,6 +190,20 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
       .description('print whether files are encrypted: {"encrypted":true|false}')
       .option('--json', 'print a JSON array even for one file')
       .action(async (files, opts) => done((await import('./commands/filestatus.js')).filestatusCommand(files, opts, ctx)));
+
+  if (wanted('publish'))
+    cli
+      .command('publish')
+      .argument('[file]', 'encrypted file, or a directory with --recursive')
+      .description('publish an encrypted file or directory to the destination its destination_rules name (S3, Vault KV)')
+      .option('-y, --yes', 'pre-approve all uploads and run non-interactively')
+      .option('--omit-extensions', 'omit file extensions in the destination path')
+      .option('--recursive', 'publish every file under a directory')
+      .option('--input-type <type>', 'input format: yaml, json, dotenv, ini or binary (default: from the file name)')
+      .option('--decryption-order <types>', 'order in which to try master key types (env SOPS_DECRYPTION_ORDER)')
+      .option('--config <path>', 'config file to use instead of searching for .sopsrc / .sops.yaml')
+      .option('--verbose', 'more output on stderr')
+      .action(async (file, opts) => done((await import('./commands/publish.js')).publishCommand(file, opts, ctx)));
 
   return cli;
 }

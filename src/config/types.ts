@@ -61,7 +61,7 @@ export interface CreationRule {
   macOnlyEncrypted: boolean;
 }
 
-/** Kept for completeness (sops uses them for `publish`); tsops does not act on them. */
+/** A `destination_rules` item: where `publish` sends matching files (see src/config/destinations.ts). */
 export interface DestinationRule {
   index: number;
   line: number;

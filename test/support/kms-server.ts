@@ -9,9 +9,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pathToFileURL } from 'node:url';
+import { listenLoopback, readBody } from './http-server.js';
 import { handleKms } from './kms/kms-api.js';
 import { verifySignature } from './kms/sigv4.js';
 import { ApiError, ServerState, type KmsServerConfig, type RequestRecord } from './kms/state.js';
@@ -35,10 +35,10 @@ const MAX_BODY_BYTES = 256 * 1024;
 
 export async function startKmsServer(config: KmsServerConfig = {}): Promise<KmsServer> {
   const state = new ServerState(config);
-  const kms = await listen(createServer((req, res) => void serve(state, 'kms', req, res)));
-  const sts = await listen(createServer((req, res) => void serve(state, 'sts', req, res)));
-  const kmsUrl = `http://127.0.0.1:${(kms.address() as AddressInfo).port}`;
-  const stsUrl = `http://127.0.0.1:${(sts.address() as AddressInfo).port}`;
+  const kms = await listenLoopback((req, res) => void serve(state, 'kms', req, res));
+  const sts = await listenLoopback((req, res) => void serve(state, 'sts', req, res));
+  const kmsUrl = kms.url;
+  const stsUrl = sts.url;
   let closing: Promise<void> | undefined;
   return {
     kmsUrl,
@@ -57,35 +57,16 @@ export async function startKmsServer(config: KmsServerConfig = {}): Promise<KmsS
       return env;
     },
     close() {
-      closing ??= Promise.all([stop(kms), stop(sts)]).then(() => undefined);
+      closing ??= Promise.all([kms.close(), sts.close()]).then(() => undefined);
       return closing;
     },
   };
 }
 
-async function listen(server: Server): Promise<Server> {
-  server.requestTimeout = 10_000;
-  server.headersTimeout = 5_000;
-  server.keepAliveTimeout = 2_000;
-  server.maxConnections = 64;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  return server;
-}
-
-function stop(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-}
-
 async function serve(state: ServerState, service: 'kms' | 'sts', req: IncomingMessage, res: ServerResponse): Promise<void> {
   const record: RequestRecord = { service, operation: '', outcome: 'ok' };
   try {
-    const body = await readBody(req);
+    const body = await readBody(req, MAX_BODY_BYTES, () => new ApiError(413, 'RequestEntityTooLarge', 'request body too large'));
     if (req.method !== 'POST') throw new ApiError(405, 'MethodNotAllowed', 'only POST is served');
     const signed = { method: req.method, url: req.url ?? '/', headers: req.headers, body };
     if (service === 'kms') {
@@ -123,24 +104,6 @@ function reply(res: ServerResponse, status: number, contentType: string, body: s
   if (res.headersSent) return;
   res.writeHead(status, { 'content-type': contentType, 'x-amzn-RequestId': randomUUID(), 'content-length': Buffer.byteLength(body) });
   res.end(body);
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new ApiError(413, 'RequestEntityTooLarge', 'request body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 function parseJson(body: Buffer): Record<string, unknown> {

@@ -34,7 +34,9 @@ export interface SignedRequest {
 type Failure = 'missing' | 'unknownKey' | 'badSignature' | 'expired';
 
 /** AWS's error codes for signature failures differ between the JSON (KMS) and Query (STS) services. */
-const FAILURES: Record<'kms' | 'sts', Record<Failure, [number, string]>> = {
+export type SignedService = 'kms' | 'sts' | 's3';
+
+const FAILURES: Record<SignedService, Record<Failure, [number, string]>> = {
   kms: {
     missing: [400, 'MissingAuthenticationTokenException'],
     unknownKey: [400, 'UnrecognizedClientException'],
@@ -47,6 +49,12 @@ const FAILURES: Record<'kms' | 'sts', Record<Failure, [number, string]>> = {
     badSignature: [403, 'SignatureDoesNotMatch'],
     expired: [403, 'ExpiredToken'],
   },
+  s3: {
+    missing: [403, 'AccessDenied'],
+    unknownKey: [403, 'InvalidAccessKeyId'],
+    badSignature: [403, 'SignatureDoesNotMatch'],
+    expired: [400, 'ExpiredToken'],
+  },
 };
 
 const AUTHORIZATION = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})$/;
@@ -56,7 +64,7 @@ const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
  * Recomputes the SigV4 signature of a request with the secret the server holds
  * for its access key id; returns who signed it and for which region.
  */
-export async function verifySignature(state: ServerState, service: 'kms' | 'sts', request: SignedRequest, now = Date.now()): Promise<{ caller: Caller; region: string }> {
+export async function verifySignature(state: ServerState, service: SignedService, request: SignedRequest, now = Date.now()): Promise<{ caller: Caller; region: string }> {
   const fail = (kind: Failure, message: string): never => {
     const [status, code] = FAILURES[service][kind];
     throw new ApiError(status, code, message);
@@ -102,6 +110,8 @@ export async function verifySignature(state: ServerState, service: 'kms' | 'sts'
     service,
     sha256: NodeSha256,
     applyChecksum: false,
+    // S3 signs the path as sent; the other services encode it once more.
+    uriEscapePath: service !== 's3',
   });
   const host = headers['host']!;
   const signed = await signer.sign(
