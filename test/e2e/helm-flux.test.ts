@@ -1,0 +1,151 @@
+/**
+ * Tools that call sops: helm-secrets (its sops backend's exact calls and the
+ * text markers it greps for) and Flux's kustomize-controller (a YAML Secret
+ * converted to JSON, then decrypted with the JSON store).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decryptSops } from 'sops-age';
+import { parse } from 'yaml';
+import { ROOT, sandbox, type Sandbox } from '../support/cli.js';
+
+const EDITOR = `${process.execPath} ${join(ROOT, 'test/support/fake-editor.mjs')}`;
+let sb: Sandbox;
+let n = 0;
+beforeAll(async () => {
+  sb = await sandbox();
+});
+afterAll(() => sb.cleanup());
+
+/** helm-secrets finds keys through .sops.yaml or the environment; the environment keeps the calls exactly as it makes them. */
+const run = (args: string[], input?: string) => sb.run(args, { env: { SOPS_AGE_RECIPIENTS: sb.recipient }, ...(input === undefined ? {} : { input }) });
+const read = (name: string): string => readFileSync(join(sb.dir, name), 'utf8');
+
+// helm-secrets's own tests of a file's state, as regular expressions over its lines.
+const isEncrypted = (text: string): boolean => text.split('\n').some((l) => /mac.*,type:str]/.test(l));
+const isYaml = (text: string): boolean => text.split('\n').some((l) => l === 'sops:');
+const isBinary = (text: string): boolean => text.includes('"data": "ENC');
+
+const samples = {
+  yaml: { ext: 'yaml', text: 'image:\n    tag: v1\npassword: hunter2\nreplicas: 3\n' },
+  json: { ext: 'json', text: '{\n\t"password": "hunter2",\n\t"replicas": 3\n}\n' },
+  dotenv: { ext: 'env', text: 'PASSWORD=hunter2\nREPLICAS=3\n' },
+  binary: { ext: 'crt', text: '-----BEGIN CERT-----\nhunter2\n-----END CERT-----\n' },
+} as const;
+type Kind = keyof typeof samples;
+const kinds = Object.keys(samples) as Kind[];
+
+function plainFile(kind: Kind): string {
+  const name = `values-${++n}.${samples[kind].ext}`;
+  writeFileSync(join(sb.dir, name), samples[kind].text);
+  return name;
+}
+
+describe.each(kinds)('helm-secrets calls, %s', (kind) => {
+  const T = kind;
+
+  it('--encrypt --input-type T --output-type T --in-place FILE, then --decrypt ... --in-place FILE', () => {
+    const f = plainFile(kind);
+    const enc = run(['--encrypt', '--input-type', T, '--output-type', T, '--in-place', f]);
+    expect(enc.stderr).toBe('');
+    expect(enc.status).toBe(0);
+    const text = read(f);
+    expect(text).not.toContain('hunter2');
+    expect(isEncrypted(text)).toBe(true);
+    expect(isYaml(text)).toBe(kind === 'yaml');
+    expect(isBinary(text)).toBe(kind === 'binary');
+    const dec = run(['--decrypt', '--input-type', T, '--output-type', T, '--in-place', f]);
+    expect(dec.status).toBe(0);
+    expect(read(f)).toBe(samples[kind].text);
+    expect(isEncrypted(read(f))).toBe(false);
+  });
+
+  it('--encrypt / --decrypt ... --output OUT FILE', () => {
+    const f = plainFile(kind);
+    expect(run(['--encrypt', '--input-type', T, '--output-type', T, '--output', `${f}.enc`, f]).status).toBe(0);
+    expect(read(f)).toBe(samples[kind].text);
+    expect(isEncrypted(read(`${f}.enc`))).toBe(true);
+    const dec = run(['--decrypt', '--input-type', T, '--output-type', T, '--output', `${f}.dec`, `${f}.enc`]);
+    expect(dec.status).toBe(0);
+    expect(dec.stdout).toBe('');
+    expect(read(`${f}.dec`)).toBe(samples[kind].text);
+  });
+
+  it('--decrypt --input-type json --output-type json /dev/stdin', () => {
+    const f = plainFile(kind);
+    expect(run(['--encrypt', '--input-type', T, '--output-type', 'json', '--output', `${f}.json`, f]).status).toBe(0);
+    const dec = run(['--decrypt', '--input-type', 'json', '--output-type', 'json', '/dev/stdin'], read(`${f}.json`));
+    expect(dec.stderr).toBe('');
+    expect(dec.status).toBe(0);
+    expect(dec.stdout).toContain('hunter2');
+    expect(() => JSON.parse(dec.stdout)).not.toThrow();
+  });
+});
+
+describe('helm-secrets edit: --input-type yaml --output-type yaml FILE', () => {
+  it('opens the decrypted file in $EDITOR and re-encrypts the change', () => {
+    const f = plainFile('yaml');
+    expect(run(['--encrypt', '--input-type', 'yaml', '--output-type', 'yaml', '--in-place', f]).status).toBe(0);
+    const log = join(sb.dir, 'editor.log');
+    const r = sb.run(['--input-type', 'yaml', '--output-type', 'yaml', f], {
+      env: { EDITOR, FAKE_EDITOR_LOG: log, FAKE_EDITOR_ACTIONS: JSON.stringify([{ type: 'replace', from: 'hunter2', to: 'swordfish' }]) },
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const text = read(f);
+    expect(isEncrypted(text) && isYaml(text)).toBe(true);
+    expect(text).not.toContain('swordfish');
+    expect(run(['--decrypt', '--input-type', 'yaml', '--output-type', 'yaml', f]).stdout).toContain('password: swordfish');
+  });
+});
+
+describe('Flux kustomize-controller: a YAML Secret converted to JSON decrypts with the JSON store', () => {
+  // Plaintext (unencrypted) fields carry every scalar kind, so the MAC covers ints, floats, bools and nulls as the converter rewrote them.
+  const secret = [
+    'apiVersion: v1',
+    'kind: Secret',
+    'metadata:',
+    '    name: db',
+    '    annotations:',
+    '        replicas: 3',
+    '        ratio: 1.0',
+    '        scale: 1e3',
+    '        hex: 0x1F',
+    '        negative: -0.50',
+    '        enabled: true',
+    '        disabled: False',
+    '        word: no',
+    '        empty: null',
+    '        tilde: ~',
+    '        list: [1, 2.50, true, null, text]',
+    'type: Opaque',
+    'stringData:',
+    '    password: hunter2',
+    '    port: 5432',
+    '    pi: 3.140',
+    '    debug: false',
+    'data:',
+    '    token: dG9rZW4=',
+    '',
+  ].join('\n');
+
+  it('tsops --input-type json verifies the MAC, and sops-age decodes the same values', async () => {
+    writeFileSync(join(sb.dir, 'secret.yaml'), secret);
+    const enc = run(['encrypt', '--encrypted-regex', '^(data|stringData)$', 'secret.yaml']);
+    expect(enc.status).toBe(0);
+    const json = JSON.stringify(parse(enc.stdout));
+    writeFileSync(join(sb.dir, 'secret.json'), json);
+
+    const expected = parse(secret);
+    const dec = sb.run(['decrypt', '--input-type', 'json', '--output-type', 'json', 'secret.json']);
+    expect(dec.stderr).toBe('');
+    expect(dec.status).toBe(0);
+    expect(JSON.parse(dec.stdout)).toEqual(expected);
+    // The MAC really is checked on this path: a changed plaintext field fails it.
+    writeFileSync(join(sb.dir, 'tampered.json'), json.replace('"replicas":3', '"replicas":4'));
+    expect(sb.run(['decrypt', '--input-type', 'json', 'tampered.json']).status).toBe(51);
+
+    expect(await decryptSops(json, { secretKey: sb.identity, fileType: 'json' })).toEqual(expected);
+  });
+});
