@@ -8,9 +8,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decryptSops } from 'sops-age';
 import { parse } from 'yaml';
-import { ROOT, sandbox, type Sandbox } from '../support/cli.js';
+import { FAKE_EDITOR as EDITOR, sandbox, type Sandbox } from '../support/cli.js';
 
-const EDITOR = `${process.execPath} ${join(ROOT, 'test/support/fake-editor.mjs')}`;
 let sb: Sandbox;
 let n = 0;
 beforeAll(async () => {

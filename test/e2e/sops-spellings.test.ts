@@ -2,10 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, sandbox, type Sandbox } from '../support/cli.js';
+import { FAKE_EDITOR as EDITOR, sandbox, type Sandbox } from '../support/cli.js';
 import { throwawayAgeKey } from '../support/pipeline.js';
 
-const EDITOR = `${process.execPath} ${join(ROOT, 'test/support/fake-editor.mjs')}`;
 let sb: Sandbox;
 let n = 0;
 beforeAll(async () => {
