@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FAKE_EDITOR as EDITOR, sandbox, type Sandbox } from '../support/cli.js';
+import { spawnSync } from 'node:child_process';
+import { FAKE_EDITOR as EDITOR, sandbox, TSOPS_LAUNCHER, type Sandbox } from '../support/cli.js';
 import { throwawayAgeKey } from '../support/pipeline.js';
 
 let sb: Sandbox;
@@ -245,6 +246,20 @@ describe('unknown words are not new files', () => {
       expect(existsSync(join(sb.dir, word))).toBe(false);
     }
     expect(existsSync(marker)).toBe(false);
+  });
+
+  it.skipIf(spawnSync('script', ['--version']).status !== 0)('on a terminal it asks: y creates the file, anything else does not', () => {
+    const env = { ...sb.env, EDITOR, FAKE_EDITOR_LOG: join(sb.dir, 'editor-tty.log'), FAKE_EDITOR_ACTIONS: JSON.stringify([{ type: 'write', content: 'key material\n' }]) };
+    const onTerminal = (word: string, answer: string) =>
+      spawnSync('script', ['-qec', `${TSOPS_LAUNCHER} --age ${sb.recipient} ${word}`, '/dev/null'], { cwd: sb.dir, env, input: answer, encoding: 'utf8', timeout: 60_000 });
+    const no = onTerminal('declined', 'n\n');
+    expect(no.stdout).toContain('create it as a new encrypted file? [y/N]');
+    expect(no.status).toBe(100);
+    expect(existsSync(join(sb.dir, 'declined'))).toBe(false);
+    const yes = onTerminal('accepted', 'y\n');
+    expect(yes.status).toBe(0);
+    expect(JSON.parse(read('accepted')).data).toMatch(/^ENC\[/);
+    expect(sb.run(['-d', 'accepted']).stdout).toBe('key material\n');
   });
 
   it('a bare existing file, or a new file with a known extension, still opens the editor', () => {

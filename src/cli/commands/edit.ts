@@ -53,8 +53,8 @@ async function confirmNewFile(file: string, ctx: CliContext): Promise<void> {
   const answer = await new Promise<string>((resolve) => {
     const rl = createInterface({ input: process.stdin, terminal: false });
     rl.once('line', (line) => {
-      rl.close();
       resolve(line);
+      rl.close();
     });
     rl.once('close', () => resolve(''));
   });
