@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ExitCode, TsopsError } from '../errors.js';
+import { ExitCode, TsopsError, UsageError } from '../errors.js';
 import { beginCommand, processContext, settleStdout, type CliContext } from './context.js';
 import { addCommonOptions, addKeyOptions } from './options.js';
 import { reportError } from './report.js';
@@ -9,6 +9,8 @@ const VERSION = typeof TSOPS_VERSION === 'string' ? TSOPS_VERSION : '0.0.0-dev';
 
 const COMMANDS = new Set(['encrypt', 'decrypt', 'edit', 'set', 'unset', 'rotate', 'git', 'merge-driver', 'resolve', 'guard', 'updatekeys', 'status', 'init', 'exec-env', 'exec-file', 'run', 'keygen', 'filestatus', 'groups', 'help']);
 
+const NO_OP_FLAGS = ['--disable-version-check', '--enable-local-keyservice'];
+
 /** Every command sops has; the ones missing from COMMANDS are refused by name, never taken for a file to edit. */
 const SOPS_COMMANDS = ['exec-env', 'exec-file', 'publish', 'keyservice', 'filestatus', 'groups', 'updatekeys', 'decrypt', 'encrypt', 'rotate', 'edit', 'set', 'unset', 'help'];
 
@@ -16,7 +18,11 @@ const SOPS_COMMANDS = ['exec-env', 'exec-file', 'publish', 'keyservice', 'filest
  * sops's older spellings still reach the right command: `-e FILE`, `-d FILE`,
  * `--set '["a"] v' FILE`, and a bare `FILE`, which means edit.
  */
-export function normalizeArgs(argv: string[]): string[] {
+export function normalizeArgs(args: string[]): string[] {
+  // sops switches with nothing to switch in tsops (it checks no versions and has no key service to disable).
+  const dashDash = args.indexOf('--');
+  const ownArgs = ['exec-env', 'exec-file', 'run'].includes(args[0] ?? '');
+  const argv = ownArgs ? args : args.filter((a, i) => (dashDash >= 0 && i > dashDash) || !NO_OP_FLAGS.includes(a));
   const first = argv.find((a) => !a.startsWith('-'));
   if (argv.length === 0 || (first !== undefined && COMMANDS.has(first) && argv.indexOf(first) === 0)) return argv;
   if (argv.some((a) => a === '--version' || a === '-v' || a === '--help' || a === '-h')) return argv;
@@ -40,6 +46,8 @@ export function normalizeArgs(argv: string[]): string[] {
     const rest = [...argv.slice(0, setAt), ...argv.slice(setAt + (inline ? 1 : 2))];
     return ['set', '--legacy', spec, ...rest];
   }
+  const keyChange = argv.find((a) => /^--(add|rm)-(age|pgp|kms|gcp-kms|azure-kv|hc-vault-transit)(=|$)/.test(a));
+  if (keyChange) throw new UsageError(`${keyChange.split('=')[0]} changes master keys only with --rotate: tsops -r -i ${keyChange.split('=')[0]} ... FILE`);
   return ['edit', '--bare', ...argv];
 }
 

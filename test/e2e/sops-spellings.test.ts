@@ -119,6 +119,8 @@ describe('set/unset --idempotent and --output-type (sops 3.10+)', () => {
 describe('legacy top-level spellings', () => {
   const legacy: [string, (f: string) => string[], (f: string, r: ReturnType<Sandbox['run']>) => void][] = [
     ['-d FILE', (f) => ['-d', f], (_, r) => expect(r.stdout).toBe(PLAIN)],
+    ['--disable-version-check -d FILE', (f) => ['--disable-version-check', '-d', f], (_, r) => expect(r.stdout).toBe(PLAIN)],
+    ['decrypt --enable-local-keyservice FILE', (f) => ['decrypt', '--enable-local-keyservice', f], (_, r) => expect(r.stdout).toBe(PLAIN)],
     ['--decrypt FILE', (f) => ['--decrypt', f], (_, r) => expect(r.stdout).toBe(PLAIN)],
     ['--decrypt --extract PATH FILE', (f) => ['--decrypt', '--extract', '["db"]["password"]', f], (_, r) => expect(r.stdout).toBe('hunter2')],
     ['-d --output-type json FILE', (f) => ['-d', '--output-type', 'json', f], (_, r) => expect(JSON.parse(r.stdout)['port']).toBe(5432)],
@@ -158,6 +160,17 @@ describe('legacy top-level spellings', () => {
     const f = write();
     expect(sb.run(['--encrypt', '--age', sb.recipient, '--output', `${f}.enc`, f]).status).toBe(0);
     expect(sb.run(['-d', '--input-type', 'yaml', `${f}.enc`]).stdout).toBe(PLAIN);
+  });
+
+  it('--add-age without --rotate is refused on one line (sops would open the editor and ignore it)', () => {
+    const f = encrypted();
+    const before = read(f);
+    const marker = join(sb.dir, 'editor-add-age');
+    const r = sb.run(['--add-age', sb.recipient, '-i', f], { env: { EDITOR, FAKE_EDITOR_LOG: marker } });
+    expect(r.status).toBe(8);
+    expect(r.stderr).toBe('tsops: --add-age changes master keys only with --rotate: tsops -r -i --add-age ... FILE\n');
+    expect(existsSync(marker)).toBe(false);
+    expect(read(f)).toBe(before);
   });
 
   it('--rotate --add-age / --rm-age -i FILE change the master keys', async () => {
@@ -286,5 +299,6 @@ describe('--version', () => {
     const version = /^ {4}version: (\S+)$/m.exec(read(f))![1];
     expect(lines[1]).toBe(`sops format ${version}`);
     expect(sb.run(['-v']).stdout).toBe(r.stdout);
+    expect(sb.run(['--disable-version-check', '--version']).stdout).toBe(r.stdout);
   });
 });
