@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { decryptSops } from 'sops-age';
 import { parse } from 'yaml';
 import { FAKE_EDITOR as EDITOR, sandbox, type Sandbox } from '../support/cli.js';
+import { throwawayAgeKey } from '../support/pipeline.js';
 
 let sb: Sandbox;
 let n = 0;
@@ -146,5 +147,22 @@ describe('Flux kustomize-controller: a YAML Secret converted to JSON decrypts wi
     expect(sb.run(['decrypt', '--input-type', 'json', 'tampered.json']).status).toBe(51);
 
     expect(await decryptSops(json, { secretKey: sb.identity, fileType: 'json' })).toEqual(expected);
+  });
+
+  it('also with comments (encrypted, dropped by the conversion), mac_only_encrypted and two key groups', async () => {
+    const other = await throwawayAgeKey();
+    const both = join(sb.dir, 'flux-keys.txt');
+    writeFileSync(both, `${sb.identity}\n${other.identity}\n`, { mode: 0o600 });
+    writeFileSync(join(sb.dir, 'commented.yaml'), `# database credentials\n${secret.replace('    password: hunter2', '    # rotated monthly\n    password: hunter2 # do not share')}`);
+    expect(run(['encrypt', '--mac-only-encrypted', '--encrypted-regex', '^(data|stringData)$', '-i', 'commented.yaml']).status).toBe(0);
+    expect(sb.run(['groups', 'add', '-f', 'commented.yaml', '--age', other.recipient, '-i']).status).toBe(0);
+    const text = read('commented.yaml');
+    expect(text).toMatch(/shamir_threshold: 2/);
+    expect(text).not.toContain('rotated monthly');
+    writeFileSync(join(sb.dir, 'commented.json'), JSON.stringify(parse(text)));
+    const dec = sb.run(['decrypt', '--input-type', 'json', '--output-type', 'json', 'commented.json'], { env: { SOPS_AGE_KEY_FILE: both } });
+    expect(dec.stderr).toBe('');
+    expect(dec.status).toBe(0);
+    expect(JSON.parse(dec.stdout)).toEqual(parse(secret));
   });
 });
