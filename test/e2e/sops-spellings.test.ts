@@ -210,8 +210,12 @@ describe('groups add / delete', () => {
     expect(sb.run(['-d', f], { env: { SOPS_AGE_KEY_FILE: otherOnly } }).status).toBe(128);
     expect(sb.run(['-d', f], { env: { SOPS_AGE_KEY_FILE: bothKeys } }).stdout).toBe(PLAIN);
 
-    // Delete group 0 (the sandbox key): the other key alone reads it.
-    expect(sb.run(['groups', 'delete', '-f', f, '-i', '0'], { env: { SOPS_AGE_KEY_FILE: bothKeys } }).status).toBe(0);
+    // Delete group 0 (the sandbox key): as in sops, the threshold of 2 must be lowered first; then the other key alone reads it.
+    const unmeetable = sb.run(['groups', 'delete', '-f', f, '-i', '0'], { env: { SOPS_AGE_KEY_FILE: bothKeys } });
+    expect(unmeetable.status).toBe(1);
+    expect(unmeetable.stderr).toMatch(/Shamir threshold \(2\) would be more than the 1 key group/);
+    expect(read(f)).toBe(two);
+    expect(sb.run(['groups', 'delete', '-f', f, '-i', '--shamir-secret-sharing-threshold', '1', '0'], { env: { SOPS_AGE_KEY_FILE: bothKeys } }).status).toBe(0);
     const one = read(f);
     expect(one).not.toContain(sb.recipient);
     expect(one).not.toMatch(/shamir_threshold/);

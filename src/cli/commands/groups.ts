@@ -61,8 +61,9 @@ async function changeGroups(flags: GroupsFlags, ctx: CliContext, change: (groups
     try {
       const groups = change(currentGroups(decrypted));
       const threshold = thresholdFromFlags({ shamirSecretSharingThreshold: flags.shamirSecretSharingThreshold }) ?? decrypted.metadata.shamirThreshold ?? groups.length;
-      if (groups.length > 1 && threshold > groups.length) {
-        throw new TsopsError(`the Shamir threshold (${threshold}) would be more than the ${groups.length} key groups: nobody could decrypt the file`, ExitCode.Generic);
+      // As sops: a threshold the groups cannot meet is refused, also when one group is left (say --shamir-secret-sharing-threshold 1).
+      if (threshold > groups.length) {
+        throw new TsopsError(`the Shamir threshold (${threshold}) would be more than the ${groups.length} key group(s): lower it with --shamir-secret-sharing-threshold`, ExitCode.Generic);
       }
       // Values, lastmodified and the MAC stay as they are: only the data key's wrapping changes.
       const untouched = handler.parse(bytes, { file });
