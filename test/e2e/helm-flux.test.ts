@@ -4,7 +4,9 @@
  * converted to JSON, then decrypted with the JSON store).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDecipheriv, createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { armor, Decrypter } from 'age-encryption';
 import { join } from 'node:path';
 import { decryptSops } from 'sops-age';
 import { parse } from 'yaml';
@@ -100,6 +102,33 @@ describe('helm-secrets edit: --input-type yaml --output-type yaml FILE', () => {
   });
 });
 
+/** The sops MAC over plaintext values (format reference §4): every non-null leaf in order, bools as True/False, floats without exponent. */
+function macOfValues(tree: unknown): string {
+  const hash = createHash('sha512');
+  const walk = (node: unknown): void => {
+    if (node === null) return;
+    if (Array.isArray(node)) node.forEach(walk);
+    else if (typeof node === 'object') Object.values(node as Record<string, unknown>).forEach(walk);
+    else if (typeof node === 'boolean') hash.update(node ? 'True' : 'False');
+    else if (typeof node === 'number') hash.update(Number.isInteger(node) ? node.toFixed(0) : String(node));
+    else hash.update(String(node));
+  };
+  walk(tree);
+  return hash.digest('hex').toUpperCase();
+}
+
+/** The stored MAC, decrypted with the data key unwrapped by the age library (one age key, one group). */
+async function independentMac(meta: { age: { enc: string }[]; mac: string; lastmodified: string }): Promise<{ stored: string }> {
+  const decrypter = new Decrypter();
+  decrypter.addIdentity(sb.identity);
+  const dataKey = await decrypter.decrypt(armor.decode(meta.age[0]!.enc), 'uint8array');
+  const part = (name: string): Buffer => Buffer.from(new RegExp(`${name}:([^,\\]]+)`).exec(meta.mac)![1]!, 'base64');
+  const decipher = createDecipheriv('aes-256-gcm', dataKey, part('iv'));
+  decipher.setAAD(Buffer.from(meta.lastmodified));
+  decipher.setAuthTag(part('tag'));
+  return { stored: Buffer.concat([decipher.update(part('data')), decipher.final()]).toString('utf8') };
+}
+
 describe('Flux kustomize-controller: a YAML Secret converted to JSON decrypts with the JSON store', () => {
   // Plaintext (unencrypted) fields carry every scalar kind, so the MAC covers ints, floats, bools and nulls as the converter rewrote them.
   const secret = [
@@ -146,7 +175,10 @@ describe('Flux kustomize-controller: a YAML Secret converted to JSON decrypts wi
     writeFileSync(join(sb.dir, 'tampered.json'), json.replace('"replicas":3', '"replicas":4'));
     expect(sb.run(['decrypt', '--input-type', 'json', 'tampered.json']).status).toBe(51);
 
-    expect(await decryptSops(json, { secretKey: sb.identity, fileType: 'json' })).toEqual(expected);
+    const independent = await decryptSops(json, { secretKey: sb.identity, fileType: 'json' });
+    expect(independent).toEqual(expected);
+    // sops-age does not check the MAC: check it here, from sops-age's values and the converted JSON alone.
+    expect(await independentMac(JSON.parse(json).sops)).toEqual({ stored: macOfValues(independent) });
   });
 
   it('also with comments (encrypted, dropped by the conversion), mac_only_encrypted and two key groups', async () => {
