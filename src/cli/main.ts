@@ -56,11 +56,11 @@ let commander: typeof import('commander') | undefined;
 
 async function program(ctx: CliContext, setExit: (code: number) => void, only?: string): Promise<Command> {
   commander ??= await import('commander');
-  // Tools that check `sops --version` read the second line: the sops file format version tsops writes.
-  const { SOPS_FORMAT_VERSION } = await import('../sops/metadata.js');
+  // Tools that check `sops --version` read the second line: the sops file format version tsops writes (only asked without a command).
+  const formatVersion = only === undefined ? (await import('../sops/metadata.js')).SOPS_FORMAT_VERSION : '';
   const cli = new commander.Command('tsops')
     .description('Encrypt the values of YAML, JSON, .env and INI files; sops-compatible')
-    .version(`${VERSION}\nsops format ${SOPS_FORMAT_VERSION}`, '-v, --version')
+    .version(`${VERSION}\nsops format ${formatVersion}`, '-v, --version')
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s), outputError: (s, write) => write(`tsops: ${s.replace(/^error: /, '').trim()}\n`) });
