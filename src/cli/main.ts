@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ExitCode, TsopsError } from '../errors.js';
+import { ExitCode, TsopsError, UsageError } from '../errors.js';
 import { beginCommand, processContext, settleStdout, type CliContext } from './context.js';
 import { addCommonOptions, addKeyOptions } from './options.js';
 import { reportError } from './report.js';
@@ -8,16 +8,28 @@ import { escapeControl } from '../escape.js';
 declare const TSOPS_VERSION: string;
 const VERSION = typeof TSOPS_VERSION === 'string' ? TSOPS_VERSION : '0.0.0-dev';
 
-const COMMANDS = new Set(['encrypt', 'decrypt', 'edit', 'set', 'unset', 'rotate', 'git', 'merge-driver', 'resolve', 'guard', 'updatekeys', 'status', 'init', 'exec-env', 'exec-file', 'run', 'keygen', 'filestatus', 'publish', 'help']);
+const COMMANDS = new Set(['encrypt', 'decrypt', 'edit', 'set', 'unset', 'rotate', 'git', 'merge-driver', 'resolve', 'guard', 'updatekeys', 'status', 'init', 'exec-env', 'exec-file', 'run', 'keygen', 'filestatus', 'groups', 'publish', 'help']);
+
+const NO_OP_FLAGS = ['--disable-version-check', '--enable-local-keyservice'];
+
+/** Every command sops has; the ones missing from COMMANDS are refused by name, never taken for a file to edit. */
+const SOPS_COMMANDS = ['exec-env', 'exec-file', 'publish', 'keyservice', 'filestatus', 'groups', 'updatekeys', 'decrypt', 'encrypt', 'rotate', 'edit', 'set', 'unset', 'help'];
 
 /**
  * sops's older spellings still reach the right command: `-e FILE`, `-d FILE`,
  * `--set '["a"] v' FILE`, and a bare `FILE`, which means edit.
  */
-export function normalizeArgs(argv: string[]): string[] {
+export function normalizeArgs(args: string[]): string[] {
+  // sops switches with nothing to switch in tsops (it checks no versions and has no key service to disable).
+  const dashDash = args.indexOf('--');
+  const ownArgs = ['exec-env', 'exec-file', 'run'].includes(args[0] ?? '');
+  const argv = ownArgs ? args : args.filter((a, i) => (dashDash >= 0 && i > dashDash) || !NO_OP_FLAGS.includes(a));
   const first = argv.find((a) => !a.startsWith('-'));
   if (argv.length === 0 || (first !== undefined && COMMANDS.has(first) && argv.indexOf(first) === 0)) return argv;
   if (argv.some((a) => a === '--version' || a === '-v' || a === '--help' || a === '-h')) return argv;
+  if (first !== undefined && argv.indexOf(first) === 0 && SOPS_COMMANDS.includes(first)) {
+    throw new TsopsError(`"${first}" is a sops command that tsops does not have (see tsops --help)`, ExitCode.Generic);
+  }
   const take = (flags: string[]): string[] | undefined => {
     const i = argv.findIndex((a) => flags.includes(a));
     return i < 0 ? undefined : [...argv.slice(0, i), ...argv.slice(i + 1)];
@@ -35,7 +47,9 @@ export function normalizeArgs(argv: string[]): string[] {
     const rest = [...argv.slice(0, setAt), ...argv.slice(setAt + (inline ? 1 : 2))];
     return ['set', '--legacy', spec, ...rest];
   }
-  return ['edit', ...argv];
+  const keyChange = argv.find((a) => /^--(add|rm)-(age|pgp|kms|gcp-kms|azure-kv|hc-vault-transit)(=|$)/.test(a));
+  if (keyChange) throw new UsageError(`${keyChange.split('=')[0]} changes master keys only with --rotate: tsops -r -i ${keyChange.split('=')[0]} ... FILE`);
+  return ['edit', '--bare', ...argv];
 }
 
 // Loaded on first use: `decrypt FILE` and exec-env never parse options with it.
@@ -43,9 +57,11 @@ let commander: typeof import('commander') | undefined;
 
 async function program(ctx: CliContext, setExit: (code: number) => void, only?: string): Promise<Command> {
   commander ??= await import('commander');
+  // Tools that check `sops --version` read the second line: the sops file format version tsops writes (only asked without a command).
+  const formatVersion = only === undefined ? (await import('../sops/metadata.js')).SOPS_FORMAT_VERSION : '';
   const cli = new commander.Command('tsops')
     .description('Encrypt the values of YAML, JSON, .env and INI files; sops-compatible')
-    .version(VERSION, '-v, --version')
+    .version(`${VERSION}\nsops format ${formatVersion}`, '-v, --version')
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s), outputError: (s, write) => write(`tsops: ${escapeControl(s.replace(/^error: /, '').trim())}\n`) });
@@ -74,23 +90,23 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
     addKeyOptions(addCommonOptions(cli.command('edit').argument('<file>', 'encrypted file (created if missing)')))
       .description('edit the decrypted file in $EDITOR; only changed values get new ciphertext')
       .option('-s, --show-master-keys', 'show the sops metadata in the editor')
+      .addOption(new commander.Option('--bare').hideHelp())
       .action(async (file, opts) => done((await import('./commands/edit.js')).editCommand(file, opts, ctx)));
 
   if (wanted('set'))
-    addCommonOptions(cli.command('set').argument('<file>').argument('[path]', 'tree path, e.g. \'["db"]["password"]\'').argument('[value]', 'JSON value'))
-      .description('set one value (JSON) in an encrypted file')
-      .option('--value-file <file>', 'read the JSON value from a file')
-      .option('--value-stdin', 'read the JSON value from standard input')
+    addCommonOptions(cli.command('set').argument('[file]').argument('[path]', 'tree path, e.g. \'["db"]["password"]\'').argument('[value]', 'JSON value (with --value-file: the file holding it)'))
+      .description('set one value (JSON) in an encrypted file, rewriting the file')
+      .option('--value-file', 'the third argument is a file holding the JSON value (keeps it out of process listings)')
+      .option('--value-stdin', 'read the JSON value from standard input (no third argument)')
       .option('--idempotent', 'do not write when the value is already there')
-      .option('--legacy <spec>', 'sops --set form: \'["key"] <json>\'')
+      .option('-i, --in-place', 'accepted for the legacy --set form, which always writes in place')
+      .addOption(new commander.Option('--legacy <spec>').hideHelp())
       .action(async (file, path, value, opts) => {
         const m = await import('./commands/set.js');
-        if (opts.legacy !== undefined) {
-          const legacy = m.splitLegacySet(opts.legacy);
-          return done(m.setCommand(file, legacy.path, legacy.value, opts, ctx));
-        }
-        if (path === undefined) throw new TsopsError('set needs a file, a path and a value', ExitCode.NoFileSpecified);
-        return done(m.setCommand(file, path, value, opts, ctx));
+        if (opts.legacy === undefined) return done(m.setCommand(file, path, value, opts, ctx));
+        if (file === undefined || path !== undefined) throw new TsopsError('--set takes one file, after the flags', ExitCode.NoFileSpecified);
+        const legacy = m.splitLegacySet(opts.legacy);
+        return done(m.setCommand(file, legacy.path, legacy.value, opts, ctx));
       });
 
   if (wanted('unset'))
@@ -137,6 +153,27 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
       .argument('<path>')
       .description('git merge driver: merge encrypted files value by value (%O %A %B %P)')
       .action(async (base, ours, theirs, path) => done((await import('./commands/git.js')).mergeDriverCommand(base, ours, theirs, path, ctx)));
+
+  if (wanted('groups')) {
+    const groups = cli.command('groups').description('add or delete key groups of an encrypted file (the data key is re-wrapped; values are untouched)');
+    const repeat = (value: string, previous: string[] = []): string[] => [...previous, value];
+    const groupsOptions = (cmd: Command): Command =>
+      addCommonOptions(cmd)
+        .option('-f, --file <file>', 'the encrypted file')
+        .option('-i, --in-place', 'write the result over the file (default: standard output)')
+        .option('--shamir-secret-sharing-threshold <n>', 'key groups needed to decrypt');
+    groupsOptions(groups.command('add').argument('[args...]'))
+      .description('add a key group with the given keys')
+      .option('--age <recipient>', 'an age recipient for the new group (repeatable, or comma-separated)', repeat)
+      .option('--pgp <fingerprint>', 'a PGP fingerprint for the new group (repeatable)', repeat)
+      .option('--kms <arn>', 'an AWS KMS ARN for the new group (repeatable)', repeat)
+      .option('--aws-profile <name>', 'AWS profile for the KMS keys')
+      .option('--encryption-context <k:v,...>', 'KMS encryption context')
+      .action(async (args, opts) => done((await import('./commands/groups.js')).groupsAddCommand(args, opts, ctx)));
+    groupsOptions(groups.command('delete').argument('[index...]', 'the group to delete, from 0'))
+      .description('delete the key group at an index')
+      .action(async (args, opts) => done((await import('./commands/groups.js')).groupsDeleteCommand(args, opts, ctx)));
+  }
 
   if (wanted('updatekeys'))
     addCommonOptions(cli.command('updatekeys').argument('<paths...>', 'encrypted files, or directories with -r'))

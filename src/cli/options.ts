@@ -47,9 +47,9 @@ export function addCommonOptions(cmd: Command): Command {
 
 export function addKeyOptions(cmd: Command): Command {
   return cmd
-    .option('--age <recipients>', 'age recipients, comma-separated (env SOPS_AGE_RECIPIENTS)')
-    .option('--pgp <fingerprints>', 'PGP fingerprints, comma-separated (env SOPS_PGP_FP)')
-    .option('--kms <arns>', 'AWS KMS key ARNs, comma-separated, arn+role_arn to assume a role (env SOPS_KMS_ARN)')
+    .option('-a, --age <recipients>', 'age recipients, comma-separated (env SOPS_AGE_RECIPIENTS)')
+    .option('-p, --pgp <fingerprints>', 'PGP fingerprints, comma-separated (env SOPS_PGP_FP)')
+    .option('-k, --kms <arns>', 'AWS KMS key ARNs, comma-separated, arn+role_arn to assume a role (env SOPS_KMS_ARN)')
     .option('--aws-profile <name>', 'AWS profile for KMS keys')
     .option('--encryption-context <k:v,...>', 'KMS encryption context')
     .option('--unencrypted-suffix <suffix>', 'keys ending with this stay plaintext (default _unencrypted)')

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ExitCode, TsopsError } from '../errors.js';
-import { loadFormat, type EmitOptions } from '../formats/format.js';
+import { emitAs, loadFormat, type EmitOptions } from '../formats/format.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import type { KeyOptions, MasterKeyType } from '../keys/masterkey.js';
 import { decryptDocument, forgetDecrypted, reencryptDocument } from '../sops/index.js';
@@ -15,22 +15,26 @@ export interface TreeChangeRequest {
   ignoreMac?: boolean;
   decryptionOrder?: MasterKeyType[];
   emit?: EmitOptions;
+  /** Written in this format (sops's --output-type); default: the input format. */
+  outputFormat?: FormatName;
+  /** sops's --idempotent: a change that changes nothing writes nothing. Otherwise the file is always rewritten (new lastmodified and MAC). */
+  idempotent?: boolean;
 }
 
 export type ChangeOutcome = 'written' | 'unchanged';
 
 /**
- * `set`: decrypt, put the value at the path, re-encrypt with the same data key.
- * A value that is already there leaves the file untouched (no new lastmodified
- * or MAC); only the changed value gets new ciphertext.
+ * `set`: decrypt, put the value at the path, re-encrypt with the same data key;
+ * only the changed value gets new ciphertext. With `idempotent`, a value that
+ * is already there leaves the file untouched (no new lastmodified or MAC).
  */
 export async function setValue(req: TreeChangeRequest & { value: Node }): Promise<ChangeOutcome> {
   return change(req, (doc) => setAtPath(doc, req.path, req.value));
 }
 
 /** `unset`: remove a map key or list element. A missing one is an error unless `idempotent`. */
-export async function unsetValue(req: TreeChangeRequest & { idempotent?: boolean }): Promise<ChangeOutcome> {
-  return change(req, (doc) => {
+export async function unsetValue(req: TreeChangeRequest): Promise<ChangeOutcome> {
+  return change({ ...req, idempotent: true }, (doc) => {
     const removed = unsetAtPath(doc, req.path);
     if (!removed && !req.idempotent) throw new TsopsError(`key not found: ${formatPath(req.path)}`, ExitCode.Generic);
     return removed;
@@ -44,9 +48,10 @@ async function change(req: TreeChangeRequest, apply: (doc: import('../tree.js').
   try {
     const doc = file.documents[0];
     if (!doc) throw new TsopsError('the file has no document', ExitCode.Generic);
-    if (!apply(doc)) return 'unchanged';
+    if (!apply(doc) && req.idempotent) return 'unchanged';
     reencryptDocument(file, decrypted);
-    await writeFileAtomic(req.file, format.emit(file, req.emit));
+    const output = req.outputFormat && req.outputFormat !== req.format ? await emitAs(file, req.outputFormat, req.emit?.indent, req.file) : format.emit(file, req.emit);
+    await writeFileAtomic(req.file, output);
     return 'written';
   } finally {
     forgetDecrypted(decrypted);

@@ -9,6 +9,8 @@ export async function readInput(path: string | undefined): Promise<Buffer> {
     return readFileSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
+    // `/dev/stdin` cannot be opened when standard input is a socket (as some process runners give): read the descriptor itself.
+    if (code === 'ENXIO' && /^\/(dev\/stdin|dev\/fd\/0|proc\/self\/fd\/0)$/.test(path)) return readStdin();
     if (code === 'ENOENT') throw new TsopsError('no such file', ExitCode.NoFileSpecified, { file: path });
     if (code === 'EISDIR') throw new TsopsError('is a directory', ExitCode.CouldNotReadInputFile, { file: path });
     if (code === 'EACCES' || code === 'EPERM') throw new TsopsError('permission denied', ExitCode.CouldNotReadInputFile, { file: path });

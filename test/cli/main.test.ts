@@ -22,7 +22,7 @@ describe('normalizeArgs: sops spellings reach the right command', () => {
     [['a.yaml', '-d'], ['decrypt', 'a.yaml']],
     [['--set', '["a"] 1', 'a.yaml'], ['set', '--legacy', '["a"] 1', 'a.yaml']],
     [['--set=["a"] 1', 'a.yaml'], ['set', '--legacy', '["a"] 1', 'a.yaml']],
-    [['a.yaml'], ['edit', 'a.yaml']],
+    [['a.yaml'], ['edit', '--bare', 'a.yaml']],
   ])('%j -> %j', (argv, expected) => {
     expect(normalizeArgs(argv)).toEqual(expected);
   });

@@ -155,7 +155,7 @@ it('no failure path prints a secret, a stack trace, or more than one line', () =
   fail('set with invalid JSON holding a secret', ['set', yaml, '["db"]["password"]', `{"x": ${S}-json`]);
   fail('set --value-stdin with invalid JSON', ['set', '--value-stdin', yaml, '["db"]["password"]'], { input: `"${S}-stdin` });
   write('bad-value.json', `{"v": ${S}-file}`);
-  fail('set --value-file with invalid JSON', ['set', '--value-file', 'bad-value.json', yaml, '["db"]["password"]']);
+  fail('set --value-file with invalid JSON', ['set', '--value-file', yaml, '["db"]["password"]', 'bad-value.json']);
   fail('legacy --set with invalid JSON', ['--set', `["db"]["password"] ${S}-legacy`, yaml]);
   fail('set with a bad path', ['set', yaml, '["db"', `"${S}-v"`]);
   fail('unset of a key that does not exist', ['unset', yaml, '["db"]["nope"]']);

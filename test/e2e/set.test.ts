@@ -45,7 +45,7 @@ const paths = { yaml: '["db"]["password"]', json: '["db"]["password"]', dotenv: 
 const tokenPaths = { yaml: '["api_token"]', json: '["api_token"]', dotenv: '["API_TOKEN"]' } as const;
 
 describe.each(Object.keys(samples) as (keyof typeof samples)[])('%s', (kind) => {
-  it('set changes one value line; setting the same value again writes nothing', () => {
+  it('set changes one value line; setting the same value again with --idempotent writes nothing', () => {
     const { file } = committed(kind);
     expect(sb.run(['set', file, paths[kind], '"swordfish"']).status).toBe(0);
     const lines = changedLines(file);
@@ -53,7 +53,7 @@ describe.each(Object.keys(samples) as (keyof typeof samples)[])('%s', (kind) => 
     expect(lines.every((l) => /password/i.test(l))).toBe(true);
     git('commit', '-qam', 'set');
     const before = readFileSync(file);
-    expect(sb.run(['set', file, paths[kind], '"swordfish"']).status).toBe(0);
+    expect(sb.run(['set', '--idempotent', file, paths[kind], '"swordfish"']).status).toBe(0);
     expect(readFileSync(file).equals(before)).toBe(true);
     expect(sb.run(['decrypt', '--extract', paths[kind], file]).stdout).toBe('swordfish');
   });
@@ -108,7 +108,7 @@ describe('set errors', () => {
     const { file } = committed('yaml');
     expect(sb.run(['set', '--value-stdin', file, '["db"]["port"]'], { input: '5432' }).status).toBe(0);
     writeFileSync(join(sb.dir, 'v.json'), '{"nested": [1, 2]}');
-    expect(sb.run(['set', '--value-file', join(sb.dir, 'v.json'), file, '["obj"]']).status).toBe(0);
+    expect(sb.run(['set', '--value-file', file, '["obj"]', join(sb.dir, 'v.json')]).status).toBe(0);
     const out = JSON.parse(sb.run(['decrypt', '--output-type', 'json', file]).stdout);
     expect(out.db.port).toBe(5432);
     expect(out.obj).toEqual({ nested: [1, 2] });

@@ -55,3 +55,6 @@ export async function sandbox(): Promise<Sandbox> {
 export function spawnTsops(args: string[], env: NodeJS.ProcessEnv, cwd: string, stdio: 'pipe' | 'ignore' = 'pipe') {
   return spawn(process.execPath, [TSOPS, ...args], { cwd, env, stdio: [stdio, stdio, 'pipe'] });
 }
+
+/** A scripted $EDITOR (test/support/fake-editor.mjs): FAKE_EDITOR_ACTIONS says what it does, FAKE_EDITOR_LOG records each run. */
+export const FAKE_EDITOR = `${process.execPath} ${join(ROOT, 'test/support/fake-editor.mjs')}`;

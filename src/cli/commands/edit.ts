@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { formatForPath } from '../../formats/format.js';
 import { ExitCode, TsopsError, UsageError } from '../../errors.js';
 import { editFile } from '../../edit/session.js';
 import { resolveEditor } from '../../io/editor.js';
@@ -9,10 +11,13 @@ import { resolveEncryptSettings } from '../settings.js';
 
 export interface EditFlags extends CommonFlags, KeyFlags {
   showMasterKeys?: boolean;
+  /** Reached as `tsops FILE` (sops's bare form) rather than `tsops edit FILE`. */
+  bare?: boolean;
 }
 
 export async function editCommand(file: string | undefined, flags: EditFlags, ctx: CliContext): Promise<number> {
   if (!file || file === '-') throw new UsageError('edit needs a file', ExitCode.NoFileSpecified);
+  if (flags.bare && !flags.inputType && !existsSync(file) && !hasKnownExtension(file)) await confirmNewFile(file, ctx);
   const outcome = await editFile({
     file,
     format: inputFormat(flags, file),
@@ -31,6 +36,29 @@ export async function editCommand(file: string | undefined, flags: EditFlags, ct
     throw new TsopsError('file has not changed, nothing written', ExitCode.FileHasNotBeenModified, { file });
   }
   return 0;
+}
+
+function hasKnownExtension(file: string): boolean {
+  return formatForPath(file) !== 'binary' || /\.bin$/i.test(file);
+}
+
+/**
+ * `tsops WORD` where WORD is no file and has no known extension is more often a
+ * mistyped command than a new encrypted file: ask on a terminal, refuse without one.
+ */
+async function confirmNewFile(file: string, ctx: CliContext): Promise<void> {
+  const refuse = (why: string): TsopsError => new TsopsError(`no such file (${why}; \`tsops edit FILE\` creates one)`, ExitCode.NoFileSpecified, { file });
+  if (!ctx.stdinIsTTY) throw refuse('not a command either');
+  ctx.stderr.write(`tsops: ${file} does not exist and is not a command; create it as a new encrypted file? [y/N] `);
+  const answer = await new Promise<string>((resolve) => {
+    const rl = createInterface({ input: process.stdin, terminal: false });
+    rl.once('line', (line) => {
+      resolve(line);
+      rl.close();
+    });
+    rl.once('close', () => resolve(''));
+  });
+  if (!/^y(es)?$/i.test(answer.trim())) throw refuse('not created');
 }
 
 /** The edit does not parse: say why, then Enter re-opens the editor; end of input or Ctrl+C gives up. */

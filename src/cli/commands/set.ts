@@ -4,23 +4,35 @@ import { readStdin } from '../../io/input.js';
 import { parseJsonValue, setValue, unsetValue } from '../../edit/set.js';
 import { parseTreePath } from '../../sops/treepath.js';
 import { say, type CliContext } from '../context.js';
-import { decryptionOrder, indentOf, inputFormat, keyOptions, type CommonFlags } from '../options.js';
+import { decryptionOrder, indentOf, inputFormat, keyOptions, outputFormat, type CommonFlags } from '../options.js';
 
 export interface SetFlags extends CommonFlags {
-  valueFile?: string;
+  valueFile?: boolean;
   valueStdin?: boolean;
   idempotent?: boolean;
+  inPlace?: boolean;
 }
 
-export async function setCommand(file: string, pathText: string, value: string | undefined, flags: SetFlags, ctx: CliContext): Promise<number> {
-  const sources = [value !== undefined, Boolean(flags.valueFile), Boolean(flags.valueStdin)].filter(Boolean).length;
-  if (sources !== 1) throw new UsageError('set needs exactly one value: an argument, --value-file or --value-stdin', ExitCode.InvalidSetFormat);
-  const text = flags.valueFile ? readFileSync(flags.valueFile, 'utf8') : flags.valueStdin ? (await readStdin()).toString('utf8') : value!;
+/**
+ * `set FILE PATH VALUE`, as sops 3.10+: `--value-file` makes VALUE the path of
+ * a file holding the JSON value, `--value-stdin` reads it from standard input
+ * (no VALUE then). The file is always rewritten unless `--idempotent` and the
+ * value is already there; `--output-type` rewrites it in that format.
+ */
+export async function setCommand(file: string | undefined, pathText: string | undefined, third: string | undefined, flags: SetFlags, ctx: CliContext): Promise<number> {
+  if (flags.valueFile && flags.valueStdin) throw new UsageError('--value-file and --value-stdin are mutually exclusive', ExitCode.Generic);
+  if (flags.valueStdin ? file === undefined || pathText === undefined || third !== undefined : third === undefined) {
+    throw new UsageError(flags.valueStdin ? 'set --value-stdin takes a file and a path (the value comes from standard input)' : 'set needs a file, a path and a value', ExitCode.NoFileSpecified);
+  }
+  const text = flags.valueStdin ? (await readStdin()).toString('utf8') : flags.valueFile ? await aboutFile(third, async () => readFileSync(third!, 'utf8')) : third!;
+  const format = inputFormat(flags, file);
   const outcome = await aboutFile(file, async () => setValue({
-    file,
-    format: inputFormat(flags, file),
-    path: parseTreePath(pathText, ExitCode.InvalidSetFormat),
+    file: file!,
+    format,
+    outputFormat: outputFormat(flags, format),
+    path: parseTreePath(pathText!, ExitCode.InvalidSetFormat),
     value: await parseJsonValue(text),
+    idempotent: Boolean(flags.idempotent),
     keys: keyOptions(flags, ctx.env),
     ignoreMac: Boolean(flags.ignoreMac),
     decryptionOrder: decryptionOrder(flags, ctx.env),
@@ -31,9 +43,11 @@ export async function setCommand(file: string, pathText: string, value: string |
 }
 
 export async function unsetCommand(file: string, pathText: string, flags: SetFlags, ctx: CliContext): Promise<number> {
+  const format = inputFormat(flags, file);
   await aboutFile(file, () => unsetValue({
     file,
-    format: inputFormat(flags, file),
+    format,
+    outputFormat: outputFormat(flags, format),
     path: parseTreePath(pathText, ExitCode.InvalidSetFormat),
     idempotent: Boolean(flags.idempotent),
     keys: keyOptions(flags, ctx.env),
