@@ -7,6 +7,7 @@ import { formatForPath, loadFormat } from '../formats/format.js';
 import type { KeyOptions } from '../keys/masterkey.js';
 import { decryptDocument, forgetDecrypted } from '../sops/index.js';
 import { readMetadata } from '../sops/metadata.js';
+import { STRUCTURE_FIELD } from '../sops/structure.js';
 import { DEFAULT_RULE, EncryptionPolicy } from '../sops/rules.js';
 import { plaintextLeaves } from '../sops/tree-crypto.js';
 import type { ParsedFile } from '../tree.js';
@@ -23,6 +24,8 @@ interface StagedEntry {
   path: string;
   mode: string;
   blob: string;
+  /** The blob at HEAD (all zeros for a new path). */
+  headBlob: string;
 }
 
 const SYMLINK = '120000';
@@ -39,10 +42,10 @@ const MAX_PATHS = 5;
  * blobs are read: the working copy does not matter. Additions, changes,
  * copies, renames (seen as additions) and type changes are all checked.
  */
-export async function checkStaged(cwd: string, keys: KeyOptions, env: NodeJS.ProcessEnv): Promise<{ checked: string[]; violations: GuardViolation[] }> {
+export async function checkStaged(cwd: string, keys: KeyOptions, env: NodeJS.ProcessEnv): Promise<{ checked: string[]; violations: GuardViolation[]; unbound: string[] }> {
   const root = gitRoot(cwd);
   const staged = stagedEntries(root);
-  if (staged.length === 0) return { checked: [], violations: [] };
+  if (staged.length === 0) return { checked: [], violations: [], unbound: [] };
   const routed = routedByAttributes(root, staged.map((e) => e.path));
   const rules = new RuleLookup(root, env);
   const index = new Map(staged.map((e) => [e.path, e]));
@@ -55,16 +58,33 @@ export async function checkStaged(cwd: string, keys: KeyOptions, env: NodeJS.Pro
   }
   const blobs = readBlobs(root, todo.map((t) => t.target.blob));
   const violations: GuardViolation[] = [];
+  const withoutBinding: StagedEntry[] = [];
   try {
     for (const { entry, target, rule } of todo) {
       const shown = target.path === entry.path ? entry.path : `${entry.path} (a link to ${target.path})`;
-      const problem = await checkBlob(target.path, Buffer.from(blobs.get(target.blob)!), keys, rule);
-      if (problem) violations.push({ file: shown, ...problem });
+      const outcome = await checkBlob(target.path, Buffer.from(blobs.get(target.blob)!), keys, rule);
+      if ('problem' in outcome) violations.push({ file: shown, ...outcome });
+      else if (!outcome.bound && target.path === entry.path) withoutBinding.push(entry);
     }
   } finally {
     for (const blob of blobs.values()) blob.fill(0);
   }
-  return { checked: todo.map((t) => t.entry.path), violations };
+  return { checked: todo.map((t) => t.entry.path), violations, unbound: lostBinding(root, withoutBinding) };
+}
+
+/**
+ * Staged encrypted files without a structure binding whose version at HEAD
+ * had one: rewritten by sops (which drops fields it does not know), or
+ * stripped by hand. Only the old blobs of those files are read.
+ */
+function lostBinding(root: string, entries: StagedEntry[]): string[] {
+  const atHead = entries.filter((e) => !/^0+$/.test(e.headBlob));
+  const blobs = readBlobs(root, atHead.map((e) => e.headBlob));
+  try {
+    return atHead.filter((e) => blobs.get(e.headBlob)!.includes(STRUCTURE_FIELD)).map((e) => e.path);
+  } finally {
+    for (const blob of blobs.values()) blob.fill(0);
+  }
 }
 
 /** The contents of the given blobs, read by one `git cat-file --batch`. */
@@ -92,8 +112,8 @@ function stagedEntries(root: string): StagedEntry[] {
   const out: StagedEntry[] = [];
   for (let i = 0; i + 1 < fields.length; i += 2) {
     // ":<old mode> <new mode> <old blob> <new blob> <status>", then the path
-    const [, mode, , blob] = fields[i]!.slice(1).split(' ');
-    if (mode && blob && fields[i + 1]) out.push({ path: fields[i + 1]!, mode, blob });
+    const [, mode, headBlob, blob] = fields[i]!.slice(1).split(' ');
+    if (mode && blob && headBlob && fields[i + 1]) out.push({ path: fields[i + 1]!, mode, blob, headBlob });
   }
   return out;
 }
@@ -181,7 +201,10 @@ class RuleLookup {
   }
 }
 
-async function checkBlob(file: string, blob: Buffer, keys: KeyOptions, rule: CreationRule | undefined): Promise<{ problem: string; fix: string } | undefined> {
+/** A problem that refuses the commit, or (for a sound encrypted file) whether it carries a structure binding. */
+type BlobOutcome = { problem: string; fix: string } | { bound: boolean };
+
+async function checkBlob(file: string, blob: Buffer, keys: KeyOptions, rule: CreationRule | undefined): Promise<BlobOutcome> {
   const format = await loadFormat(formatForPath(file));
   let parsed: ParsedFile;
   try {
@@ -209,12 +232,12 @@ async function checkBlob(file: string, blob: Buffer, keys: KeyOptions, rule: Cre
     const decrypted = await decryptDocument(parsed, { keys });
     forgetDecrypted(decrypted);
   } catch (e) {
-    if (e instanceof NoKeyError) return undefined; // no keys here: values and metadata checked, the MAC cannot be
+    if (e instanceof NoKeyError) return { bound: Boolean(metadata.structure) }; // no keys here: values and metadata checked, the MAC cannot be
     if (e instanceof MacMismatchError || e instanceof DecryptionError) return { problem: `does not verify (${e.message})`, fix: `re-encrypt it with tsops (tsops edit ${shellWord(file)}) and stage it again` };
     if (e instanceof TsopsError) return { problem: e.message, fix: 're-encrypt it with tsops' };
     throw e;
   }
-  return undefined;
+  return { bound: Boolean(metadata.structure) };
 }
 
 /** A path as one shell word, so the suggested fix can be pasted as it is. */

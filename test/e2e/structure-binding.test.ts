@@ -40,6 +40,28 @@ describe('decrypt', () => {
   });
 });
 
+describe('guard', () => {
+  it('warns when a staged file lost the binding its committed version had, and lets the commit through', () => {
+    const dir = repo();
+    // The guard looks at the files a creation rule covers.
+    writeFileSync(join(dir, '.sops.yaml'), `creation_rules:\n  - path_regex: \\.yaml$\n    age: ${sb.recipient}\n`);
+    writeFileSync(join(dir, 'a.yaml'), 'password: hunter2\n');
+    expect(sb.run(['encrypt', '-i', 'a.yaml'], { cwd: dir }).status).toBe(0);
+    git(dir, 'add', '.');
+    git(dir, 'commit', '-qm', 'encrypted');
+    const a = join(dir, 'a.yaml');
+    writeFileSync(a, readFileSync(a, 'utf8').replace(/^.*tsops_structure.*\n/m, ''));
+    git(dir, 'add', 'a.yaml');
+    const r = sb.run(['guard', '--staged'], { cwd: dir });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe("tsops: warning: a.yaml lost its structure binding (HEAD has it): rewritten by sops, or removed; 'tsops rotate -i a.yaml' writes it again\n");
+    // Written again by tsops: nothing to say.
+    expect(sb.run(['rotate', '-i', 'a.yaml'], { cwd: dir }).status).toBe(0);
+    git(dir, 'add', 'a.yaml');
+    expect(sb.run(['guard', '--staged'], { cwd: dir }).stderr).toBe('');
+  });
+});
+
 describe('status', () => {
   it('reports bound, unbound and lost', () => {
     const dir = repo();
