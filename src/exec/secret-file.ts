@@ -82,6 +82,7 @@ export function createSecretFile(content: Uint8Array, options: SecretFileOptions
       return { dir, path, close: async () => forget(dir) };
     }
     makeFifo(path);
+    if (options.owner) chownSync(path, options.owner.uid, options.owner.gid);
   } catch (e) {
     content.fill(0);
     forget(dir);
@@ -107,6 +108,9 @@ function makeFifo(path: string): void {
 }
 
 const MAX_POLL_MS = 25;
+/** After this many looks with nobody reading, the looks space out to IDLE_POLL_MS: a long-running command costs next to nothing. */
+const BUSY_POLLS = 80;
+const IDLE_POLL_MS = 200;
 
 /**
  * Writes the whole text to every reader that opens the path while the command
@@ -122,7 +126,7 @@ const MAX_POLL_MS = 25;
  * The write ends are opened non-blocking and retried while nobody reads, so no
  * thread ever waits on a FIFO: however the child behaves (never opens it,
  * removes it, leaves a reader that never reads), stopping takes at most one
- * poll interval.
+ * poll interval (25 ms, 200 ms once nobody has opened it for a while).
  */
 class FifoServer {
   private stopped = false;
@@ -151,6 +155,7 @@ class FifoServer {
 
   private async serve(): Promise<void> {
     let delay = 1;
+    let idle = 0;
     let current: string;
     let spare: string;
     try {
@@ -173,10 +178,11 @@ class FifoServer {
         if ((e as NodeJS.ErrnoException).code !== 'ENXIO') return;
         [current, spare] = [spare, current];
         await sleep(delay);
-        delay = Math.min(delay * 2, MAX_POLL_MS);
+        delay = Math.min(delay * 2, ++idle > BUSY_POLLS ? IDLE_POLL_MS : MAX_POLL_MS);
         continue;
       }
       delay = 1;
+      idle = 0;
       rmSync(current, { force: true });
       current = spare;
       const transfer = this.transfer(fd).finally(() => this.transfers.delete(transfer));

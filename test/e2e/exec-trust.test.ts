@@ -218,6 +218,12 @@ describe('exec-file: the FIFO serves every open while the command runs', () => {
     expect(JSON.parse(r.stdout)).toEqual([TEXT, TEXT, TEXT]);
   });
 
+  it.skipIf(process.getuid?.() !== 0)('with --user, every FIFO served is the other account\'s to open', () => {
+    const r = box.tsops(['exec-file', '--user', 'nobody', 'base.enc.env', 'id -u; cat {}; cat {}'], { timeout: 20_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`65534\n${TEXT}${TEXT}`);
+  });
+
   it('several readers one after the other, from a shell loop, each get it whole', () => {
     const r = box.tsops(['exec-file', 'base.enc.env', 'for i in 1 2 3 4 5; do cat {} | wc -c; done'], { timeout: 20_000 });
     expect(r.status).toBe(0);
