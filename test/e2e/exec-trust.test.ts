@@ -9,6 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execBox, uniqueSecret, type ExecBox } from '../exec/support.js';
+import { INTEROP } from '../support/cli.js';
 
 const SECRET = uniqueSecret();
 let box: ExecBox;
@@ -93,6 +94,17 @@ describe('exec-env: an empty value (never in the MAC) adds a variable but never 
     expectRefused(box.tsops(['exec-env', 'null.enc.yaml', 'echo RAN'], { env: { APP_MODE: 'safe' } }), 'null.enc.yaml', '"APP_MODE"');
     expectRefused(box.tsops(['exec-env', '--flatten', 'nested.enc.yaml', 'echo RAN'], { env: { APP_MODE: 'safe' } }), 'nested.enc.yaml', '"APP_MODE"');
     expect(envOf(['--flatten', 'nested.enc.yaml'], { OTHER: 'x' })['APP_MODE']).toBe('');
+  });
+});
+
+describe('a file sops wrote', () => {
+  const dir = join(INTEROP, 'sops-age-repo');
+  it.skipIf(!existsSync(join(dir, 'secret.enc.env')))('its values pass; PATH= appended to it passes the MAC check but is refused', () => {
+    const env = { SOPS_AGE_KEY_FILE: join(dir, 'key.txt'), PATH: '/usr/bin:/bin' };
+    expect(envOf(['--pristine', join(dir, 'secret.enc.env')], env)).toEqual({ secret: 'this is a secret', another_secret: '7' });
+    writeFileSync(join(box.dir, 'sops-written.enc.env'), `${readFileSync(join(dir, 'secret.enc.env'), 'utf8')}PATH=\n`);
+    expectRefused(box.tsops(['exec-env', 'sops-written.enc.env', 'echo RAN'], { env }), 'sops-written.enc.env', '"PATH"');
+    expect(envOf(['--allow-empty-override', 'sops-written.enc.env'], env)['PATH']).toBe('');
   });
 });
 
@@ -222,6 +234,18 @@ describe('exec-file: the FIFO serves every open while the command runs', () => {
     const r = box.tsops(['exec-file', '--user', 'nobody', 'base.enc.env', 'id -u; cat {}; cat {}'], { timeout: 20_000 });
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(`65534\n${TEXT}${TEXT}`);
+  });
+
+  it('two threads opening it at the same instant never hang, and never see a part of the text', () => {
+    const script = 'const p = process.argv[1]; Promise.all([1, 2, 3].map(() => require("fs").promises.readFile(p, "utf8"))).then((r) => process.stdout.write(JSON.stringify(r)));';
+    for (let run = 0; run < 3; run++) {
+      const r = box.tsops(['exec-file', 'base.enc.env', '--', process.execPath, '-e', script, '{}'], { timeout: 20_000 });
+      expect(r.status).toBe(0);
+      const reads = JSON.parse(r.stdout) as string[];
+      // Readers already waiting together share one copy (see the FIFO server); each ends, with all of it or nothing.
+      for (const text of reads) expect([TEXT, '']).toContain(text);
+      expect(reads).toContain(TEXT);
+    }
   });
 
   it('several readers one after the other, from a shell loop, each get it whole', () => {
