@@ -97,6 +97,16 @@ describe('exec-env: an empty value (never in the MAC) adds a variable but never 
   });
 });
 
+describe('--help', () => {
+  it('exec-env and exec-file list the opt-in flags', () => {
+    for (const command of ['exec-env', 'exec-file']) {
+      const r = box.tsops([command, '--help']);
+      expect(r.status).toBe(0);
+      for (const flag of ['--keep-key-env', '--allow-empty-override', '--allow-unauthenticated']) expect(r.stdout).toContain(flag);
+    }
+  });
+});
+
 describe('a file sops wrote', () => {
   const dir = join(INTEROP, 'sops-age-repo');
   it.skipIf(!existsSync(join(dir, 'secret.enc.env')))('its values pass; PATH= appended to it passes the MAC check but is refused', () => {
