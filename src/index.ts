@@ -12,6 +12,7 @@
  */
 import { resolve } from 'node:path';
 import { decryptBytes, decryptPath, type OpenOptions } from './exec/decrypt.js';
+import { emptyOverride, type EmptyValues } from './exec/env.js';
 import { loadSecretVariables } from './exec/run.js';
 import { loadFormat } from './formats/format.js';
 import type { KeyOptions, KeySpec, MasterKeyType } from './keys/masterkey.js';
@@ -138,6 +139,14 @@ export interface LoadEnvOptions extends Omit<KeyChoice, 'env'> {
   flatten?: boolean;
   /** Default: from each file's name. */
   format?: FormatName;
+  /**
+   * Let an empty value replace a variable already set (or an earlier file's).
+   * Empty values are never in the MAC, so by default one may only add a
+   * variable: `PATH=` appended to a file is an {@link EnvironmentError}.
+   */
+  allowEmptyOverride?: boolean;
+  /** Use plaintext values of a `mac_only_encrypted` file, which the MAC does not cover (default: an {@link EnvironmentError}). */
+  allowUnauthenticated?: boolean;
 }
 
 /**
@@ -150,11 +159,24 @@ export interface LoadEnvOptions extends Omit<KeyChoice, 'env'> {
 export async function loadEnv(paths: string | string[], options: LoadEnvOptions = {}): Promise<Record<string, Secret>> {
   const files = (Array.isArray(paths) ? paths : [paths]).map((p) => resolve(p));
   const target = options.env ?? process.env;
+  const empties: EmptyValues = new Map();
   const variables = await loadSecretVariables(files, {
     cwd: process.cwd(),
     open: openOptions({ ...options, env: options.keyEnv ?? process.env }),
+    empties,
     ...(options.flatten ? { flatten: true } : {}),
+    ...(options.allowEmptyOverride ? { allowEmptyOverride: true } : {}),
+    ...(options.allowUnauthenticated ? { allowUnauthenticated: true } : {}),
   });
+  if (options.override !== false && !options.allowEmptyOverride) {
+    for (const [name, file] of empties) {
+      const current = target[name];
+      if (current !== undefined && current !== '') {
+        variables.clear();
+        throw emptyOverride(name, 'the variable already set', file);
+      }
+    }
+  }
   const out: Record<string, Secret> = {};
   for (const [name, value] of variables) {
     if (options.override !== false || target[name] === undefined) target[name] = value;

@@ -7,6 +7,7 @@
 import { ExitCode, TsopsError } from '../errors.js';
 import { valueToString } from '../sops/values.js';
 import type { MapNode, Node } from '../tree.js';
+import type { Provenance } from './provenance.js';
 
 /** Variable name to value, in the order the file lists them. */
 export type SecretVariables = Map<string, string>;
@@ -20,7 +21,21 @@ export interface SecretVariableOptions {
   flatten?: boolean;
   /** Named in error messages. */
   file?: string;
+  /** Which values the MAC does not cover (see provenance.ts). Default: all covered. */
+  provenance?: Provenance;
+  /** Take plaintext values of a mac_only_encrypted file, which the MAC does not cover. */
+  allowUnauthenticated?: boolean;
+  /** Let an empty value (never in the MAC) replace another value of the same name. */
+  allowEmptyOverride?: boolean;
+  /** Filled with the names whose value is empty and so unauthenticated, each with its file. */
+  empties?: EmptyValues;
 }
+
+/** Variables whose value is empty, which the MAC cannot cover: name to the file that set it. */
+export type EmptyValues = Map<string, string | undefined>;
+
+export const ALLOW_EMPTY_OVERRIDE_HINT = '--allow-empty-override allows it';
+export const ALLOW_UNAUTHENTICATED_HINT = '--allow-unauthenticated allows it';
 
 /** Thrown for a document that cannot become environment variables; exit 1, as sops. */
 export class EnvironmentError extends TsopsError {
@@ -40,10 +55,10 @@ export function secretVariables(document: MapNode | undefined, options: SecretVa
   for (const item of document.items) {
     if (item.kind !== 'entry') continue;
     if (item.value.kind === 'scalar') {
-      setVariable(out, item.key, valueToString(item.value), options.file);
+      setVariable(out, item.key, item.value, options);
     } else if (options.flatten) {
       const flat: SecretVariables = new Map();
-      flattenInto(flat, item.key, item.value, options.file);
+      flattenInto(flat, item.key, item.value, options);
       for (const [name, value] of flat) {
         if (out.has(name)) throw new EnvironmentError(`flattening key ${quote(item.key)} gives ${quote(name)}, which the file already sets`, options.file);
         out.set(name, value);
@@ -56,30 +71,48 @@ export function secretVariables(document: MapNode | undefined, options: SecretVa
   return out;
 }
 
-function flattenInto(out: SecretVariables, prefix: string, node: Node, file: string | undefined): void {
+function flattenInto(out: SecretVariables, prefix: string, node: Node, options: SecretVariableOptions): void {
   if (node.kind === 'scalar') {
-    if (out.has(prefix)) throw new EnvironmentError(`two values flatten to the same variable ${quote(prefix)}`, file);
-    setVariable(out, prefix, valueToString(node), file);
+    if (out.has(prefix)) throw new EnvironmentError(`two values flatten to the same variable ${quote(prefix)}`, options.file);
+    setVariable(out, prefix, node, options);
     return;
   }
   if (node.kind === 'map') {
-    for (const item of node.items) if (item.kind === 'entry') flattenInto(out, `${prefix}_${item.key}`, item.value, file);
+    for (const item of node.items) if (item.kind === 'entry') flattenInto(out, `${prefix}_${item.key}`, item.value, options);
     return;
   }
   let index = 0;
   for (const item of node.items) {
     if (item.kind === 'comment') continue;
-    flattenInto(out, `${prefix}_${index}`, item, file);
+    flattenInto(out, `${prefix}_${index}`, item, options);
     index++;
   }
 }
 
-function setVariable(out: SecretVariables, name: string, value: string, file: string | undefined): void {
+function setVariable(out: SecretVariables, name: string, node: Node & { kind: 'scalar' }, options: SecretVariableOptions): void {
+  const file = options.file;
   checkName(name, file);
+  const origin = options.provenance?.(node);
+  if (origin === 'plaintext' && !options.allowUnauthenticated) {
+    throw new EnvironmentError(`key ${quote(name)} is plaintext in a mac_only_encrypted file, so the MAC does not cover it and anyone could have set it (${ALLOW_UNAUTHENTICATED_HINT})`, file);
+  }
+  const value = valueToString(node);
   // Node would refuse the whole environment later, with the value in its message.
   if (value.includes('\0')) throw new EnvironmentError(`the value of key ${quote(name)} contains a NUL byte, which an environment variable cannot hold`, file);
+  if (origin === 'empty') {
+    const before = out.get(name);
+    if (before !== undefined && before !== '' && !options.allowEmptyOverride) throw emptyOverride(name, 'a value set earlier in the file', file);
+    options.empties?.set(name, file);
+  } else {
+    options.empties?.delete(name);
+  }
   out.delete(name);
   out.set(name, value);
+}
+
+/** The refusal of an empty, unauthenticated value that would replace `what`. */
+export function emptyOverride(name: string, what: string, file: string | undefined): EnvironmentError {
+  return new EnvironmentError(`key ${quote(name)} has an empty value, which the MAC does not cover, and would replace ${what} (${ALLOW_EMPTY_OVERRIDE_HINT})`, file);
 }
 
 function checkName(name: string, file: string | undefined): void {
@@ -88,17 +121,44 @@ function checkName(name: string, file: string | undefined): void {
   if (name.includes('\0')) throw new EnvironmentError(`key ${quote(name)} contains a NUL byte, which an environment variable name cannot hold`, file);
 }
 
-/** Several files' variables together; a later file wins over an earlier one. */
-export function mergeVariables(sets: SecretVariables[]): SecretVariables {
+/**
+ * Several files' variables together; a later file wins over an earlier one.
+ * With `empties` (one per set, from {@link secretVariables}), an empty value
+ * may not replace an earlier file's value unless `allowEmptyOverride`; the
+ * names whose final value is such an empty one are returned in `merged`.
+ */
+export function mergeVariables(sets: SecretVariables[], checks?: { empties: EmptyValues[]; merged: EmptyValues; allowEmptyOverride?: boolean }): SecretVariables {
   const out: SecretVariables = new Map();
-  for (const set of sets) {
+  sets.forEach((set, i) => {
+    const empties = checks?.empties[i];
     for (const [name, value] of set) {
+      if (checks && empties?.has(name)) {
+        const before = out.get(name);
+        if (before !== undefined && before !== '' && !checks.allowEmptyOverride) throw emptyOverride(name, 'the value an earlier file sets', empties.get(name));
+        checks.merged.set(name, empties.get(name));
+      } else {
+        checks?.merged.delete(name);
+      }
       out.delete(name);
       out.set(name, value);
     }
-  }
+  });
   return out;
 }
+
+/**
+ * Variables that carry or point at tsops's (and sops's) own private keys.
+ * The command never needs them to use its secrets, and a command that is
+ * compromised or merely logs its environment would otherwise hold the keys
+ * to every file. AWS, GnuPG and other tools' settings are theirs, not ours.
+ */
+export const KEY_MATERIAL_VARIABLES: readonly string[] = [
+  'SOPS_AGE_KEY',
+  'SOPS_AGE_KEY_FILE',
+  'SOPS_AGE_KEY_CMD',
+  'SOPS_AGE_SSH_PRIVATE_KEY_FILE',
+  'SOPS_AGE_SSH_PRIVATE_KEY_CMD',
+];
 
 export interface ChildEnvironmentOptions {
   /** The environment to start from (ignored with `pristine`). */
@@ -110,6 +170,11 @@ export interface ChildEnvironmentOptions {
   override?: boolean;
   /** HOME, USER, LOGNAME of the `--user` account: over the inherited ones, under the secrets. */
   user?: Record<string, string>;
+  /** Pass on {@link KEY_MATERIAL_VARIABLES} too (default: they are not inherited). */
+  keepKeyEnv?: boolean;
+  /** Secrets whose value is empty, hence unauthenticated: they may add a variable, not replace one. */
+  empties?: EmptyValues;
+  allowEmptyOverride?: boolean;
 }
 
 /**
@@ -121,11 +186,18 @@ export function childEnvironment(options: ChildEnvironmentOptions): Record<strin
   const env: Record<string, string> = Object.create(null) as Record<string, string>;
   if (!options.pristine) {
     for (const [name, value] of Object.entries(options.parent)) if (value !== undefined) env[name] = value;
+    if (!options.keepKeyEnv) for (const name of KEY_MATERIAL_VARIABLES) delete env[name];
   }
   for (const [name, value] of Object.entries(options.user ?? {})) env[name] = value;
   const override = options.override ?? true;
+  const inherited = (name: string): boolean => Object.prototype.hasOwnProperty.call(env, name);
+  if (override && !options.allowEmptyOverride) {
+    for (const [name, file] of options.empties ?? []) {
+      if (inherited(name) && env[name] !== '' && options.secrets.get(name) === '') throw emptyOverride(name, 'the inherited variable', file);
+    }
+  }
   for (const [name, value] of options.secrets) {
-    if (!override && Object.prototype.hasOwnProperty.call(env, name)) continue;
+    if (!override && inherited(name)) continue;
     env[name] = value;
   }
   return env;

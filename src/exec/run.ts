@@ -9,7 +9,8 @@ import { emitAs } from '../formats/format.js';
 import type { FormatName } from '../tree.js';
 import { FORWARDED_SIGNALS, runChild, type ChildOutcome, type CommandLine } from './child.js';
 import { decryptPath, type OpenOptions } from './decrypt.js';
-import { childEnvironment, mergeVariables, secretVariables, type SecretVariables } from './env.js';
+import { childEnvironment, mergeVariables, secretVariables, type EmptyValues, type SecretVariables } from './env.js';
+import { checkWrittenValues, ProvenanceRecorder } from './provenance.js';
 import { resolveUser, type RunAsUser } from './user.js';
 
 export interface ExecCommon {
@@ -24,6 +25,19 @@ export interface ExecCommon {
   user?: string;
   /** Warnings about the files (one line each). */
   warn?: (message: string) => void;
+  /** Pass on the variables holding tsops's own keys (SOPS_AGE_KEY...); default: withheld. */
+  keepKeyEnv?: boolean;
+  /** Use values the MAC does not cover (see {@link UnauthenticatedChoices}). */
+  allowEmptyOverride?: boolean;
+  allowUnauthenticated?: boolean;
+}
+
+/** Opting in to values the sops MAC does not authenticate. */
+export interface UnauthenticatedChoices {
+  /** An empty value (never in the MAC) may replace a variable or value that is already there. */
+  allowEmptyOverride?: boolean;
+  /** Plaintext values of a `mac_only_encrypted` file (not in the MAC) are used. */
+  allowUnauthenticated?: boolean;
 }
 
 export interface ExecEnvRequest extends ExecCommon {
@@ -35,30 +49,69 @@ export interface ExecEnvRequest extends ExecCommon {
   flatten?: boolean;
 }
 
-/** Decrypts every file and loads them as one set of variables (later files win). */
-export async function loadSecretVariables(files: string[], options: { open?: OpenOptions; cwd: string; flatten?: boolean; warn?: (message: string) => void }): Promise<SecretVariables> {
+export interface LoadVariablesOptions extends UnauthenticatedChoices {
+  open?: OpenOptions;
+  cwd: string;
+  flatten?: boolean;
+  warn?: (message: string) => void;
+  /** Filled with the variables whose value is empty, which may add a variable but not replace one. */
+  empties?: EmptyValues;
+}
+
+/**
+ * Decrypts every file and loads them as one set of variables (later files
+ * win). Values the MAC does not cover are refused as {@link UnauthenticatedChoices} says.
+ */
+export async function loadSecretVariables(files: string[], options: LoadVariablesOptions): Promise<SecretVariables> {
   const sets: SecretVariables[] = [];
+  const empties: EmptyValues[] = [];
   for (const file of files) {
-    const parsed = await decryptPath(file, options.open, options.cwd);
+    const { parsed, provenance } = await openWithProvenance(file, options.open, options.cwd);
     for (const w of parsed.warnings ?? []) options.warn?.(`${file}: ${w}`);
-    sets.push(secretVariables(parsed.documents[0], { file, ...(options.flatten ? { flatten: true } : {}) }));
+    const fileEmpties: EmptyValues = new Map();
+    empties.push(fileEmpties);
+    sets.push(
+      secretVariables(parsed.documents[0], {
+        file,
+        provenance,
+        empties: fileEmpties,
+        ...(options.flatten ? { flatten: true } : {}),
+        ...(options.allowEmptyOverride ? { allowEmptyOverride: true } : {}),
+        ...(options.allowUnauthenticated ? { allowUnauthenticated: true } : {}),
+      }),
+    );
   }
-  return mergeVariables(sets);
+  return mergeVariables(sets, { empties, merged: options.empties ?? new Map(), ...(options.allowEmptyOverride ? { allowEmptyOverride: true } : {}) });
+}
+
+/** Decrypts a file and tells which of its values the MAC does not cover. */
+async function openWithProvenance(file: string, open: OpenOptions | undefined, cwd: string) {
+  const recorder = new ProvenanceRecorder();
+  const parsed = await decryptPath(file, { ...open, inspect: recorder.inspect }, cwd);
+  return { parsed, provenance: recorder.provenance(parsed) };
 }
 
 /** `exec-env`: the command runs with the secrets in its environment; they never touch disk. */
 export async function execEnv(request: ExecEnvRequest): Promise<ChildOutcome> {
   const user = request.user === undefined ? undefined : resolveUser(request.user);
-  let secrets: SecretVariables | undefined = await loadSecretVariables(request.files, request);
-  const env = childEnvironment({
-    parent: request.env,
-    secrets,
-    ...(request.pristine ? { pristine: true } : {}),
-    ...(request.override === false ? { override: false } : {}),
-    ...(user ? { user: user.env } : {}),
-  });
-  secrets.clear();
-  secrets = undefined;
+  const empties: EmptyValues = new Map();
+  let secrets: SecretVariables | undefined = await loadSecretVariables(request.files, { ...request, empties });
+  let env: Record<string, string>;
+  try {
+    env = childEnvironment({
+      parent: request.env,
+      secrets,
+      empties,
+      ...(request.pristine ? { pristine: true } : {}),
+      ...(request.override === false ? { override: false } : {}),
+      ...(user ? { user: user.env } : {}),
+      ...(request.keepKeyEnv ? { keepKeyEnv: true } : {}),
+      ...(request.allowEmptyOverride ? { allowEmptyOverride: true } : {}),
+    });
+  } finally {
+    secrets.clear();
+    secrets = undefined;
+  }
   return runChild(request.command, { env, cwd: request.cwd, ...asUser(user) });
 }
 
@@ -86,8 +139,13 @@ export function substitutePath(command: CommandLine, path: string): CommandLine 
  */
 export async function execFile(request: ExecFileRequest): Promise<ChildOutcome> {
   const user = request.user === undefined ? undefined : resolveUser(request.user);
-  const parsed = await decryptPath(request.file, request.open, request.cwd);
+  const { parsed, provenance } = await openWithProvenance(request.file, request.open, request.cwd);
   for (const w of parsed.warnings ?? []) request.warn?.(`${request.file}: ${w}`);
+  checkWrittenValues(parsed.documents, provenance, {
+    file: request.file,
+    ...(request.allowEmptyOverride ? { allowEmptyOverride: true } : {}),
+    ...(request.allowUnauthenticated ? { allowUnauthenticated: true } : {}),
+  });
   const text = await emitAs(parsed, request.outputFormat ?? parsed.format, request.indent, request.file);
   // Loaded here, not with the module: exec-env never needs it.
   const { createSecretFile } = await import('./secret-file.js');
@@ -99,12 +157,13 @@ export async function execFile(request: ExecFileRequest): Promise<ChildOutcome> 
     const secret = createSecretFile(text, {
       ...(request.filename !== undefined ? { name: request.filename } : {}),
       ...(request.fifo === false ? { fifo: false } : {}),
+      ...(user ? { owner: { uid: user.uid, gid: user.gid } } : {}),
       env: request.env,
     });
     try {
       if (user) giveTo(secret.dir, secret.path, user);
       // The inherited environment always goes along, as in sops.
-      const env = childEnvironment({ parent: request.env, secrets: new Map(), ...(user ? { user: user.env } : {}) });
+      const env = childEnvironment({ parent: request.env, secrets: new Map(), ...(user ? { user: user.env } : {}), ...(request.keepKeyEnv ? { keepKeyEnv: true } : {}) });
       const outcome = runChild(substitutePath(request.command, secret.path), { env, cwd: request.cwd, ...asUser(user) });
       release(hold);
       return await outcome;

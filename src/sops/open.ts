@@ -15,6 +15,8 @@ export interface OpenOptions {
   ignoreMac?: boolean;
   decryptionOrder?: MasterKeyType[];
   keys?: KeyOptions;
+  /** Sees the parsed file, metadata included, just before it is decrypted. */
+  inspect?: (parsed: ParsedFile) => void;
 }
 
 /**
@@ -30,13 +32,14 @@ export async function decryptBytes(bytes: Uint8Array, format: FormatName, name: 
     throw e;
   }
   if (!parsed.metadata) throw new MetadataNotFoundError(name === undefined ? undefined : { file: name });
-  const decrypted = await aboutFile(name, () =>
-    decryptDocument(parsed, {
+  const decrypted = await aboutFile(name, () => {
+    options.inspect?.(parsed);
+    return decryptDocument(parsed, {
       ...(options.ignoreMac ? { ignoreMac: true } : {}),
       ...(options.decryptionOrder ? { decryptionOrder: options.decryptionOrder } : {}),
       ...(options.keys ? { keys: options.keys } : {}),
-    }),
-  );
+    });
+  });
   forgetDecrypted(decrypted);
   return parsed;
 }

@@ -30,7 +30,7 @@ export class IvCache {
   }
 }
 
-interface LeafVisitor {
+export interface LeafVisitor {
   scalar(node: Scalar, path: readonly string[], encrypt: boolean): void;
   /** Returns the comment's plaintext, which is what the comment rules look at. */
   comment(node: Comment, path: readonly string[], encrypt: boolean): string;
@@ -41,7 +41,7 @@ function aadOf(path: readonly string[]): string {
 }
 
 /** Walks every leaf in document order with sops's path and comment-stack rules (spec §3). */
-function walk(docs: MapNode[], policy: EncryptionPolicy, visitor: LeafVisitor): void {
+export function walk(docs: MapNode[], policy: EncryptionPolicy, visitor: LeafVisitor): void {
   const frames: string[][] = [];
   const visible = (): string[] => (policy.usesComments ? frames.flat() : []);
 

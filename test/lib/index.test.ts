@@ -196,6 +196,34 @@ describe('loadEnv', () => {
     expect(target).toMatchObject({ db_password: SECRET, db_port: '5432', db_ratio: '1.5', db_enabled: 'true', list_0: 'one', list_1: '2', nothing: '' });
   });
 
+  it('an empty value (never in the MAC) may add a variable but not replace one already set; allowEmptyOverride opts in', async () => {
+    // Appended to the encrypted file by someone without the key: the MAC still verifies.
+    writeFileSync(path('path.enc.env'), `${readFileSync(path('base.enc.env'), 'utf8')}PATH=\nNEW_EMPTY=\n`);
+    const target: NodeJS.ProcessEnv = { PATH: '/usr/bin' };
+    const error = await loadEnv(path('path.enc.env'), { env: target, keyEnv }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EnvironmentError);
+    expect((error as Error).message).toMatch(/key "PATH" has an empty value, which the MAC does not cover/);
+    expect((error as Error).message).not.toContain(SECRET);
+    expect(target).toEqual({ PATH: '/usr/bin' });
+    await loadEnv(path('path.enc.env'), { env: target, keyEnv, override: false });
+    expect(target).toMatchObject({ PATH: '/usr/bin', NEW_EMPTY: '', PASSWORD: SECRET });
+    const allowed: NodeJS.ProcessEnv = { PATH: '/usr/bin' };
+    await loadEnv(path('path.enc.env'), { env: allowed, keyEnv, allowEmptyOverride: true });
+    expect(allowed['PATH']).toBe('');
+  });
+
+  it('plaintext values of a mac_only_encrypted file are refused unless allowUnauthenticated', async () => {
+    const text = await encryptText('dotenv', `PASSWORD=${SECRET}\n`, key.recipient, { macOnlyEncrypted: true, rule: { kind: 'encrypted_regex', value: '^PASSWORD$' } });
+    writeFileSync(path('maconly.enc.env'), `${text}NODE_OPTIONS=--require=./evil.js\n`);
+    const target: NodeJS.ProcessEnv = {};
+    const error = await loadEnv(path('maconly.enc.env'), { env: target, keyEnv }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EnvironmentError);
+    expect((error as Error).message).toMatch(/key "NODE_OPTIONS" is plaintext in a mac_only_encrypted file/);
+    expect(target).toEqual({});
+    await loadEnv(path('maconly.enc.env'), { env: target, keyEnv, allowUnauthenticated: true });
+    expect(target).toEqual({ PASSWORD: SECRET, NODE_OPTIONS: '--require=./evil.js' });
+  });
+
   it('sets nothing when one of the files fails', async () => {
     const target: NodeJS.ProcessEnv = {};
     await expect(loadEnv([path('base.enc.env'), path('missing.env')], { env: target, keyEnv })).rejects.toMatchObject({ exitCode: 100 });

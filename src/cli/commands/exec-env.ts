@@ -1,4 +1,4 @@
-import { parseExecArgs, lastValue } from '../../exec/argv.js';
+import { parseExecArgs, lastValue, type ExecArgs } from '../../exec/argv.js';
 import { reraise } from '../../exec/child.js';
 import { execEnv } from '../../exec/run.js';
 import { decryptionOrder, inputFormat } from '../options.js';
@@ -13,12 +13,25 @@ export interface ExecContext {
   stderr: NodeJS.WritableStream;
 }
 
+/** Flags exec-env and exec-file share: what the command may receive beyond the authenticated secrets. */
+export const EXEC_TRUST_FLAGS = ['keep-key-env', 'allow-empty-override', 'allow-unauthenticated'] as const;
+
+export function trustChoices(args: ExecArgs): { keepKeyEnv?: true; allowEmptyOverride?: true; allowUnauthenticated?: true } {
+  return {
+    ...(args.booleans.has('keep-key-env') ? { keepKeyEnv: true } : {}),
+    ...(args.booleans.has('allow-empty-override') ? { allowEmptyOverride: true } : {}),
+    ...(args.booleans.has('allow-unauthenticated') ? { allowUnauthenticated: true } : {}),
+  };
+}
+
 export const EXEC_ENV_USAGE = `Usage: tsops exec-env [flags] FILE 'command string'
        tsops exec-env [flags] FILE -- command args...
        tsops exec-env [flags] -f FILE [-f FILE...] -- command args...
 
 Run a command with the top-level values of an encrypted file in its
-environment (secrets win over inherited variables). A command string runs
+environment (secrets win over inherited variables). Values the MAC does not
+cover cannot replace what the command inherits, and tsops's own key
+variables are not passed on. A command string runs
 with /bin/sh -c; after -- it runs as given, without a shell. The exit status
 is the command's; a signal that kills the command kills tsops too.
 
@@ -29,6 +42,12 @@ Flags:
   --flatten                   nested values become PATH_TO_LEAF variables
                               (db: {user: x} gives db_user; lists give hosts_0)
   --user NAME                 run the command as this user (tsops must be root)
+  --keep-key-env              pass on SOPS_AGE_KEY, SOPS_AGE_KEY_FILE and the other
+                              variables holding tsops's own keys (withheld by default)
+  --allow-empty-override      let an empty value replace an inherited variable
+                              (empty values are never in the MAC: refused by default)
+  --allow-unauthenticated     use plaintext values of a mac_only_encrypted file
+                              (the MAC does not cover them: refused by default)
   --ignore-mac                do not check the MAC
   --decryption-order TYPES    order to try master key types, e.g. age,pgp
   --input-type TYPE           yaml, json, dotenv, ini or binary (default: from the name)
@@ -37,7 +56,7 @@ Flags:
 `;
 
 const TABLE = {
-  booleans: ['pristine', 'no-override', 'flatten', 'ignore-mac', 'verbose'],
+  booleans: ['pristine', 'no-override', 'flatten', 'ignore-mac', 'verbose', ...EXEC_TRUST_FLAGS],
   values: ['file', 'user', 'decryption-order', 'input-type'],
   short: { f: 'file' },
   fileFlag: 'file',
@@ -71,6 +90,7 @@ export async function run(argv: string[], ctx: ExecContext): Promise<number> {
       ...(args.booleans.has('pristine') ? { pristine: true } : {}),
       ...(args.booleans.has('no-override') ? { override: false } : {}),
       ...(args.booleans.has('flatten') ? { flatten: true } : {}),
+      ...trustChoices(args),
       open: {
         ...(inputType !== undefined ? { format: inputFormat({ inputType }, undefined) } : {}),
         ...(args.booleans.has('ignore-mac') ? { ignoreMac: true } : {}),

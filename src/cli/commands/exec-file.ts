@@ -4,14 +4,14 @@ import { execFile } from '../../exec/run.js';
 import { decryptionOrder, indentOf, inputFormat, outputFormat } from '../options.js';
 import { reportError } from '../report.js';
 import { logTo, warn } from '../context.js';
-import type { ExecContext } from './exec-env.js';
+import { EXEC_TRUST_FLAGS, trustChoices, type ExecContext } from './exec-env.js';
 
 export const EXEC_FILE_USAGE = `Usage: tsops exec-file [flags] FILE 'command {}'
        tsops exec-file [flags] FILE -- command {} args...
 
 Run a command that reads the decrypted file at a private path, never on disk:
 every {} in the command is replaced with that path. By default the path is a
-FIFO, written once when the command opens it; the private directory holding
+FIFO that gives the whole text to every open while the command runs; the private directory holding
 it is removed when the command ends. The exit status is the command's.
 
 Flags:
@@ -21,6 +21,12 @@ Flags:
   --input-type TYPE           yaml, json, dotenv, ini or binary (default: from the name)
   --indent N                  indentation of YAML and JSON output
   --user NAME                 run the command as this user (tsops must be root)
+  --keep-key-env              pass on SOPS_AGE_KEY, SOPS_AGE_KEY_FILE and the other
+                              variables holding tsops's own keys (withheld by default)
+  --allow-empty-override      write a key twice when one of the values is empty
+                              (empty values are never in the MAC: refused by default)
+  --allow-unauthenticated     write plaintext values of a mac_only_encrypted file
+                              (the MAC does not cover them: refused by default)
   --ignore-mac                do not check the MAC
   --decryption-order TYPES    order to try master key types, e.g. age,pgp
   --verbose                   more output on stderr
@@ -28,7 +34,7 @@ Flags:
 `;
 
 const TABLE = {
-  booleans: ['no-fifo', 'ignore-mac', 'verbose'],
+  booleans: ['no-fifo', 'ignore-mac', 'verbose', ...EXEC_TRUST_FLAGS],
   values: ['filename', 'output-type', 'input-type', 'indent', 'user', 'decryption-order'],
   refused: { background: 'deprecated in sops; start the command in the background with your shell' },
 } as const;
@@ -67,6 +73,7 @@ export async function run(argv: string[], ctx: ExecContext): Promise<number> {
       ...(user !== undefined ? { user } : {}),
       ...(filename !== undefined ? { filename } : {}),
       ...(args.booleans.has('no-fifo') ? { fifo: false } : {}),
+      ...trustChoices(args),
       open: {
         format,
         ...(args.booleans.has('ignore-mac') ? { ignoreMac: true } : {}),
