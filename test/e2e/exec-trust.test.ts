@@ -28,11 +28,19 @@ afterAll(() => box.cleanup());
 
 const PRINT_ENV = ['--', process.execPath, '-e', 'process.stdout.write(JSON.stringify(process.env))'];
 
-/** An encrypted .env file, then lines appended by someone without the keys. */
+/**
+ * An encrypted file as sops writes it (tsops's structure binding removed:
+ * with it, decryption itself refuses these edits, see the last test), then
+ * lines added by someone without the keys.
+ */
+function withoutBinding(encrypted: string): string {
+  return encrypted.replace(/^[ \t]*(sops_)?tsops_structure[=:].*\n/m, '');
+}
+
 function tampered(name: string, plaintext: string, appended: string, flags: string[] = []): string {
   const r = box.tsops(['encrypt', '--age', box.recipient, ...flags, '--filename-override', name], { input: plaintext });
   if (r.status !== 0) throw new Error(`encrypt ${name} failed (${r.status}): ${r.stderr}`);
-  writeFileSync(join(box.dir, name), r.stdout + appended);
+  writeFileSync(join(box.dir, name), withoutBinding(r.stdout) + appended);
   return name;
 }
 
@@ -89,11 +97,29 @@ describe('exec-env: an empty value (never in the MAC) adds a variable but never 
   it('YAML: an empty string or null, top-level or flattened, is held to the same rule', () => {
     const yaml = box.tsops(['encrypt', '--age', box.recipient, '--filename-override', 'app.enc.yaml'], { input: `PASSWORD: ${SECRET}\n` });
     expect(yaml.status).toBe(0);
-    writeFileSync(join(box.dir, 'null.enc.yaml'), `APP_MODE: null\n${yaml.stdout}`);
-    writeFileSync(join(box.dir, 'nested.enc.yaml'), `APP:\n    MODE: ""\n${yaml.stdout}`);
+    writeFileSync(join(box.dir, 'null.enc.yaml'), `APP_MODE: null\n${withoutBinding(yaml.stdout)}`);
+    writeFileSync(join(box.dir, 'nested.enc.yaml'), `APP:\n    MODE: ""\n${withoutBinding(yaml.stdout)}`);
     expectRefused(box.tsops(['exec-env', 'null.enc.yaml', 'echo RAN'], { env: { APP_MODE: 'safe' } }), 'null.enc.yaml', '"APP_MODE"');
     expectRefused(box.tsops(['exec-env', '--flatten', 'nested.enc.yaml', 'echo RAN'], { env: { APP_MODE: 'safe' } }), 'nested.enc.yaml', '"APP_MODE"');
     expect(envOf(['--flatten', 'nested.enc.yaml'], { OTHER: 'x' })['APP_MODE']).toBe('');
+  });
+});
+
+describe('a file tsops wrote (with its structure binding)', () => {
+  it('fails to decrypt once PATH= or a plaintext NODE_OPTIONS is planted: exit 51, nothing runs', () => {
+    for (const [name, flags, planted] of [
+      ['bound-path.enc.env', [], 'PATH=\n'],
+      ['bound-maconly.enc.env', ['--mac-only-encrypted', '--unencrypted-regex', '^NODE_OPTIONS$'], `NODE_OPTIONS=--require=${evil}\n`],
+    ] as const) {
+      const r = box.tsops(['encrypt', '--age', box.recipient, ...flags, '--filename-override', name], { input: `PASSWORD=${SECRET}\n` });
+      expect(r.stdout).toMatch(/^sops_tsops_structure=/m);
+      writeFileSync(join(box.dir, name), r.stdout + planted);
+      const run = box.tsops(['exec-env', '--allow-empty-override', '--allow-unauthenticated', name, 'echo RAN']);
+      expect(run.status).toBe(51);
+      expect(run.stderr).toMatch(/^tsops: [^\n]*structure mismatch[^\n]*\n$/);
+      expect(run.stdout).not.toContain('RAN');
+      expect(existsSync(stolen)).toBe(false);
+    }
   });
 });
 

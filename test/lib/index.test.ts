@@ -64,6 +64,12 @@ const EXPECTED = {
   public_unencrypted: 'visible',
 };
 
+
+/** A file as sops writes it: tsops's structure binding (which refuses these edits at decryption) removed. */
+function withoutBinding(encrypted: string): string {
+  return encrypted.replace(/^[ \t]*(sops_)?tsops_structure[=:].*\n/m, '');
+}
+
 describe('decryptFile', () => {
   it('gives the first document as plain values, keys found through the environment', async () => {
     expect(await decryptFile(path('config.enc.yaml'), { env: keyEnv })).toEqual(EXPECTED);
@@ -197,8 +203,8 @@ describe('loadEnv', () => {
   });
 
   it('an empty value (never in the MAC) may add a variable but not replace one already set; allowEmptyOverride opts in', async () => {
-    // Appended to the encrypted file by someone without the key: the MAC still verifies.
-    writeFileSync(path('path.enc.env'), `${readFileSync(path('base.enc.env'), 'utf8')}PATH=\nNEW_EMPTY=\n`);
+    // Appended by someone without the key to a file as sops writes it (no structure binding): the MAC still verifies.
+    writeFileSync(path('path.enc.env'), `${withoutBinding(readFileSync(path('base.enc.env'), 'utf8'))}PATH=\nNEW_EMPTY=\n`);
     const target: NodeJS.ProcessEnv = { PATH: '/usr/bin' };
     const error = await loadEnv(path('path.enc.env'), { env: target, keyEnv }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EnvironmentError);
@@ -214,7 +220,7 @@ describe('loadEnv', () => {
 
   it('plaintext values of a mac_only_encrypted file are refused unless allowUnauthenticated', async () => {
     const text = await encryptText('dotenv', `PASSWORD=${SECRET}\n`, key.recipient, { macOnlyEncrypted: true, rule: { kind: 'encrypted_regex', value: '^PASSWORD$' } });
-    writeFileSync(path('maconly.enc.env'), `${text}NODE_OPTIONS=--require=./evil.js\n`);
+    writeFileSync(path('maconly.enc.env'), `${withoutBinding(text)}NODE_OPTIONS=--require=./evil.js\n`);
     const target: NodeJS.ProcessEnv = {};
     const error = await loadEnv(path('maconly.enc.env'), { env: target, keyEnv }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EnvironmentError);
