@@ -23,6 +23,7 @@ export function looksEncrypted(text: string): boolean {
   return text.startsWith('ENC[AES256_GCM,');
 }
 
+const BASE64_TEXT = /^[A-Za-z0-9+/]*={0,2}$/;
 /** Value of each base64 character + 1 (0: not base64), indexed by char code. */
 const BASE64_VALUE = new Uint8Array(128);
 for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].entries()) BASE64_VALUE[c.charCodeAt(0)] = i + 1;
@@ -37,13 +38,10 @@ for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
  */
 function strictBase64(text: string): Buffer | undefined {
   const length = text.length;
-  if (length % 4 !== 0) return undefined;
+  // The regex engine compiles this to machine code: far quicker than a loop over characters on a cold start.
+  if (length % 4 !== 0 || !BASE64_TEXT.test(text)) return undefined;
   const padding = length === 0 ? 0 : text.charCodeAt(length - 1) !== 0x3d ? 0 : text.charCodeAt(length - 2) === 0x3d ? 2 : 1;
   const end = length - padding;
-  for (let i = 0; i < end; i++) {
-    const code = text.charCodeAt(i);
-    if (code >= 128 || BASE64_VALUE[code] === 0) return undefined;
-  }
   if (padding > 0) {
     const last = BASE64_VALUE[text.charCodeAt(end - 1)]! - 1;
     if ((padding === 1 && (last & 0b11) !== 0) || (padding === 2 && (last & 0b1111) !== 0)) return undefined;
