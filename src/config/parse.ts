@@ -31,7 +31,8 @@ export function parseConfig(text: string, path: string): Config {
   const reader = new YamlReader(text, path);
   const config: Config = { path, destinationRules: [], stores: {} };
   if (reader.root === null) return config;
-  const top = reader.fields(reader.root, '', TOP_LEVEL);
+  // Other top-level keys are where teams keep YAML anchors (`keys: [&alice age1...]`); sops ignores them.
+  const top = reader.fields(reader.root, '', TOP_LEVEL, 'ignore');
 
   const creation = top.get('creation_rules');
   const creationItems = creation ? reader.list(creation) : undefined;
@@ -47,12 +48,13 @@ export function parseConfig(text: string, path: string): Config {
 
   const stores = top.get('stores');
   if (stores?.value) config.stores = parseStores(reader, stores.value);
+  if (reader.warnings.length) config.warnings = reader.warnings;
   return config;
 }
 
 function parseCreationRule(reader: YamlReader, node: Node | null, where: string, index: number): CreationRule {
   if (node === null || !isMap(node)) return reader.fail(node, `${where} must be a mapping`);
-  const fields = reader.fields(node, where, CREATION_RULE_FIELDS);
+  const fields = reader.fields(node, where, CREATION_RULE_FIELDS, 'warn');
   const rule: CreationRule = {
     index,
     line: reader.line(node),
@@ -87,8 +89,8 @@ function parseCreationRule(reader: YamlReader, node: Node | null, where: string,
 
   const groups = get('key_groups');
   if (groups?.value) {
+    // An empty list, or an empty group, fails only when the rule is used (keys.ts), as in sops.
     const items = reader.list(groups) ?? [];
-    if (items.length === 0) reader.fail(groups.value, `${groups.where} is empty: list at least one key group, or remove it`);
     rule.keyGroups = items.map(({ node: item, where: itemWhere }) => parseKeyGroup(reader, item, itemWhere, 0));
   }
 
@@ -128,7 +130,7 @@ function parseEncryptionRule(reader: YamlReader, fields: Map<string, Field>, whe
 function parseKeyGroup(reader: YamlReader, node: Node | null, where: string, depth: number): KeyGroupConfig {
   if (node === null || !isMap(node)) return reader.fail(node, `${where} must be a mapping of keys`);
   if (depth > MAX_MERGE_DEPTH) reader.fail(node, `${where}: merge nested too deeply`);
-  const fields = reader.fields(node, where, KEY_GROUP_FIELDS);
+  const fields = reader.fields(node, where, KEY_GROUP_FIELDS, 'warn');
   const group: KeyGroupConfig = { line: reader.line(node), merge: [], age: [], pgp: [], kms: [], gcpKms: [], hckms: [], azureKeyvault: [], hcVault: [] };
   const items = (name: string) => {
     const field = fields.get(name);
@@ -144,13 +146,7 @@ function parseKeyGroup(reader: YamlReader, node: Node | null, where: string, dep
   group.hckms = items('hckms').map(({ node: item, where: itemWhere }) => requiredField(reader, item, itemWhere, ['key_id'], 'key_id'));
   group.azureKeyvault = items('azure_keyvault').map(({ node: item, where: itemWhere }) => parseAzureItem(reader, item, itemWhere));
   group.hcVault = items('hc_vault').map((item) => listString(reader, item));
-  if (countKeys(group) === 0) reader.fail(node, `${where} is an empty key group: give it at least one key`);
   return group;
-}
-
-function countKeys(group: KeyGroupConfig): number {
-  const own = group.age.length + group.pgp.length + group.kms.length + group.gcpKms.length + group.hckms.length + group.azureKeyvault.length + group.hcVault.length;
-  return group.merge.reduce((n, g) => n + countKeys(g), own);
 }
 
 /** Key-group `age`/`pgp` must be lists (as in sops), whose items may be comma-separated. */

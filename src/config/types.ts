@@ -12,6 +12,8 @@ export interface Config {
   creationRules?: CreationRule[];
   destinationRules: DestinationRule[];
   stores: StoreSettings;
+  /** Unknown fields in rules and key groups, one line each (`<file>:<line>: ...`): sops ignores them, tsops says so. */
+  warnings?: string[];
 }
 
 export interface KmsKeyConfig {

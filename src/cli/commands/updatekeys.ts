@@ -5,7 +5,7 @@ import { formatForPath, loadFormat } from '../../formats/format.js';
 import { isEncrypted } from '../../sops/index.js';
 import { applyUpdate, describeDiff, planUpdate, type UpdatePlan } from '../../rekey/updatekeys.js';
 import { displayPath, filesUnder, mapLimited } from '../../rekey/walk.js';
-import type { CliContext } from '../context.js';
+import { warn, type CliContext } from '../context.js';
 import { keyOptions, type CommonFlags } from '../options.js';
 
 export interface UpdateKeysFlags extends CommonFlags {
@@ -54,9 +54,15 @@ export async function updatekeysCommand(paths: string[], flags: UpdateKeysFlags,
   const jobs = Math.max(1, Math.min(Number(flags.jobs) || availableParallelism() * 2, 32));
   const interactive = ctx.stdinIsTTY && !flags.yes;
   const progress = progressLine(ctx, files.length);
+  const warned = new Set<string>();
+  const warnOnce = (message: string) => {
+    if (warned.has(message)) return;
+    warned.add(message);
+    warn(ctx, message);
+  };
   const plans = await mapLimited(files, jobs, async (file) => {
     try {
-      return { file, plan: await planUpdate(file, ctx.cwd, ctx.env, flags.config) };
+      return { file, plan: await planUpdate(file, ctx.cwd, ctx.env, flags.config, warnOnce) };
     } catch (e) {
       return { file, error: describeError(e).message };
     }
