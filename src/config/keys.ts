@@ -35,8 +35,8 @@ export function keyGroupsForRule(rule: CreationRule, configPath: string, encrypt
  * or no keys at all, which sops reads as one empty group): sops loads such a
  * config and fails only when a file needs the rule, with this message.
  */
-export function emptyKeyGroup(): TsopsError {
-  return new TsopsError('Could not generate data key: [empty key group provided]', ExitCode.Generic);
+export function emptyKeyGroup(file?: string): TsopsError {
+  return new TsopsError('Could not generate data key: [empty key group provided]', ExitCode.Generic, file === undefined ? undefined : { file });
 }
 
 /** One configured group's keys: merged groups first, then its own; repeats removed. */

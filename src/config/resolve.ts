@@ -88,8 +88,8 @@ export async function resolveEncryptSettings(input: ResolveInput): Promise<Resol
 
   const cliKeys = keysFromFlagsAndEnv(flags, env);
   if (cliKeys.length && rule) log?.('keys: from the command line or environment, not the creation rule');
-  const keyGroups = cliKeys.length ? [cliKeys] : rule && configPath ? keyGroupsForRule(rule, configPath, flags.encryptionContext) : [];
-  if (keyGroups.length === 0 && rule) throw emptyKeyGroup();
+  const keyGroups = cliKeys.length ? [cliKeys] : rule && configPath ? aboutTarget(file, () => keyGroupsForRule(rule, configPath, flags.encryptionContext)) : [];
+  if (keyGroups.length === 0 && rule) throw emptyKeyGroup(file);
   if (keyGroups.length === 0) throw noKeysError(file, configPath, config);
 
   const settings: EncryptSettings = { keyGroups };
@@ -125,6 +125,16 @@ export function keysFromFlagsAndEnv(flags: KeyFlagValues, env: NodeJS.ProcessEnv
     if (splitKeys(env[variable] ?? '').length) throw new ConfigError(`${kind} keys are not supported by tsops (${variable} is set)`);
   }
   return keys;
+}
+
+/** Runs `make`; an error it throws that names no file is about `file`. */
+function aboutTarget<T>(file: string, make: () => T): T {
+  try {
+    return make();
+  } catch (e) {
+    if (e instanceof TsopsError) e.file ??= file;
+    throw e;
+  }
 }
 
 function checkThreshold(threshold: number, groupCount: number, source: string): void {
