@@ -65,9 +65,12 @@ export function scanEnc(text: string, type?: string): EncFields | undefined {
  * the `]` and no `,` or `]` inside the fields (the JSON stores' stricter form).
  */
 export function isEncComment(text: string, exact = false): boolean {
-  const fields = scanEnc(text, 'comment');
-  if (!fields || !exact) return fields !== undefined;
-  return fields.end === text.length && ![fields.data, fields.iv, fields.tag].some((f) => f.includes(',') || f.includes(']'));
+  if (!exact) return scanEnc(text, 'comment') !== undefined;
+  const suffix = ',type:comment]';
+  if (!text.startsWith(PREFIX) || !text.endsWith(suffix) || text.length < PREFIX.length + suffix.length) return false;
+  const middle = text.slice(PREFIX.length, text.length - suffix.length);
+  const parts = middle.split(',');
+  return !middle.includes(']') && parts.length === 3 && parts[1]!.startsWith('iv:') && parts[2]!.startsWith('tag:');
 }
 
 export const IV_BYTES = 32;
