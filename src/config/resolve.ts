@@ -61,7 +61,7 @@ export async function loadConfig(path: string, warn?: (message: string) => void)
     throw new ConfigError(`cannot read config file ${path} (${code})`);
   }
   const config = parseConfig(text, path);
-  for (const line of config.warnings ?? []) warn?.(line);
+  for (const line of config.warnings ?? []) warn?.(printable(line));
   return config;
 }
 

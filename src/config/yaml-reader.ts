@@ -1,5 +1,6 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLMap } from 'yaml';
 import { ConfigError } from '../errors.js';
+import { printable } from './find.js';
 
 /** A mapping entry with the key node kept for its line number. */
 export interface Field {
@@ -88,7 +89,10 @@ export class YamlReader {
         const hint = closest(name, allowed);
         const message = `unknown field '${printableName(name)}' in ${where || 'the config'}${hint ? ` (did you mean '${hint}'?)` : ''}`;
         if (unknown === 'fail') this.fail(keyNode, message);
-        this.warnings.push(`${this.path}:${this.line(keyNode)}: ${message}; ignored, as sops does${hint === 'path_regex' && !map.items.some((p) => isScalar(p.key) && p.key.value === 'path_regex') ? ', so this rule applies to every file' : ''}`);
+        // sops drops a misspelt path_regex silently, and a rule without one matches every file.
+        const hasPathRegex = map.items.some((p) => isScalar(p.key) && p.key.value === 'path_regex');
+        const consequence = hint === 'path_regex' && !hasPathRegex ? ', so this rule applies to every file' : '';
+        this.warnings.push(`${this.path}:${this.line(keyNode)}: ${message}; ignored, as sops does${consequence}`);
         continue;
       }
       out.set(name, { name, keyNode, value, where: where ? `${where}.${name}` : name });
@@ -168,8 +172,7 @@ export class YamlReader {
 
 /** A field name as printed: control characters escaped, at most 64 characters. */
 function printableName(name: string): string {
-  const short = name.length > 64 ? `${name.slice(0, 64)}…` : name;
-  return short.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return printable(name.length > 64 ? `${name.slice(0, 64)}…` : name);
 }
 
 /** `<<` arrives as a symbol when the merge-key schema recognises it. */

@@ -57,6 +57,18 @@ describe('a config file cannot be planted', () => {
     expect(r.stderr).toBe(`tsops: warning: ignoring config file ${join(shared, '.sops.yaml')}: other users can write to its directory ${shared}\n`);
   });
 
+  it('the warning escapes control characters in the planted path', () => {
+    const dir = repo();
+    const shared = join(dir, 'evil\u001b[31m');
+    mkdirSync(shared);
+    chmodSync(shared, 0o777);
+    writeFileSync(join(shared, '.sops.yaml'), planted());
+    const r = encryptIn(shared, 's.yaml');
+    expectNotPlanted(r);
+    expect(r.stderr).not.toMatch(/\u001b/);
+    expect(r.stderr).toContain('evil\\x1b[31m/.sops.yaml');
+  });
+
   it('one others can write is passed over; once fixed it is used', () => {
     const dir = repo();
     const sub = join(dir, 'sub');
