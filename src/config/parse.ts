@@ -1,3 +1,4 @@
+import { ConfigError } from '../errors.js';
 import { isMap, type Node } from 'yaml';
 import { splitKmsArn } from '../keys/kms-arn.js';
 import { RULE_KINDS, type EncryptionRule } from '../sops/rules.js';
@@ -37,7 +38,15 @@ export function parseConfig(text: string, path: string): Config {
   const creation = top.get('creation_rules');
   const creationItems = creation ? reader.list(creation) : undefined;
   if (creationItems) {
-    config.creationRules = creationItems.map(({ node, where }, index) => parseCreationRule(reader, node, where, index));
+    // A broken rule stops only the files that reach it (rules.ts), not the whole config.
+    config.creationRules = creationItems.map(({ node, where }, index) => {
+      try {
+        return parseCreationRule(reader, node, where, index);
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        return { ...emptyRule(index, reader.line(node)), error: e };
+      }
+    });
   }
 
   const destination = top.get('destination_rules');
@@ -55,19 +64,7 @@ export function parseConfig(text: string, path: string): Config {
 function parseCreationRule(reader: YamlReader, node: Node | null, where: string, index: number): CreationRule {
   if (node === null || !isMap(node)) return reader.fail(node, `${where} must be a mapping`);
   const fields = reader.fields(node, where, CREATION_RULE_FIELDS, 'warn');
-  const rule: CreationRule = {
-    index,
-    line: reader.line(node),
-    age: [],
-    pgp: [],
-    kms: [],
-    gcpKms: [],
-    azureKeyvault: [],
-    hcVaultTransitUri: [],
-    hckms: [],
-    keyGroups: [],
-    macOnlyEncrypted: false,
-  };
+  const rule = emptyRule(index, reader.line(node));
   const get = (name: string): Field | undefined => fields.get(name);
 
   const pathRegex = optional(get('path_regex'), (f) => reader.string(f));
@@ -108,6 +105,10 @@ function parseCreationRule(reader: YamlReader, node: Node | null, where: string,
   if (encryptionRule) rule.rule = encryptionRule;
   rule.macOnlyEncrypted = optional(get('mac_only_encrypted'), (f) => reader.boolean(f)) ?? false;
   return rule;
+}
+
+function emptyRule(index: number, line: number): CreationRule {
+  return { index, line, age: [], pgp: [], kms: [], gcpKms: [], azureKeyvault: [], hcVaultTransitUri: [], hckms: [], keyGroups: [], macOnlyEncrypted: false };
 }
 
 /** At most one of the six suffix/regex fields; an empty value counts as unset, as in sops. */

@@ -215,6 +215,21 @@ describe('configs that sops accepts load', () => {
     expect(ok.stdout).toContain(sb.recipient);
   });
 
+  it('a broken rule stops only the files whose rule search reaches it', () => {
+    const dir = repo(`creation_rules:\n  - path_regex: ^ok\n    age: ${'RECIPIENT'}\n  - path_regex: "(("\n    age: ${'RECIPIENT'}\n  - mac_only_encrypted: maybe\n`);
+    const ok = encryptIn(dir, 'ok.yaml');
+    expect(ok.stderr).toBe('');
+    expect(ok.status).toBe(0);
+    const reached = encryptIn(dir, 'other.yaml');
+    expect(reached.status).toBe(1);
+    expect(reached.stderr).toMatch(/^tsops: .*\.sopsrc:4: creation_rules\[1\]\.path_regex is not a valid regular expression \(missing closing \)/);
+    expect(reached.stderr.trim().split('\n')).toHaveLength(1);
+    writeFileSync(join(dir, 'ok.enc.yaml'), ok.stdout);
+    const rotated = sb.run(['rotate', 'ok.enc.yaml'], { cwd: dir });
+    expect(rotated.stderr).toBe('');
+    expect(rotated.status).toBe(0);
+  });
+
   it('decrypt never reads the config: a broken one does not stop it', () => {
     const dir = repo();
     const enc = encryptIn(dir, 's.yaml');
