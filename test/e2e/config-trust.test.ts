@@ -295,6 +295,18 @@ describe('no regex can hang tsops', { timeout: 60_000 }, () => {
   });
 });
 
+describe('status reads key names from the config in linear time', () => {
+  it('a config line crafted against the key-name pattern does not hang status', { timeout: 30_000 }, () => {
+    // 16 KB: the old pattern (cubic here) needed minutes; names after `#` still show.
+    const dir = repo(`notes: ${'age1'.repeat(4000)}\ncreation_rules:\n  - age: ${'RECIPIENT'} # the sandbox key\n`);
+    const enc = encryptIn(dir, 's.yaml');
+    writeFileSync(join(dir, 's.enc.yaml'), enc.stdout);
+    const r = sb.run(['status', 's.enc.yaml'], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('the sandbox key');
+  });
+});
+
 describe('rotate and injected recipients', () => {
   it('warns, one line per file, when the file\'s master keys differ from its creation rule\'s, and goes on', () => {
     const dir = repo();
