@@ -295,6 +295,22 @@ describe('no regex can hang tsops', { timeout: 60_000 }, () => {
   });
 });
 
+describe('tsops\'s own patterns on hostile values', () => {
+  it('a value with a long run of newlines is written as a YAML block in linear time', { timeout: 30_000 }, () => {
+    // 200 KB: counting its trailing newlines with the old pattern took 42 s (quadratic).
+    const dir = repo();
+    const value = 'a' + '\n'.repeat(200_000) + 'b';
+    writeFileSync(join(dir, 'v.json'), JSON.stringify({ k: value }));
+    const enc = sb.run(['encrypt', 'v.json'], { cwd: dir });
+    expect(enc.status, enc.stderr).toBe(0);
+    writeFileSync(join(dir, 'v.enc.json'), enc.stdout);
+    const r = sb.run(['decrypt', '--output-type', 'yaml', 'v.enc.json'], { cwd: dir });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.startsWith('k: |-\n')).toBe(true);
+    expect(r.stdout.endsWith('    b\n')).toBe(true);
+  });
+});
+
 describe('status reads key names from the config in linear time', () => {
   it('a config line crafted against the key-name pattern does not hang status', { timeout: 30_000 }, () => {
     // 16 KB: the old pattern (cubic here) needed minutes; names after `#` still show.
