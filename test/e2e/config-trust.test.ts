@@ -4,9 +4,11 @@
  * rotate warns about recipients its creation rule does not name.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sandbox, type Sandbox } from '../support/cli.js';
+import { sandbox, TSOPS_LAUNCHER, type Sandbox } from '../support/cli.js';
 import { throwawayAgeKey } from '../support/pipeline.js';
 
 let sb: Sandbox;
@@ -111,6 +113,32 @@ describe('a config file cannot be planted', () => {
     const alone = encryptIn(sub, 's.yaml');
     expect(alone.stderr).toBe('');
     expect(alone.stdout).toContain('password: hunter2');
+  });
+  it.skipIf(!isRoot || !existsSync('/usr/bin/setpriv'))('for another user, a root-owned config in a sticky world-writable directory (like /tmp) is not theirs', () => {
+    const shared = mkdtempSync(join(tmpdir(), 'tsops-sticky-'));
+    try {
+      chmodSync(shared, 0o1777);
+      writeFileSync(join(shared, '.sops.yaml'), planted());
+      writeFileSync(join(shared, 's.yaml'), 'password: hunter2\n');
+      chownSync(join(shared, 's.yaml'), 12345, 12345);
+      const asUser = (args: string[]) =>
+        spawnSync('/usr/bin/setpriv', ['--reuid=12345', '--regid=12345', '--clear-groups', TSOPS_LAUNCHER, ...args], {
+          cwd: shared,
+          env: { PATH: process.env['PATH'], HOME: shared },
+          encoding: 'utf8',
+          timeout: 60_000,
+        });
+      const r = asUser(['encrypt', '--age', sb.recipient, 's.yaml']);
+      expectNotPlanted(r);
+      expect(r.stderr).toBe(`tsops: warning: ignoring config file ${join(shared, '.sops.yaml')}: it is not yours and sits in a directory anyone can write to (${shared})\n`);
+      // Their own config there is theirs to use.
+      chownSync(join(shared, '.sops.yaml'), 12345, 12345);
+      const own = asUser(['encrypt', 's.yaml']);
+      expect(own.stderr).toBe('');
+      expect(own.stdout).toContain('password: hunter2');
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
+    }
   });
   it.runIf(!isRoot)('ownership cases need root to chown: skipped', () => {
     console.log('config-trust: not root, the uid 12345 and group ownership cases are skipped');
