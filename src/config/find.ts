@@ -38,7 +38,7 @@ export async function findConfig(options: FindConfigOptions): Promise<string | u
     const path = resolve(options.cwd, explicit.path);
     if (!isFile(path)) throw new ConfigError(`config file ${printable(explicit.path)} (from ${explicit.source}) does not exist or is not a file`);
     const reason = distrust(path);
-    if (reason) options.warn?.(`config file ${printable(path)} ${reason}; using it because ${explicit.source} names it`);
+    if (reason) options.warn?.(`config file ${printable(path)}: ${reason}; used because ${explicit.source} names it`);
     return path;
   }
   const starts: string[] = [];

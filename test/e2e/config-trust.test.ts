@@ -183,7 +183,7 @@ describe('a config file cannot be planted', () => {
     const r = encryptIn(dir, 's.yaml', ['--config', 'team.yaml']);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('password: hunter2');
-    expect(r.stderr).toBe(`tsops: warning: config file ${config} other users can write to it; using it because --config names it\n`);
+    expect(r.stderr).toBe(`tsops: warning: config file ${config}: other users can write to it; used because --config names it\n`);
   });
 
   it('--verbose names the config and the creation rule used; key flags replace the rule\'s keys', () => {
