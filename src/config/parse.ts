@@ -158,7 +158,7 @@ function listOfKeys(reader: YamlReader, field: Field): string[] {
 
 function parseKmsItem(reader: YamlReader, node: Node | null, where: string): KmsKeyConfig {
   if (node === null || !isMap(node)) return reader.fail(node, `${where} must be a mapping with an 'arn'`);
-  const fields = reader.fields(node, where, ['arn', 'role', 'context', 'aws_profile']);
+  const fields = reader.fields(node, where, ['arn', 'role', 'context', 'aws_profile'], 'warn');
   const arnField = fields.get('arn');
   const arn = arnField ? reader.string(arnField) : undefined;
   if (!arn) reader.fail(arnField?.value ?? node, `${where}.arn is required`);
@@ -174,7 +174,7 @@ function parseKmsItem(reader: YamlReader, node: Node | null, where: string): Kms
 
 function parseAzureItem(reader: YamlReader, node: Node | null, where: string): AzureKeyConfig {
   if (node === null || !isMap(node)) return reader.fail(node, `${where} must be a mapping with 'vaultUrl', 'key' and 'version'`);
-  const fields = reader.fields(node, where, ['vaultUrl', 'key', 'version']);
+  const fields = reader.fields(node, where, ['vaultUrl', 'key', 'version'], 'warn');
   const text = (name: string) => optional(fields.get(name), (f) => reader.string(f)) ?? '';
   const vaultUrl = text('vaultUrl');
   const key = text('key');
@@ -184,7 +184,7 @@ function parseAzureItem(reader: YamlReader, node: Node | null, where: string): A
 
 function requiredField(reader: YamlReader, node: Node | null, where: string, allowed: readonly string[], name: string): string {
   if (node === null || !isMap(node)) return reader.fail(node, `${where} must be a mapping with '${name}'`);
-  const fields = reader.fields(node, where, allowed);
+  const fields = reader.fields(node, where, allowed, 'warn');
   const value = optional(fields.get(name), (f) => reader.string(f));
   if (!value) reader.fail(node, `${where}.${name} is required`);
   return value;

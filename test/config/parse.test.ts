@@ -216,7 +216,6 @@ describe('parseConfig: top level, stores and destination rules', () => {
 
 describe('parseConfig: errors name the file, the line and the field', () => {
   const cases: [string, string, number, RegExp][] = [
-    ['unknown kms item field', `creation_rules:\n  - key_groups:\n      - kms:\n          - arn: ${KMS_ARN}\n            region: x\n`, 5, /unknown field 'region' in creation_rules\[0\]\.key_groups\[0\]\.kms\[0\]/],
     ['unknown store field', 'stores:\n  yaml:\n    indentation: 2\n', 3, /unknown field 'indentation' in stores\.yaml/],
     ['option in dotenv store', 'stores:\n  dotenv:\n    indent: 2\n', 3, /unknown field 'indent' in stores\.dotenv/],
     ['creation_rules not a list', 'creation_rules:\n  age: x\n', 2, /creation_rules must be a list/],
@@ -302,6 +301,9 @@ creation_rules:
     expect(config.creationRules![0]!.age).toEqual([AGE_A]);
     expect(config.creationRules![1]!.keyGroups[0]!.age).toEqual([AGE_B]);
     expect(config.creationRules![2]!.keyGroups).toEqual([]);
+    const kms = parseConfig(`creation_rules:\n  - key_groups:\n      - kms:\n          - arn: ${KMS_ARN}\n            region: x\n`, 'k.yaml');
+    expect(kms.warnings).toEqual(["k.yaml:5: unknown field 'region' in creation_rules[0].key_groups[0].kms[0]; ignored, as sops does"]);
+    expect(kms.creationRules![0]!.keyGroups[0]!.kms[0]!.arn).toBe(KMS_ARN);
   });
 
   it('accepts that real config once the typo is fixed', () => {
