@@ -150,3 +150,36 @@ console.log(`  small decrypt / node floor       = ${(get('tsops decrypt, 20 valu
 console.log(`  KMS SDK load cost (not paid by age-only decrypt) = +${(get('node loading @aws-sdk/client-kms') - floor).toFixed(1)} ms over the floor`);
 console.log(`  exec-env / node floor            = ${(get('tsops exec-env small.enc.env -- true') / floor).toFixed(2)}x   (target <= 1.7x; first run: ${(after('tsops exec-env small.enc.env -- true', 1) / floor).toFixed(2)}x, target <= 2.2x; dotenvx: ${(get('dotenvx run -f .env -- true') / floor).toFixed(2)}x; node spawning true: ${(get('node spawning true') / floor).toFixed(2)}x)`);
 console.log(`  sops-age / tsops, 10,000 values  = ${(get('sops-age decrypt, 10,000 values') / get('tsops decrypt, 10,000 values')).toFixed(2)}x for 30-byte values in groups of ten, ${(get('sops-age decrypt, 10,000 64-char tokens') / get('tsops decrypt, 10,000 64-char tokens')).toFixed(2)}x for flat 64-character tokens   (target >= 8x)`);
+
+// Worst inputs for regexes: each backtracked for minutes to hours before, and must stay linear.
+// Hostile patterns come from flags, configs and metadata (RE2); the crafted lines attack tsops's own grammar.
+const hostile = join(dir, 'hostile');
+mkdirSync(join(hostile, '.git'), { recursive: true });
+const crafted = (n) => 'ENC[AES256_GCM,data:' + ',iv:,tag:,type:'.repeat(n);
+const commentSmall = join(hostile, 'comment-6k.enc.yaml');
+const commentBig = join(hostile, 'comment-600k.enc.yaml');
+writeFileSync(commentSmall, `#${crafted(400)}\n${sh([TSOPS, 'encrypt', '--age', recipient, small])}`);
+writeFileSync(commentBig, `#${crafted(40_000)}\n${sh([TSOPS, 'encrypt', '--age', recipient, small])}`);
+const longKey = join(hostile, 'long-key.yaml');
+writeFileSync(longKey, `${'a'.repeat(100_000)}b: x\n`);
+const longName = join(hostile, `${'a'.repeat(200)}b.yaml`);
+writeFileSync(longName, 'k: v\n');
+writeFileSync(join(hostile, '.sopsrc'), `creation_rules:\n  - path_regex: (a+)+$\n    age: ${recipient}\n  - age: ${recipient}\n`);
+const regexCases = [
+  ['decrypt, 6 KB comment crafted against ENC[...]', [TSOPS, 'decrypt', commentSmall]],
+  ['decrypt, 600 KB comment crafted against ENC[...]', [TSOPS, 'decrypt', commentBig]],
+  ['encrypt --unencrypted-regex (a+)+$, 100 KB key', [TSOPS, 'encrypt', '--age', recipient, '--unencrypted-regex', '(a+)+$', longKey]],
+  ['encrypt, path_regex (a+)+$ on a 206-char name', [TSOPS, 'encrypt', longName]],
+];
+console.log('worst-case regex inputs (medians of 5 whole-process runs):');
+const regexWidth = Math.max(...regexCases.map(([n]) => n.length));
+for (const [name, args] of regexCases) {
+  const times = [];
+  for (let run = 0; run < 5; run++) {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, args, { cwd: hostile, env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 28 });
+    if (r.status !== 0) throw new Error(`${name} failed: ${r.stderr}`);
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  console.log(`  ${name.padEnd(regexWidth)}  ${median(times).toFixed(1).padStart(8)} ms`);
+}

@@ -193,5 +193,14 @@ function systemReason(code: string, message?: string): string {
 }
 
 function oneLine(s: string): string {
-  return s.replace(/\s*\n\s*/g, '; ').trim();
+  return joinLines(s, '; ');
+}
+
+/**
+ * Text on one line: each line trimmed, blank ones dropped, joined by `sep`.
+ * A split, not a regex of whitespace around a newline, which backtracks in
+ * quadratic time over a long run of spaces with no newline in it.
+ */
+export function joinLines(s: string, sep: string): string {
+  return s.split('\n').map((line) => line.trim()).filter((line) => line !== '').join(sep);
 }

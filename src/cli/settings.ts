@@ -1,7 +1,7 @@
 import { parseEncryptionContext as parseContext, resolveEncryptSettings as resolveFromConfig, type KeyFlagValues, type StoreSettings } from '../config/index.js';
 import type { EncryptSettings } from '../sops/index.js';
 import type { FormatName } from '../tree.js';
-import type { CliContext } from './context.js';
+import { warn, type CliContext } from './context.js';
 import { ruleFromFlags, thresholdFromFlags, type CommonFlags, type KeyFlags } from './options.js';
 
 /**
@@ -10,7 +10,15 @@ import { ruleFromFlags, thresholdFromFlags, type CommonFlags, type KeyFlags } fr
  * environment variables (src/config/resolve.ts).
  */
 export async function resolveEncryptSettings(file: string, flags: CommonFlags & KeyFlags, ctx: CliContext): Promise<{ settings: EncryptSettings; stores: StoreSettings; configPath?: string }> {
-  return resolveFromConfig({ file, cwd: ctx.cwd, env: ctx.env, ...(flags.config ? { explicitConfig: flags.config } : {}), flags: keyFlagValues(flags) });
+  return resolveFromConfig({
+    file,
+    cwd: ctx.cwd,
+    env: ctx.env,
+    ...(flags.config ? { explicitConfig: flags.config } : {}),
+    flags: keyFlagValues(flags),
+    warn: (message) => warn(ctx, message),
+    ...(flags.verbose ? { log: (message: string) => ctx.stderr.write(`tsops: ${message}\n`) } : {}),
+  });
 }
 
 /** `k1:v1,k2:v2` from --encryption-context (sops's exit 6 when malformed); undefined when not given. */

@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError, ExitCode, TsopsError } from '../errors.js';
 import { keyIdentity, type KeySpec } from '../keys/masterkey.js';
 import type { CreationRule, KeyGroupConfig, KmsKeyConfig } from './types.js';
 
@@ -10,7 +10,11 @@ import type { CreationRule, KeyGroupConfig, KmsKeyConfig } from './types.js';
  * wrap for are an error, but only in the part of the rule that is used.
  */
 export function keyGroupsForRule(rule: CreationRule, configPath: string, encryptionContext?: Record<string, string>): KeySpec[][] {
-  if (rule.keyGroups.length > 0) return rule.keyGroups.map((group) => groupKeys(group, configPath));
+  if (rule.keyGroups.length > 0) {
+    const groups = rule.keyGroups.map((group) => groupKeys(group, configPath));
+    if (groups.some((group) => group.length === 0)) throw emptyKeyGroup();
+    return groups;
+  }
   const at = `${configPath}:${rule.line}`;
   rejectUnsupported(at, [
     ['gcp_kms', rule.gcpKms.length],
@@ -24,6 +28,15 @@ export function keyGroupsForRule(rule: CreationRule, configPath: string, encrypt
     ...rule.kms.map((kms) => kmsKey({ ...kms, ...(rule.awsProfile ? { awsProfile: rule.awsProfile } : {}), ...(encryptionContext ? { context: encryptionContext } : {}) })),
   ];
   return keys.length ? [keys] : [];
+}
+
+/**
+ * A rule whose key group has no keys (`key_groups: [{}]`, or `key_groups: []`
+ * or no keys at all, which sops reads as one empty group): sops loads such a
+ * config and fails only when a file needs the rule, with this message.
+ */
+export function emptyKeyGroup(file?: string): TsopsError {
+  return new TsopsError('Could not generate data key: [empty key group provided]', ExitCode.Generic, file === undefined ? undefined : { file });
 }
 
 /** One configured group's keys: merged groups first, then its own; repeats removed. */

@@ -1,3 +1,4 @@
+import { ConfigError } from '../errors.js';
 import { isMap, type Node } from 'yaml';
 import { splitKmsArn } from '../keys/kms-arn.js';
 import { RULE_KINDS, type EncryptionRule } from '../sops/rules.js';
@@ -31,12 +32,21 @@ export function parseConfig(text: string, path: string): Config {
   const reader = new YamlReader(text, path);
   const config: Config = { path, destinationRules: [], stores: {} };
   if (reader.root === null) return config;
-  const top = reader.fields(reader.root, '', TOP_LEVEL);
+  // Other top-level keys are where teams keep YAML anchors (`keys: [&alice age1...]`); sops ignores them.
+  const top = reader.fields(reader.root, '', TOP_LEVEL, 'ignore');
 
   const creation = top.get('creation_rules');
   const creationItems = creation ? reader.list(creation) : undefined;
   if (creationItems) {
-    config.creationRules = creationItems.map(({ node, where }, index) => parseCreationRule(reader, node, where, index));
+    // A broken rule stops only the files that reach it (rules.ts), not the whole config.
+    config.creationRules = creationItems.map(({ node, where }, index) => {
+      try {
+        return parseCreationRule(reader, node, where, index);
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        return { ...emptyRule(index, reader.line(node)), error: e };
+      }
+    });
   }
 
   const destination = top.get('destination_rules');
@@ -47,25 +57,14 @@ export function parseConfig(text: string, path: string): Config {
 
   const stores = top.get('stores');
   if (stores?.value) config.stores = parseStores(reader, stores.value);
+  if (reader.warnings.length) config.warnings = reader.warnings;
   return config;
 }
 
 function parseCreationRule(reader: YamlReader, node: Node | null, where: string, index: number): CreationRule {
   if (node === null || !isMap(node)) return reader.fail(node, `${where} must be a mapping`);
-  const fields = reader.fields(node, where, CREATION_RULE_FIELDS);
-  const rule: CreationRule = {
-    index,
-    line: reader.line(node),
-    age: [],
-    pgp: [],
-    kms: [],
-    gcpKms: [],
-    azureKeyvault: [],
-    hcVaultTransitUri: [],
-    hckms: [],
-    keyGroups: [],
-    macOnlyEncrypted: false,
-  };
+  const fields = reader.fields(node, where, CREATION_RULE_FIELDS, 'warn');
+  const rule = emptyRule(index, reader.line(node));
   const get = (name: string): Field | undefined => fields.get(name);
 
   const pathRegex = optional(get('path_regex'), (f) => reader.string(f));
@@ -87,8 +86,8 @@ function parseCreationRule(reader: YamlReader, node: Node | null, where: string,
 
   const groups = get('key_groups');
   if (groups?.value) {
+    // An empty list, or an empty group, fails only when the rule is used (keys.ts), as in sops.
     const items = reader.list(groups) ?? [];
-    if (items.length === 0) reader.fail(groups.value, `${groups.where} is empty: list at least one key group, or remove it`);
     rule.keyGroups = items.map(({ node: item, where: itemWhere }) => parseKeyGroup(reader, item, itemWhere, 0));
   }
 
@@ -106,6 +105,10 @@ function parseCreationRule(reader: YamlReader, node: Node | null, where: string,
   if (encryptionRule) rule.rule = encryptionRule;
   rule.macOnlyEncrypted = optional(get('mac_only_encrypted'), (f) => reader.boolean(f)) ?? false;
   return rule;
+}
+
+function emptyRule(index: number, line: number): CreationRule {
+  return { index, line, age: [], pgp: [], kms: [], gcpKms: [], azureKeyvault: [], hcVaultTransitUri: [], hckms: [], keyGroups: [], macOnlyEncrypted: false };
 }
 
 /** At most one of the six suffix/regex fields; an empty value counts as unset, as in sops. */
@@ -128,7 +131,7 @@ function parseEncryptionRule(reader: YamlReader, fields: Map<string, Field>, whe
 function parseKeyGroup(reader: YamlReader, node: Node | null, where: string, depth: number): KeyGroupConfig {
   if (node === null || !isMap(node)) return reader.fail(node, `${where} must be a mapping of keys`);
   if (depth > MAX_MERGE_DEPTH) reader.fail(node, `${where}: merge nested too deeply`);
-  const fields = reader.fields(node, where, KEY_GROUP_FIELDS);
+  const fields = reader.fields(node, where, KEY_GROUP_FIELDS, 'warn');
   const group: KeyGroupConfig = { line: reader.line(node), merge: [], age: [], pgp: [], kms: [], gcpKms: [], hckms: [], azureKeyvault: [], hcVault: [] };
   const items = (name: string) => {
     const field = fields.get(name);
@@ -144,13 +147,7 @@ function parseKeyGroup(reader: YamlReader, node: Node | null, where: string, dep
   group.hckms = items('hckms').map(({ node: item, where: itemWhere }) => requiredField(reader, item, itemWhere, ['key_id'], 'key_id'));
   group.azureKeyvault = items('azure_keyvault').map(({ node: item, where: itemWhere }) => parseAzureItem(reader, item, itemWhere));
   group.hcVault = items('hc_vault').map((item) => listString(reader, item));
-  if (countKeys(group) === 0) reader.fail(node, `${where} is an empty key group: give it at least one key`);
   return group;
-}
-
-function countKeys(group: KeyGroupConfig): number {
-  const own = group.age.length + group.pgp.length + group.kms.length + group.gcpKms.length + group.hckms.length + group.azureKeyvault.length + group.hcVault.length;
-  return group.merge.reduce((n, g) => n + countKeys(g), own);
 }
 
 /** Key-group `age`/`pgp` must be lists (as in sops), whose items may be comma-separated. */
@@ -161,7 +158,7 @@ function listOfKeys(reader: YamlReader, field: Field): string[] {
 
 function parseKmsItem(reader: YamlReader, node: Node | null, where: string): KmsKeyConfig {
   if (node === null || !isMap(node)) return reader.fail(node, `${where} must be a mapping with an 'arn'`);
-  const fields = reader.fields(node, where, ['arn', 'role', 'context', 'aws_profile']);
+  const fields = reader.fields(node, where, ['arn', 'role', 'context', 'aws_profile'], 'warn');
   const arnField = fields.get('arn');
   const arn = arnField ? reader.string(arnField) : undefined;
   if (!arn) reader.fail(arnField?.value ?? node, `${where}.arn is required`);
@@ -177,7 +174,7 @@ function parseKmsItem(reader: YamlReader, node: Node | null, where: string): Kms
 
 function parseAzureItem(reader: YamlReader, node: Node | null, where: string): AzureKeyConfig {
   if (node === null || !isMap(node)) return reader.fail(node, `${where} must be a mapping with 'vaultUrl', 'key' and 'version'`);
-  const fields = reader.fields(node, where, ['vaultUrl', 'key', 'version']);
+  const fields = reader.fields(node, where, ['vaultUrl', 'key', 'version'], 'warn');
   const text = (name: string) => optional(fields.get(name), (f) => reader.string(f)) ?? '';
   const vaultUrl = text('vaultUrl');
   const key = text('key');
@@ -187,7 +184,7 @@ function parseAzureItem(reader: YamlReader, node: Node | null, where: string): A
 
 function requiredField(reader: YamlReader, node: Node | null, where: string, allowed: readonly string[], name: string): string {
   if (node === null || !isMap(node)) return reader.fail(node, `${where} must be a mapping with '${name}'`);
-  const fields = reader.fields(node, where, allowed);
+  const fields = reader.fields(node, where, allowed, 'warn');
   const value = optional(fields.get(name), (f) => reader.string(f));
   if (!value) reader.fail(node, `${where}.${name} is required`);
   return value;

@@ -3,8 +3,8 @@ import { ConfigError, ExitCode, TsopsError } from '../errors.js';
 import type { KeySpec } from '../keys/masterkey.js';
 import type { EncryptSettings } from '../sops/index.js';
 import type { EncryptionRule } from '../sops/rules.js';
-import { findConfig } from './find.js';
-import { ageKey, keyGroupsForRule, kmsKey, pgpKey } from './keys.js';
+import { findConfig, printable } from './find.js';
+import { ageKey, emptyKeyGroup, keyGroupsForRule, kmsKey, pgpKey } from './keys.js';
 import { kmsFromString, parseConfig } from './parse.js';
 import { matchCreationRule } from './rules.js';
 import type { Config, CreationRule, StoreSettings } from './types.js';
@@ -31,6 +31,10 @@ export interface ResolveInput {
   /** `--config PATH`. */
   explicitConfig?: string;
   flags: KeyFlagValues;
+  /** Config files passed over, unknown fields: one line each. */
+  warn?: (message: string) => void;
+  /** `--verbose`: which config and creation rule were used. */
+  log?: (message: string) => void;
 }
 
 export interface ResolvedSettings {
@@ -48,7 +52,7 @@ const UNSUPPORTED_ENV: readonly [string, string][] = [
 ];
 
 /** Reads and parses a config file; an unreadable file is a ConfigError naming it. */
-export async function loadConfig(path: string): Promise<Config> {
+export async function loadConfig(path: string, warn?: (message: string) => void): Promise<Config> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -56,7 +60,9 @@ export async function loadConfig(path: string): Promise<Config> {
     const code = (e as NodeJS.ErrnoException).code ?? 'read error';
     throw new ConfigError(`cannot read config file ${path} (${code})`);
   }
-  return parseConfig(text, path);
+  const config = parseConfig(text, path);
+  for (const line of config.warnings ?? []) warn?.(printable(line));
+  return config;
 }
 
 /**
@@ -68,18 +74,23 @@ export async function loadConfig(path: string): Promise<Config> {
  */
 export async function resolveEncryptSettings(input: ResolveInput): Promise<ResolvedSettings> {
   const { file, cwd, env, flags } = input;
-  const configPath = await findConfig({ target: file, cwd, env, ...(input.explicitConfig ? { explicit: input.explicitConfig } : {}) });
-  const config = configPath ? await loadConfig(configPath) : undefined;
+  const { warn, log } = input;
+  const configPath = await findConfig({ target: file, cwd, env, ...(input.explicitConfig ? { explicit: input.explicitConfig } : {}), ...(warn ? { warn } : {}) });
+  log?.(configPath ? `config: ${printable(configPath)}` : 'config: none found');
+  const config = configPath ? await loadConfig(configPath, warn) : undefined;
 
   let rule: CreationRule | undefined;
   if (config?.creationRules && configPath) {
     rule = matchCreationRule(config, configPath, file, cwd);
     if (!rule) throw new ConfigError(`no creation rule in ${configPath} matches ${file}`);
+    log?.(`creation rule: #${rule.index} at line ${rule.line}, ${rule.pathRegex === undefined ? 'no path_regex (matches every file)' : `path_regex ${printable(JSON.stringify(rule.pathRegex))}`}`);
   }
 
   const cliKeys = keysFromFlagsAndEnv(flags, env);
-  const keyGroups = cliKeys.length ? [cliKeys] : rule && configPath ? keyGroupsForRule(rule, configPath, flags.encryptionContext) : [];
-  if (keyGroups.length === 0) throw noKeysError(file, configPath, config, rule);
+  if (cliKeys.length && rule) log?.('keys: from the command line or environment, not the creation rule');
+  const keyGroups = cliKeys.length ? [cliKeys] : rule && configPath ? aboutTarget(file, () => keyGroupsForRule(rule, configPath, flags.encryptionContext)) : [];
+  if (keyGroups.length === 0 && rule) throw emptyKeyGroup(file);
+  if (keyGroups.length === 0) throw noKeysError(file, configPath, config);
 
   const settings: EncryptSettings = { keyGroups };
   const encryptionRule = flags.rule ?? rule?.rule;
@@ -116,6 +127,16 @@ export function keysFromFlagsAndEnv(flags: KeyFlagValues, env: NodeJS.ProcessEnv
   return keys;
 }
 
+/** Runs `make`; an error it throws that names no file is about `file`. */
+function aboutTarget<T>(file: string, make: () => T): T {
+  try {
+    return make();
+  } catch (e) {
+    if (e instanceof TsopsError) e.file ??= file;
+    throw e;
+  }
+}
+
 function checkThreshold(threshold: number, groupCount: number, source: string): void {
   if (!Number.isInteger(threshold) || threshold < 0 || threshold > 255) throw new ConfigError(`${source} must be a whole number from 0 to 255`);
   if (groupCount > 1 && (threshold < 2 || threshold > groupCount)) {
@@ -123,11 +144,8 @@ function checkThreshold(threshold: number, groupCount: number, source: string): 
   }
 }
 
-function noKeysError(file: string, configPath: string | undefined, config: Config | undefined, rule: CreationRule | undefined): ConfigError {
-  let searched: string;
-  if (!configPath) searched = 'no config file found (.sopsrc, .sops.yaml)';
-  else if (!config?.creationRules) searched = `${configPath} has no creation_rules`;
-  else searched = `the creation rule at ${configPath}:${rule?.line ?? 1} has no keys`;
+function noKeysError(file: string, configPath: string | undefined, config: Config | undefined): ConfigError {
+  const searched = !configPath ? 'no config file found (.sopsrc, .sops.yaml)' : `${configPath} has no creation_rules`;
   return new ConfigError(`no keys to encrypt ${file} with: ${searched}; pass --age, set SOPS_AGE_RECIPIENTS, or add a creation rule with keys to .sopsrc`);
 }
 

@@ -14,10 +14,14 @@ export function pathForMatching(configPath: string, file: string, cwd: string): 
 
 /**
  * The first creation rule whose `path_regex` finds a match anywhere in the
- * file's path (a rule without one matches every file). Undefined when none
+ * file's path (a rule without one matches every file). A broken rule met
+ * before the match throws its error, as sops fails on it there. Undefined when none
  * matches or the config has no `creation_rules`.
  */
 export function matchCreationRule(config: Config, configPath: string, file: string, cwd: string): CreationRule | undefined {
   const path = pathForMatching(configPath, file, cwd);
-  return config.creationRules?.find((rule) => !rule.pathRegex || compileRe2(rule.pathRegex).test(path));
+  return config.creationRules?.find((rule) => {
+    if (rule.error) throw rule.error;
+    return !rule.pathRegex || compileRe2(rule.pathRegex).test(path);
+  });
 }

@@ -1,3 +1,4 @@
+import type { ConfigError } from '../errors.js';
 import type { EncryptionRule } from '../sops/rules.js';
 
 /**
@@ -12,6 +13,8 @@ export interface Config {
   creationRules?: CreationRule[];
   destinationRules: DestinationRule[];
   stores: StoreSettings;
+  /** Unknown fields in rules and key groups, one line each (`<file>:<line>: ...`): sops ignores them, tsops says so. */
+  warnings?: string[];
 }
 
 export interface KmsKeyConfig {
@@ -44,6 +47,11 @@ export interface CreationRule {
   /** 0-based position in `creation_rules`. */
   index: number;
   line: number;
+  /**
+   * Why this rule cannot be used (an invalid regex, a wrong type). It fails
+   * only a file whose rule search reaches it, as sops reads rules in order.
+   */
+  error?: ConfigError;
   pathRegex?: string;
   age: string[];
   pgp: string[];

@@ -1,5 +1,6 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLMap } from 'yaml';
 import { ConfigError } from '../errors.js';
+import { printable } from './find.js';
 
 /** A mapping entry with the key node kept for its line number. */
 export interface Field {
@@ -16,8 +17,13 @@ export interface Field {
  * one-line ConfigError `<file>:<line>: <problem>`; values from the file are
  * never quoted, only field names and locations.
  */
+/** What to do with a field name not in the allowed list. */
+export type UnknownFields = 'fail' | 'warn' | 'ignore';
+
 export class YamlReader {
   readonly root: Node | null;
+  /** One line each, `<file>:<line>: <problem>`, for what sops accepts but is probably a mistake. */
+  readonly warnings: string[] = [];
   private readonly lines = new LineCounter();
   private readonly doc: Document.Parsed;
 
@@ -55,16 +61,17 @@ export class YamlReader {
 
   /**
    * The fields of a mapping, `<<` merge keys expanded (own fields win), every
-   * name checked against `allowed`.
+   * name checked against `allowed`: an unknown one is an error, a warning
+   * (sops ignores it, but it is likely a typo), or skipped, by `unknown`.
    */
-  fields(node: Node, where: string, allowed: readonly string[]): Map<string, Field> {
+  fields(node: Node, where: string, allowed: readonly string[], unknown: UnknownFields = 'fail'): Map<string, Field> {
     if (!isMap(node)) this.fail(node, `${where || 'the config'} must be a mapping`);
     const out = new Map<string, Field>();
-    this.collect(node, where, allowed, out, 0);
+    this.collect(node, where, allowed, out, 0, unknown);
     return out;
   }
 
-  private collect(map: YAMLMap, where: string, allowed: readonly string[], out: Map<string, Field>, depth: number): void {
+  private collect(map: YAMLMap, where: string, allowed: readonly string[], out: Map<string, Field>, depth: number, unknown: UnknownFields): void {
     const merged: Node[] = [];
     for (const pair of map.items) {
       const keyNode = pair.key as Node;
@@ -78,15 +85,22 @@ export class YamlReader {
       if (!key || !isScalar(key) || typeof key.value !== 'string') this.fail(keyNode, `field names in ${where || 'the config'} must be strings`);
       const name = key.value as string;
       if (!allowed.includes(name)) {
+        if (unknown === 'ignore') continue;
         const hint = closest(name, allowed);
-        this.fail(keyNode, `unknown field '${name}' in ${where || 'the config'}${hint ? ` (did you mean '${hint}'?)` : ''}`);
+        const message = `unknown field '${printableName(name)}' in ${where || 'the config'}${hint ? ` (did you mean '${hint}'?)` : ''}`;
+        if (unknown === 'fail') this.fail(keyNode, message);
+        // sops drops a misspelt path_regex silently, and a rule without one matches every file.
+        const hasPathRegex = map.items.some((p) => isScalar(p.key) && p.key.value === 'path_regex');
+        const consequence = hint === 'path_regex' && !hasPathRegex ? ', so this rule applies to every file' : '';
+        this.warnings.push(`${this.path}:${this.line(keyNode)}: ${message}; ignored, as sops does${consequence}`);
+        continue;
       }
       out.set(name, { name, keyNode, value, where: where ? `${where}.${name}` : name });
     }
     for (const source of merged) {
       if (!isMap(source)) this.fail(source, `a '<<' merge in ${where || 'the config'} must name a mapping`);
       const extra = new Map<string, Field>();
-      this.collect(source, where, allowed, extra, depth + 1);
+      this.collect(source, where, allowed, extra, depth + 1, unknown);
       for (const [name, field] of extra) if (!out.has(name)) out.set(name, field);
     }
   }
@@ -154,6 +168,11 @@ export class YamlReader {
     }
     return Object.fromEntries(entries);
   }
+}
+
+/** A field name as printed: control characters escaped, at most 64 characters. */
+function printableName(name: string): string {
+  return printable(name.length > 64 ? `${name.slice(0, 64)}…` : name);
 }
 
 /** `<<` arrives as a symbol when the merge-key schema recognises it. */

@@ -85,8 +85,13 @@ function committedWithBinding(file: string): boolean {
 export function keyNamesFromConfig(text: string): Map<string, string> {
   const names = new Map<string, string>();
   for (const line of text.split('\n')) {
-    const m = /(age1[0-9a-z]+|[0-9A-F]{40}|arn:aws[\w-]*:kms:[^\s,#]+)[^#]*#\s*(.+)$/.exec(line);
-    if (m) names.set(m[1]!, m[2]!.trim());
+    // The key before the line's first `#`, the name after it: found by cutting
+    // at the `#` first, as one pattern spanning both backtracks cubically.
+    const hash = line.indexOf('#');
+    if (hash < 0) continue;
+    const key = /age1[0-9a-z]+|[0-9A-F]{40}|arn:aws[\w-]*:kms:[^\s,#]+/.exec(line.slice(0, hash))?.[0];
+    const name = line.slice(hash + 1).trim();
+    if (key && name) names.set(key, name);
   }
   return names;
 }

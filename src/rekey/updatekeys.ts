@@ -22,10 +22,10 @@ export interface UpdatePlan {
 }
 
 /** What updatekeys would change in `file` to match its creation rule (spec §10). */
-export async function planUpdate(file: string, cwd: string, env: NodeJS.ProcessEnv, explicitConfig?: string): Promise<UpdatePlan> {
-  const configPath = await findConfig({ target: file, cwd, env, ...(explicitConfig ? { explicit: explicitConfig } : {}) });
+export async function planUpdate(file: string, cwd: string, env: NodeJS.ProcessEnv, explicitConfig?: string, warn?: (message: string) => void): Promise<UpdatePlan> {
+  const configPath = await findConfig({ target: file, cwd, env, ...(explicitConfig ? { explicit: explicitConfig } : {}), ...(warn ? { warn } : {}) });
   if (!configPath) throw new ConfigError('no .sopsrc or .sops.yaml found for this file', { file });
-  const config = await loadConfig(configPath);
+  const config = await loadConfig(configPath, warn);
   const rule = matchCreationRule(config, configPath, file, cwd);
   if (!rule) throw new ConfigError(`no creation rule in ${configPath} matches this file`, { file });
   const want = keyGroupsForRule(rule, configPath);

@@ -12,9 +12,66 @@ export interface SealedValue {
   type: string;
 }
 
-// Go's pattern is anchored at the start only; text after the final `]` is ignored.
-const ENC_PATTERN = /^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]/;
 const PREFIX = 'ENC[AES256_GCM,data:';
+
+/** The four fields of an ENC string, as text, before any base64 check. */
+export interface EncFields {
+  data: string;
+  iv: string;
+  tag: string;
+  type: string;
+  /** Index just past the closing `]`. */
+  end: number;
+}
+
+/**
+ * The one grammar for ENC strings, sops's pattern
+ * `^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]` (anchored at the
+ * start only; `.` stops at a newline, as in Go) with Go's greedy choice of
+ * captures, found by a right-to-left scan: each greedy field ends at the last
+ * separator that still leaves room for the ones after it. Linear in the
+ * input, where a backtracking engine takes cubic time on a crafted line.
+ * `type`, when given, must be the whole type field (`type:comment]`).
+ */
+export function scanEnc(text: string, type?: string): EncFields | undefined {
+  if (!text.startsWith(PREFIX)) return undefined;
+  const newline = text.indexOf('\n');
+  const line = newline < 0 ? text : text.slice(0, newline);
+  let typeAt: number;
+  let end: number;
+  if (type === undefined) {
+    end = line.lastIndexOf(']');
+    typeAt = end < 0 ? -1 : line.lastIndexOf(',type:', end - 7);
+  } else {
+    typeAt = line.lastIndexOf(`,type:${type}]`);
+    end = typeAt + 6 + type.length;
+  }
+  if (typeAt < 0) return undefined;
+  const tagAt = line.lastIndexOf(',tag:', typeAt - 6);
+  if (tagAt < 0) return undefined;
+  const ivAt = line.lastIndexOf(',iv:', tagAt - 5);
+  if (ivAt < PREFIX.length + 1) return undefined;
+  return {
+    data: line.slice(PREFIX.length, ivAt),
+    iv: line.slice(ivAt + 4, tagAt),
+    tag: line.slice(tagAt + 5, typeAt),
+    type: line.slice(typeAt + 6, end),
+    end: end + 1,
+  };
+}
+
+/**
+ * An encrypted comment as sops writes it. `exact` also asks for nothing after
+ * the `]` and no `,` or `]` inside the fields (the JSON stores' stricter form).
+ */
+export function isEncComment(text: string, exact = false): boolean {
+  if (!exact) return scanEnc(text, 'comment') !== undefined;
+  const suffix = ',type:comment]';
+  if (!text.startsWith(PREFIX) || !text.endsWith(suffix) || text.length < PREFIX.length + suffix.length) return false;
+  const middle = text.slice(PREFIX.length, text.length - suffix.length);
+  const parts = middle.split(',');
+  return !middle.includes(']') && parts.length === 3 && parts[1]!.startsWith('iv:') && parts[2]!.startsWith('tag:');
+}
 
 export const IV_BYTES = 32;
 export const DATA_KEY_BYTES = 32;
@@ -64,9 +121,9 @@ export function parseSealed(text: string): SealedValue | undefined {
     tag = text.slice(tagAt + 5, typeAt);
     type = text.slice(typeAt + 6, end);
   } else {
-    const m = ENC_PATTERN.exec(text);
-    if (!m) return undefined;
-    [, data, iv, tag, type] = m as unknown as [string, string, string, string, string];
+    const fields = scanEnc(text);
+    if (!fields) return undefined;
+    ({ data, iv, tag, type } = fields);
   }
   if (!data || !iv || !tag || !type) return undefined;
   const dataBytes = strictBase64(data);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { KeyWrapError, MalformedFileError, NoKeyError, type KeyFailure } from '../errors.js';
+import { joinLines, KeyWrapError, MalformedFileError, NoKeyError, type KeyFailure } from '../errors.js';
 import type { Keyring } from '../keys/index.js';
 import { keyIdentity, type KeyRecord, type KeySpec, type MasterKeyType } from '../keys/masterkey.js';
 import { DATA_KEY_BYTES } from './cipher.js';
@@ -117,5 +117,5 @@ function describeFailure(groupCount: number, needed: number, got: number, missin
 
 function reason(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
-  return msg.replace(/\s*\n\s*/g, ' ').trim() || 'unknown failure';
+  return joinLines(msg, ' ') || 'unknown failure';
 }

@@ -29,7 +29,7 @@ describe('findConfig', () => {
   });
 
   it('takes the nearest config walking up from the target', async () => {
-    const root = tree({ '.sopsrc': '', 'a/b/.sops.yaml': '' });
+    const root = tree({ '.git/HEAD': '', '.sopsrc': '', 'a/b/.sops.yaml': '' });
     expect(await findConfig({ target: join(root, 'a/b/c/d/x.env'), cwd: root, env: {} })).toBe(join(root, 'a/b/.sops.yaml'));
     expect(await findConfig({ target: join(root, 'a/x.env'), cwd: root, env: {} })).toBe(join(root, '.sopsrc'));
   });
@@ -52,7 +52,7 @@ describe('findConfig', () => {
   });
 
   it('falls back to walking up from cwd when nothing is above the target', async () => {
-    const root = tree({ 'work/.sopsrc': '', 'data/f.yaml': '' });
+    const root = tree({ '.git/HEAD': '', 'work/.sopsrc': '', 'data/f.yaml': '' });
     const fromTarget = await findConfig({ target: join(root, 'data/f.yaml'), cwd: join(root, 'data'), env: {} });
     // Precondition: nothing above the temporary directory holds a config.
     expect(fromTarget).toBeUndefined();
@@ -60,7 +60,7 @@ describe('findConfig', () => {
   });
 
   it('walks up from cwd when there is no target, or the target is stdin', async () => {
-    const root = tree({ '.sopsrc': '' });
+    const root = tree({ '.git/HEAD': '', '.sopsrc': '' });
     expect(await findConfig({ cwd: join(root, 'x/y'), env: {} })).toBe(join(root, '.sopsrc'));
     expect(await findConfig({ target: '-', cwd: join(root, 'x'), env: {} })).toBe(join(root, '.sopsrc'));
   });

@@ -12,6 +12,14 @@ const rule0 = (yaml: string) => {
   return rules![0]!;
 };
 
+/** Parses, then throws the first broken rule's error: those fail only the files that reach the rule. */
+function parseWithRuleErrors(yaml: string, path: string) {
+  const config = parseConfig(yaml, path);
+  const broken = config.creationRules?.find((rule) => rule.error)?.error;
+  if (broken) throw broken;
+  return config;
+}
+
 describe('parseConfig: the fixture repo', () => {
   it('reads three rules with their comments and the stores section', () => {
     const path = join(FIXTURE_REPO, '.sopsrc');
@@ -208,10 +216,6 @@ describe('parseConfig: top level, stores and destination rules', () => {
 
 describe('parseConfig: errors name the file, the line and the field', () => {
   const cases: [string, string, number, RegExp][] = [
-    ['unknown top-level field', 'creation_rules: []\nstore: {}\n', 2, /unknown field 'store' in the config \(did you mean 'stores'\?\)/],
-    ['unknown rule field', `creation_rules:\n  - age: ${AGE_A}\n  - age: ${AGE_B}\n    pth_regex: x\n`, 4, /unknown field 'pth_regex' in creation_rules\[1\]/],
-    ['unknown key group field', `creation_rules:\n  - key_groups:\n      - age: [${AGE_A}]\n        agee: [x]\n`, 4, /unknown field 'agee' in creation_rules\[0\]\.key_groups\[0\]/],
-    ['unknown kms item field', `creation_rules:\n  - key_groups:\n      - kms:\n          - arn: ${KMS_ARN}\n            region: x\n`, 5, /unknown field 'region' in creation_rules\[0\]\.key_groups\[0\]\.kms\[0\]/],
     ['unknown store field', 'stores:\n  yaml:\n    indentation: 2\n', 3, /unknown field 'indentation' in stores\.yaml/],
     ['option in dotenv store', 'stores:\n  dotenv:\n    indent: 2\n', 3, /unknown field 'indent' in stores\.dotenv/],
     ['creation_rules not a list', 'creation_rules:\n  age: x\n', 2, /creation_rules must be a list/],
@@ -226,9 +230,6 @@ describe('parseConfig: errors name the file, the line and the field', () => {
     ['shamir_threshold above the group count', `creation_rules:\n  - key_groups: [{age: [${AGE_A}]}, {age: [${AGE_B}]}]\n    shamir_threshold: 3\n`, 3, /shamir_threshold is 3 but creation_rules\[0\] has only 2 key groups/],
     ['shamir_threshold of 1 with groups', `creation_rules:\n  - key_groups: [{age: [${AGE_A}]}, {age: [${AGE_B}]}]\n    shamir_threshold: 1\n`, 3, /shamir_threshold must be at least 2/],
     ['key_groups not a list', 'creation_rules:\n  - key_groups: x\n', 2, /key_groups must be a list/],
-    ['key_groups empty', 'creation_rules:\n  - age: x\n    key_groups: []\n', 3, /creation_rules\[0\]\.key_groups is empty/],
-    ['an empty key group', `creation_rules:\n  - key_groups:\n      - age: [${AGE_A}]\n      - {}\n`, 4, /creation_rules\[0\]\.key_groups\[1\] is an empty key group/],
-    ['a group of empty merges', 'creation_rules:\n  - key_groups:\n      - merge:\n          - {}\n', 4, /key_groups\[0\]\.merge\[0\] is an empty key group/],
     ['key group age as a string', 'creation_rules:\n  - key_groups:\n      - age: x\n', 3, /key_groups\[0\]\.age must be a list/],
     ['kms item without arn', 'creation_rules:\n  - key_groups:\n      - kms:\n          - role: r\n', 4, /kms\[0\]\.arn is required/],
     ['kms context not a map', `creation_rules:\n  - key_groups:\n      - kms:\n          - arn: a\n            context: [x]\n`, 5, /kms\[0\]\.context must be a mapping of strings/],
@@ -243,12 +244,11 @@ describe('parseConfig: errors name the file, the line and the field', () => {
     ['duplicate field', `creation_rules:\n  - age: ${AGE_A}\n    age: ${AGE_B}\n`, 3, /invalid YAML: Map keys must be unique/],
     ['unknown alias', 'creation_rules:\n  - age: *nobody\n', 2, /alias|invalid YAML/],
     ['bad destination field', 'destination_rules:\n  - s3_bucket: b\n    s3_buckit: c\n', 3, /unknown field 's3_buckit' in destination_rules\[0\]/],
-    ['bad recreation rule field', 'destination_rules:\n  - recreation_rule:\n      agee: x\n', 3, /unknown field 'agee' in destination_rules\[0\]\.recreation_rule/],
     ['top level not a mapping', '- a\n- b\n', 1, /the config must be a mapping/],
   ];
 
   it.each(cases)('%s', (_name, yaml, line, pattern) => {
-    const message = configErrorOf(() => parseConfig(yaml, 'conf/.sopsrc'));
+    const message = configErrorOf(() => parseWithRuleErrors(yaml, 'conf/.sopsrc'));
     expect(message.startsWith(`conf/.sopsrc:${line}: `), message).toBe(true);
     expect(message).toMatch(pattern);
   });
@@ -264,14 +264,46 @@ describe('parseConfig: errors name the file, the line and the field', () => {
   });
 
   it('does not quote field values in type errors', () => {
-    const message = configErrorOf(() => parseConfig('creation_rules:\n  - mac_only_encrypted: hunter2-secret\n', '.sopsrc'));
+    const message = configErrorOf(() => parseWithRuleErrors('creation_rules:\n  - mac_only_encrypted: hunter2-secret\n', '.sopsrc'));
     expect(message).not.toContain('hunter2');
   });
 
-  it('refuses the typo in a real sops config that sops silently ignores', () => {
+  it('warns about the typo in a real sops config, which makes the rule match every file', () => {
     const path = join(INTEROP, 'sops-age-repo/.sops.yaml');
-    const message = configErrorOf(() => parseConfig(readFileSync(path, 'utf8'), path));
-    expect(message).toBe(`${path}:3: unknown field 'path_regexp' in creation_rules[0] (did you mean 'path_regex'?)`);
+    const config = parseConfig(readFileSync(path, 'utf8'), path);
+    expect(config.warnings).toEqual([`${path}:3: unknown field 'path_regexp' in creation_rules[0] (did you mean 'path_regex'?); ignored, as sops does, so this rule applies to every file`]);
+    expect(config.creationRules![0]!.pathRegex).toBeUndefined();
+  });
+
+  it('ignores other top-level fields (anchors live there) and only warns about unknown rule and group fields', () => {
+    const config = parseConfig(
+      `keys:
+  - &alice ${AGE_A}
+  - &bob ${AGE_B}
+store: {}
+creation_rules:
+  - age: *alice
+  - path_regex: x
+    agee: [x]
+    key_groups:
+      - age: [*bob]
+        pgpp: [y]
+      - merge:
+          - {}
+  - key_groups: []
+`,
+      'c.yaml',
+    );
+    expect(config.warnings).toEqual([
+      "c.yaml:8: unknown field 'agee' in creation_rules[1] (did you mean 'age'?); ignored, as sops does",
+      "c.yaml:11: unknown field 'pgpp' in creation_rules[1].key_groups[0] (did you mean 'pgp'?); ignored, as sops does",
+    ]);
+    expect(config.creationRules![0]!.age).toEqual([AGE_A]);
+    expect(config.creationRules![1]!.keyGroups[0]!.age).toEqual([AGE_B]);
+    expect(config.creationRules![2]!.keyGroups).toEqual([]);
+    const kms = parseConfig(`creation_rules:\n  - key_groups:\n      - kms:\n          - arn: ${KMS_ARN}\n            region: x\n`, 'k.yaml');
+    expect(kms.warnings).toEqual(["k.yaml:5: unknown field 'region' in creation_rules[0].key_groups[0].kms[0]; ignored, as sops does"]);
+    expect(kms.creationRules![0]!.keyGroups[0]!.kms[0]!.arn).toBe(KMS_ARN);
   });
 
   it('accepts that real config once the typo is fixed', () => {

@@ -226,9 +226,9 @@ describe('resolveEncryptSettings: errors', () => {
     expect(await asyncConfigErrorOf(() => resolveIn(root, 'f.yaml'))).toMatch(new RegExp(`^no keys to encrypt f\\.yaml with: ${join(root, '.sopsrc')} has no creation_rules; pass --age`));
   });
 
-  it('no keys in the matched rule names the rule\'s line', async () => {
+  it('no keys in the matched rule fails as sops does, with an empty key group', async () => {
     const root = repo(`creation_rules:\n  - path_regex: ^a/\n    age: ${AGE_A}\n  - encrypted_suffix: _s\n`);
-    expect(await asyncConfigErrorOf(() => resolveIn(root, 'b/f.yaml'))).toMatch(new RegExp(`^no keys to encrypt b/f\\.yaml with: the creation rule at ${join(root, '.sopsrc')}:4 has no keys; `));
+    await expect(resolveIn(root, 'b/f.yaml')).rejects.toThrow('Could not generate data key: [empty key group provided]');
   });
 
   it('a broken config found by discovery fails with its line', async () => {
@@ -236,10 +236,13 @@ describe('resolveEncryptSettings: errors', () => {
     expect(await asyncConfigErrorOf(() => resolveIn(root, 'f.yaml', { age: [AGE_B] }))).toMatch(new RegExp(`^${join(root, '.sopsrc')}:3: creation_rules\\[0\\]\\.encrypted_regex is not a valid regular expression`));
   });
 
-  it('the sops-age interop config is refused for its misspelt path_regexp', async () => {
+  it('the sops-age interop config loads with a warning for its misspelt path_regexp', async () => {
     const dir = join(INTEROP, 'sops-age-repo');
-    const message = await asyncConfigErrorOf(() => resolveIn(dir, 'secret.yaml'));
-    expect(message).toMatch(/\.sops\.yaml:3: unknown field 'path_regexp' in creation_rules\[0\]/);
+    const warnings: string[] = [];
+    const result = await resolveEncryptSettings({ file: 'secret.yaml', cwd: dir, env: {}, flags: {}, warn: (m) => warnings.push(m) });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/\.sops\.yaml:3: unknown field 'path_regexp' in creation_rules\[0\].*applies to every file/);
+    expect(result.settings.keyGroups[0]).toHaveLength(3);
   });
 });
 

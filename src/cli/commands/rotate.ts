@@ -5,6 +5,7 @@ import { writeFileAtomic } from '../../io/atomic-write.js';
 import { keyIdentity, type KeySpec } from '../../keys/masterkey.js';
 import { kmsFromString } from '../../keys/kms-arn.js';
 import { decryptDocument, forgetDecrypted, rotateDocument } from '../../sops/index.js';
+import { keyDrift, describeDrift } from '../../rekey/drift.js';
 import { say, warn, writeOut, type CliContext } from '../context.js';
 import { decryptionOrder, indentOf, inputFormat, keyOptions, type CommonFlags } from '../options.js';
 
@@ -44,6 +45,9 @@ export async function rotateCommand(file: string | undefined, flags: RotateFlags
   const format = await loadFormat(inputFormat(flags, file));
   const output = await aboutFile(file, async () => {
     const parsed = format.parse(bytes, { file });
+    // A recipient injected into the metadata would get the new data key too: say so, then go on as sops does.
+    const drift = await keyDrift(file, parsed.metadata, { cwd: ctx.cwd, env: ctx.env, ...(flags.config ? { explicitConfig: flags.config } : {}) });
+    if (drift) warn(ctx, describeDrift(file, drift));
     const keys = keyOptions(flags, ctx.env);
     const decrypted = await decryptDocument(parsed, { forReencryption: true, ignoreMac: flags.ignoreMac, decryptionOrder: decryptionOrder(flags, ctx.env), keys });
     try {

@@ -55,9 +55,15 @@ export async function updatekeysCommand(paths: string[], flags: UpdateKeysFlags,
   const jobs = Math.max(1, Math.min(Number(flags.jobs) || availableParallelism() * 2, 32));
   const interactive = ctx.stdinIsTTY && !flags.yes;
   const progress = progressLine(ctx, files.length);
+  const warned = new Set<string>();
+  const warnOnce = (message: string) => {
+    if (warned.has(message)) return;
+    warned.add(message);
+    warn(ctx, message);
+  };
   const plans = await mapLimited(files, jobs, async (file) => {
     try {
-      return { file, plan: await planUpdate(file, ctx.cwd, ctx.env, flags.config) };
+      return { file, plan: await planUpdate(file, ctx.cwd, ctx.env, flags.config, warnOnce) };
     } catch (e) {
       return { file, error: describeError(e).message };
     }

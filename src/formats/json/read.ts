@@ -1,4 +1,5 @@
 import { InputError } from '../../errors.js';
+import { isEncComment } from '../../sops/cipher.js';
 import { isInt64 } from '../../sops/values.js';
 import type { Comment, Entry, ListNode, MapNode, Node, Scalar, ScalarType, ScalarValue } from '../../tree.js';
 
@@ -11,7 +12,9 @@ import type { Comment, Entry, ListNode, MapNode, Node, Scalar, ScalarType, Scala
 export const MAX_DEPTH = 1000;
 
 /** An encrypted YAML list comment stored as a JSON list element (sops keeps those). */
-export const ENC_COMMENT = /^ENC\[AES256_GCM,data:[^,\]]*,iv:[^,\]]*,tag:[^,\]]*,type:comment\]$/;
+export function isJsonEncComment(text: string): boolean {
+  return isEncComment(text, true);
+}
 
 /**
  * Every node, entry and comment read from a file carries one of these as its
@@ -153,7 +156,7 @@ class JsonReader {
         }
         return false;
       }
-      if (value.kind === 'scalar' && value.type === 'str' && typeof value.value === 'string' && ENC_COMMENT.test(value.value)) {
+      if (value.kind === 'scalar' && value.type === 'str' && typeof value.value === 'string' && isJsonEncComment(value.value)) {
         const { ordinal, start, end } = value.origin as ScalarOrigin;
         const origin: CommentOrigin = { source: this.source, ordinal, start, end, text: value.value };
         top.node.items.push({ kind: 'comment', text: value.value, origin } satisfies Comment);

@@ -1,4 +1,5 @@
 import type { Comment, Entry, ListNode, MapNode, Node, ParsedFile } from '../../tree.js';
+import { isEncComment } from '../../sops/cipher.js';
 import { renderKey, renderScalar } from './render.js';
 
 /**
@@ -7,7 +8,6 @@ import { renderKey, renderScalar } from './render.js';
  */
 
 const SOPS_INDENT = 4;
-const ENC_COMMENT = /^ENC\[AES256_GCM,data:.+,iv:.+,tag:.+,type:comment\]/;
 
 /** Where the next nesting level starts: the next multiple of the step past the owner's column. */
 function deeper(column: number, step: number): number {
@@ -58,7 +58,7 @@ export function canonicalList(list: ListNode, indent: number, step: number, line
   list.items.forEach((item, i) => {
     if (item.kind === 'comment') {
       // sops writes an encrypted comment inside a list as a list element.
-      if (ENC_COMMENT.test(item.text)) lines.push(`${pad}- ${item.text}`);
+      if (isEncComment(item.text)) lines.push(`${pad}- ${item.text}`);
       else if (takeInline(list.items, i, (next) => next?.kind === 'scalar')) rider = ` #${item.text}`;
       else lines.push(...commentLines(item, pad));
       return;

@@ -140,7 +140,8 @@ export function blockContentIndent(ctx: ScalarContext): number {
 
 /** `|`, `|-` or `|+` by trailing newlines; an indentation indicator when the text starts with a space or newline. */
 function literalBlock(s: string, ctx: ScalarContext): string {
-  const trailing = /\n*$/.exec(s)![0].length;
+  let trailing = 0;
+  while (trailing < s.length && s.charCodeAt(s.length - 1 - trailing) === 10) trailing++;
   const chomp = trailing === 0 ? '-' : trailing === 1 ? '' : '+';
   const contentIndent = blockContentIndent(ctx);
   const pad = ' '.repeat(contentIndent);

@@ -1,13 +1,12 @@
 import type { Comment, Entry, MapNode, Node } from '../../tree.js';
+import { isEncComment } from '../../sops/cipher.js';
 import type { CommentOrigin, ScalarOrigin } from './layout.js';
 
 /** What both YAML readers (the CST reader and the line scanner) do to the trees they build. */
 
-const ENC_COMMENT = /^ENC\[AES256_GCM,data:.+,iv:.+,tag:.+,type:comment\]/;
-
 /** sops writes an encrypted comment inside a list as an `ENC[...,type:comment]` element. */
 export function asListItem(value: Node): Node | Comment {
-  if (value.kind === 'scalar' && value.type === 'str' && typeof value.value === 'string' && ENC_COMMENT.test(value.value)) {
+  if (value.kind === 'scalar' && value.type === 'str' && typeof value.value === 'string' && isEncComment(value.value)) {
     const o = value.origin as ScalarOrigin;
     const origin: CommentOrigin = { layout: o.layout, doc: o.doc, ordinal: -1, start: o.start, end: o.end, text: value.value, element: true };
     return { kind: 'comment', text: value.value, origin };

@@ -5,12 +5,14 @@
  */
 import { hostname } from 'node:os';
 import type { KMSClient } from '@aws-sdk/client-kms';
+import { joinLines } from '../../errors.js';
 import { describeFailure } from './failure.js';
 
 export const DEFAULT_TIMEOUT_MS = 5000;
 const MAX_ATTEMPTS = 3;
 const SESSION_NAME_LIMIT = 64;
-const KMS_ARN = /^arn:aws[\w-]*:kms:(.+):[0-9]+:(key|alias)\/.+$/;
+// The region has no `:`, so no two parts compete for the same text: linear on a hostile ARN.
+const KMS_ARN = /^arn:aws[\w-]*:kms:([^:\n]+):[0-9]+:(key|alias)\/[^\n]+$/;
 
 export interface ClientSettings {
   region: string;
@@ -89,7 +91,7 @@ function sdkLogger(log: ((line: string) => void) | undefined) {
   const forward = (...parts: unknown[]): void => {
     if (!log) return;
     const text = parts.map(describeLogPart).filter((p) => p !== '').join(' ');
-    if (text) log(`aws-sdk: ${text.replace(/\s*\n\s*/g, ' ')}`);
+    if (text) log(`aws-sdk: ${joinLines(text, ' ')}`);
   };
   return { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: forward, error: forward };
 }
@@ -113,7 +115,7 @@ function describeLogPart(part: unknown): string {
 export function quietly<T>(log: ((line: string) => void) | undefined, build: () => T): T {
   const original = process.emitWarning;
   process.emitWarning = ((warning: string | Error) => {
-    log?.(`aws-sdk: ${(typeof warning === 'string' ? warning : warning.message).replace(/\s*\n\s*/g, ' ')}`);
+    log?.(`aws-sdk: ${joinLines(typeof warning === 'string' ? warning : warning.message, ' ')}`);
   }) as typeof process.emitWarning;
   try {
     return build();

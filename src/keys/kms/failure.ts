@@ -4,6 +4,8 @@
  * AWS's own messages; never from request data, so no secret can leak in.
  */
 
+import { joinLines } from '../../errors.js';
+
 export interface FailureContext {
   /** `kms:Encrypt`, `kms:Decrypt` or `sts:AssumeRole`. */
   action: string;
@@ -72,6 +74,6 @@ function networkCause(e: ErrorLike): string | undefined {
 }
 
 function detail(message: string | undefined): string {
-  const line = (message ?? '').replace(/\s*\n\s*/g, ' ').trim();
+  const line = joinLines(message ?? '', ' ');
   return line.length > MAX_DETAIL ? `${line.slice(0, MAX_DETAIL - 1)}…` : line || 'no details';
 }
