@@ -282,7 +282,7 @@ describe('recursive walks stay in the tree', () => {
 
       // A rule that adds a recipient: the file in the tree gets it, the one outside does not.
       const second = (await throwawayAgeKey()).recipient;
-      writeFileSync(join(base, '.sops.yaml'), `creation_rules:\n  - age: ${sb.recipient},${second}\n`);
+      writeFileSync(join(tree, '.sops.yaml'), `creation_rules:\n  - age: ${sb.recipient},${second}\n`);
       const u = sb.run(['updatekeys', '--yes', '-r', tree]);
       expect(u.status).toBe(0);
       expect(u.stderr).toMatch(/skipped .*link-out\.yaml/);
