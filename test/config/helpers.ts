@@ -14,7 +14,7 @@ export const ROLE_ARN = 'arn:aws:iam::123456789012:role/sops';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const FIXTURE_REPO = join(here, '../../fixtures/config-repo');
-export const INTEROP = join(here, '../../../shared/interop');
+export { INTEROP } from '../support/interop.js';
 
 /** A fresh directory (real path, so comparisons survive symlinked /tmp) with the given files. */
 export function tempTree(files: Record<string, string> = {}): { root: string; cleanup: () => void } {

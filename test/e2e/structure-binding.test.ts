@@ -1,9 +1,10 @@
 /** The structure binding through the CLI: decrypt refuses a regrouped file, status says which files carry the binding and which lost it. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { INTEROP, sandbox, type Sandbox } from '../support/cli.js';
+import { sandbox, type Sandbox } from '../support/cli.js';
+import { HAS_INTEROP, INTEROP } from '../support/interop.js';
 
 let sb: Sandbox;
 beforeAll(async () => {
@@ -83,7 +84,7 @@ describe('status', () => {
     expect(sb.run(['status'], { cwd: dir }).stdout).toMatch(/b\.yaml\n.*\n.*structure: LOST/);
   });
 
-  it.skipIf(!existsSync(INTEROP))('a sops-written file is unbound', () => {
+  it.skipIf(!HAS_INTEROP)('a sops-written file is unbound', () => {
     const dir = repo();
     writeFileSync(join(dir, 'secret.enc.yaml'), readFileSync(join(INTEROP, 'sops-age-repo', 'secret.enc.yaml')));
     const r = sb.run(['status', '--json'], { cwd: dir, env: { SOPS_AGE_KEY_FILE: join(INTEROP, 'sops-age-repo', 'key.txt') } });

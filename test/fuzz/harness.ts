@@ -14,6 +14,7 @@ import { parseSealed } from '../../src/sops/cipher.js';
 import { readMetadata } from '../../src/sops/metadata.js';
 import { parseTreePath } from '../../src/sops/treepath.js';
 import type { FormatName } from '../../src/tree.js';
+import { INTEROP } from '../support/interop.js';
 
 export interface ParserReport {
   parser: string;
@@ -23,7 +24,6 @@ export interface ParserReport {
 }
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-const INTEROP = resolve(ROOT, '..', 'shared', 'interop');
 const HANG_MS = 5000;
 
 /** mulberry32: small, seeded, reproducible. */

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { mutate, rng, runFuzz } from './harness.js';
+import { INTEROP } from '../support/interop.js';
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -28,7 +29,6 @@ for (const r of reports) {
 }
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-const INTEROP = resolve(ROOT, '..', 'shared', 'interop');
 const DOCUMENTED = new Set([0, 1, 2, 3, 4, 6, 7, 8, 25, 49, 51, 91, 92, 100, 112, 128, 200, 201, 203]);
 const samples = ['sops-age-repo/secret.enc.yaml', 'sops-age-repo/secret.enc.json', 'sops-age-repo/secret.enc.env'].map((f) => join(INTEROP, f));
 const dir = mkdtempSync(join(tmpdir(), 'tsops-fuzz-'));

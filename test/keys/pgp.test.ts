@@ -6,6 +6,7 @@ import { createPgpKeyKind, summarize } from '../../src/keys/pgp.js';
 import type { KeyRecord } from '../../src/keys/masterkey.js';
 import { TsopsError } from '../../src/errors.js';
 import { INTEROP, tempDir } from './helpers.js';
+import { HAS_INTEROP } from '../support/interop.js';
 
 const FP = 'FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4';
 
@@ -43,7 +44,7 @@ function pgpRecord(path: string): KeyRecord {
   return { type: 'pgp', fields: { created_at: m[1]!, enc: body, fp: m[4]! } };
 }
 
-describe.skipIf(!haveGpg)('PGP through gpg', () => {
+describe.skipIf(!haveGpg || !HAS_INTEROP)('PGP through gpg, with the sops test key', () => {
   let dir: ReturnType<typeof tempDir>;
   let env: NodeJS.ProcessEnv;
 

@@ -7,7 +7,7 @@ import { throwawayAgeKey } from './pipeline.js';
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 /** The package's bin: what `tsops` runs once installed, on every platform. */
 export const TSOPS = join(ROOT, 'bin', 'tsops.cjs');
-export const INTEROP = resolve(ROOT, '..', 'shared', 'interop');
+export { INTEROP } from './interop.js';
 
 export interface Sandbox {
   dir: string;
