@@ -447,3 +447,33 @@ describe('names of Object.prototype members are ordinary strings', () => {
     expect(entry).toMatchObject({ kind: 'entry', key: name, value: { kind: 'scalar', type: 'str', value: name } });
   });
 });
+
+describe('directives (go-yaml v3 rules)', () => {
+  it('accepts %YAML 1.1 and %TAG, and keeps them as structure', () => {
+    const text = '%YAML 1.1\n%TAG !e! tag:example.com,2000:\n---\na: b\n';
+    expect(toPlain(parse(text).documents[0]!)).toEqual({ a: 'b' });
+    expect(emit(parse(text))).toBe(text);
+    // Each document declares its own.
+    expect(parse('%YAML 1.1\n---\na: 1\n...\n%YAML 1.1\n---\nb: 2\n').documents).toHaveLength(2);
+  });
+
+  it.each([
+    ['%YAML 1.2\n---\na: b\n', /incompatible YAML version/],
+    ['%YAML 2.0\n---\na: b\n', /incompatible YAML version/],
+    ['%YAML one\n---\na: b\n', /malformed %YAML directive/],
+    ['%YAML 1.1\n%YAML 1.1\n---\na: b\n', /duplicate %YAML directive/],
+    ['%TAG !e! tag:x,2000:\n%TAG !e! tag:y,2000:\n---\na: b\n', /duplicate %TAG directive/],
+    ['%TAG !e! \n---\na: b\n', /malformed %TAG directive/],
+    ['%TAG e tag:x:\n---\na: b\n', /malformed %TAG directive/],
+    ['%FOO s3cr3t-value\n---\na: b\n', /unknown directive/],
+    ['%s3cr3t\n---\na: b\n', /unknown directive/],
+    ['%YAML 1.1\na: b\n', /a directive must be followed by ---/],
+    ['%YAML 1.1\n', /a directive must be followed by ---/],
+    ['a: 1\n...\n%TAG !e! tag:x:\n', /a directive must be followed by ---/],
+  ])('refuses %j', (text, message) => {
+    const e = parseError(text);
+    expect(e.message).toMatch(message);
+    expect(e.message).toMatch(/^invalid YAML at line \d+, column \d+: /);
+    expect(e.message).not.toMatch(/s3cr3t/);
+  });
+});

@@ -7,7 +7,7 @@ import { LeafReader, type Read } from './leaves.js';
 import { resolvePlain } from './resolve.js';
 import { readSimpleYaml } from './simple.js';
 import { asListItem, numberOrigins, withoutComments } from './tree-shape.js';
-import { parserProblem } from './syntax.js';
+import { directiveProblem, parserProblem } from './syntax.js';
 import { contentEnd, isBlockCollection, startsOnNewLine, type SourceTok, type Tok } from './tokens.js';
 
 /**
@@ -36,15 +36,19 @@ class YamlReader extends LeafReader {
     let metadata: MapNode | undefined;
     let pending: Comment[] = [];
     let pendingStart: number | undefined;
+    const directives = new Set<string>();
     for (const token of new Parser().parse(this.source)) {
       switch (token.type) {
         case 'comment':
           pendingStart ??= token.offset;
           pending.push(this.comment(token));
           break;
-        case 'directive':
+        case 'directive': {
           pendingStart ??= token.offset;
+          const problem = directiveProblem(token.source, directives);
+          if (problem) this.fail(problem, token.offset);
           break;
+        }
         case 'doc-end':
           if (this.doc) {
             this.doc.insertAt = Math.min(this.doc.insertAt, token.offset);
@@ -54,6 +58,7 @@ class YamlReader extends LeafReader {
         case 'error':
           this.fail(parserProblem(token.message), token.offset);
         case 'document': {
+          if (directives.size && !token.start.some((t) => t.type === 'doc-start')) this.fail('a directive must be followed by ---', token.offset);
           const start = this.doc ? (pendingStart ?? token.offset) : 0;
           if (this.doc) this.doc.end = this.doc.insertAt = Math.min(this.doc.insertAt, start);
           const { root, sops } = this.document(token, start, pending);
@@ -62,12 +67,15 @@ class YamlReader extends LeafReader {
           this.docIndex++;
           pending = [];
           pendingStart = undefined;
+          directives.clear();
           break;
         }
         default:
           break;
       }
     }
+    // go-yaml: directives with no document after them.
+    if (directives.size) this.fail('a directive must be followed by ---', this.source.length);
     if (!documents.length && pending.length) {
       // Only comments: one empty document holds them.
       this.newDoc(0, false);
