@@ -97,3 +97,16 @@ describe('input that is not the format is an error, never copied through', () =>
     fails(box.run(['decrypt', file('planted.env')]), 1, /planted\.env: invalid dotenv at line \d+: expected KEY=VALUE/);
   });
 });
+
+describe('a YAML block scalar that ends the file without a line break', () => {
+  it.each([
+    ['|', 'multi\nline'], ['|-', 'multi\nline'], ['|+', 'multi\nline'],
+    ['>', 'multi line'], ['>-', 'multi line'], ['>+', 'multi line'],
+  ])('a: %s carries the value go-yaml reads, through encrypt, --extract and conversion', (indicator, want) => {
+    write('block.yaml', `a: ${indicator}\n  multi\n  line`);
+    write('block.enc.yaml', encrypt('block.yaml'));
+    expect(ok(box.run(['decrypt', '--extract', '["a"]', file('block.enc.yaml')]))).toBe(want);
+    const json = ok(box.run(['decrypt', '--output-type', 'json', file('block.enc.yaml')]));
+    expect(JSON.parse(json)).toEqual({ a: want });
+  });
+});

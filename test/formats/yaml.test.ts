@@ -477,3 +477,24 @@ describe('directives (go-yaml v3 rules)', () => {
     expect(e.message).not.toMatch(/s3cr3t/);
   });
 });
+
+describe('block scalars at the end of a file without a final line break (go-yaml v3)', () => {
+  // go-yaml adds only the line breaks it read, so a last line with none gets none,
+  // for every chomping indicator; the YAML 1.2 spec would add one for clip and keep.
+  it.each([
+    ['|', 'multi\nline'], ['|-', 'multi\nline'], ['|+', 'multi\nline'],
+    ['>', 'multi line'], ['>-', 'multi line'], ['>+', 'multi line'],
+  ])('a: %s', (indicator, want) => {
+    expect(only(`a: ${indicator}\n  multi\n  line`).value).toBe(want);
+    // With the final line break, the indicator decides as usual.
+    expect(only(`a: ${indicator}\n  multi\n  line\n`).value).toBe(indicator.endsWith('-') ? want : `${want}\n`);
+  });
+
+  it('only the last value of the file is affected, nested too; trailing blank or space lines count as read breaks', () => {
+    expect(toPlain(parse('a: |\n  x\nb:\n  c: |\n    multi\n    line').documents[0]!)).toEqual({ a: 'x\n', b: { c: 'multi\nline' } });
+    expect(only('a: |+\n  x\n\n  y').value).toBe('x\n\ny');
+    expect(only('a: |\n  x\n  ').value).toBe('x\n');
+    expect(only('a: |+\n  x\n\n').value).toBe('x\n\n');
+    expect(only('a: |').value).toBe('');
+  });
+});
