@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { MacMismatchError, DecryptionError, NoKeyError, TsopsError } from '../errors.js';
-import { formatForPath, loadFormat } from '../formats/format.js';
+import { formatForPath } from '../formats/format.js';
+import { readStore } from '../formats/detect.js';
 import type { KeyOptions } from '../keys/masterkey.js';
 import { decryptDocument, forgetDecrypted } from '../sops/index.js';
 import { readMetadata } from '../sops/metadata.js';
@@ -33,10 +34,9 @@ export async function checkStaged(cwd: string, keys: KeyOptions): Promise<{ chec
 }
 
 async function checkBlob(file: string, blob: Buffer, keys: KeyOptions): Promise<{ problem: string; fix: string } | undefined> {
-  const format = await loadFormat(formatForPath(file));
   let parsed;
   try {
-    parsed = format.parse(blob, { file });
+    ({ parsed } = await readStore(blob, formatForPath(file), { file, needMetadata: true }));
   } catch (e) {
     return { problem: `cannot be read (${(e as Error).message})`, fix: 'fix the file, then encrypt it' };
   }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { formatForPath, loadFormat } from '../formats/format.js';
+import { formatForPath } from '../formats/format.js';
+import { readStore } from '../formats/detect.js';
 import { MacMismatchError, NoKeyError, DecryptionError, describeError } from '../errors.js';
 import { keyIdentity, type KeyOptions } from '../keys/masterkey.js';
 import { decryptDocument, forgetDecrypted } from '../sops/index.js';
@@ -22,8 +23,8 @@ export interface FileStatus {
 }
 
 export async function fileStatus(file: string, cwd: string, env: NodeJS.ProcessEnv, keys: KeyOptions, names: Map<string, string>): Promise<FileStatus> {
-  const format = formatForPath(file);
-  const parsed = (await loadFormat(format)).parse(readFileSync(file), { file });
+  const { parsed } = await readStore(readFileSync(file), formatForPath(file), { file, needMetadata: true });
+  const format = parsed.format;
   const metadata = readMetadata(parsed.metadata!);
   const status: FileStatus = {
     file,

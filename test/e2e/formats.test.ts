@@ -4,11 +4,11 @@
  * whatever their name, and YAML block scalars at the end of a file read as
  * go-yaml reads them.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SpawnSyncReturns } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sandbox, type Sandbox } from '../support/cli.js';
+import { INTEROP, ROOT, sandbox, type Sandbox } from '../support/cli.js';
 
 const SECRET = 'hunter2-SECRET';
 let box: Sandbox;
@@ -108,5 +108,122 @@ describe('a YAML block scalar that ends the file without a line break', () => {
     expect(ok(box.run(['decrypt', '--extract', '["a"]', file('block.enc.yaml')]))).toBe(want);
     const json = ok(box.run(['decrypt', '--output-type', 'json', file('block.enc.yaml')]));
     expect(JSON.parse(json)).toEqual({ a: want });
+  });
+});
+
+describe('every sops file decrypts, whatever its name', () => {
+  const ENV_TEXT = `DB_PASSWORD=${SECRET}\nPORT=5432\n`;
+  /** What sops writes for `.env.production` or `secrets`: the binary store, a JSON envelope. */
+  const sopsBinary = (name: string): string => {
+    write('plain.txt', ENV_TEXT);
+    const enc = ok(box.run(['encrypt', '--age', box.recipient, '--input-type', 'binary', '--output-type', 'json', file('plain.txt')]));
+    expect(enc).toMatch(/^\{\n\t"data": "ENC\[AES256_GCM,/);
+    return write(name, enc);
+  };
+
+  it.each(['.env.production', 'secrets', 'config.prod'])('%s in the binary store: decrypt, quietly; --verbose says which store', (name) => {
+    sopsBinary(name);
+    expect(ok(box.run(['decrypt', file(name)]))).toBe(ENV_TEXT);
+    const verbose = box.run(['decrypt', '--verbose', file(name)]);
+    expect(verbose.status).toBe(0);
+    expect(verbose.stdout).toBe(ENV_TEXT);
+    if (name === '.env.production') expect(verbose.stderr).toContain('read as the binary store (its content), not dotenv (its name)');
+    expect(ok(box.run(['filestatus', file(name)]))).toBe('{"encrypted":true}\n');
+  });
+
+  it('a binary-store .env.production goes through set, rotate, edit and updatekeys, and stays in the binary store', () => {
+    sopsBinary('.env.production');
+    ok(box.run(['set', file('.env.production'), '["data"]', JSON.stringify(`A=${SECRET}\n`)]));
+    expect(read('.env.production')).toMatch(/^\{\n\t"data": "ENC\[/);
+    expect(ok(box.run(['decrypt', file('.env.production')]))).toBe(`A=${SECRET}\n`);
+    ok(box.run(['rotate', '-i', file('.env.production')]));
+    expect(read('.env.production')).toMatch(/^\{\n\t"data": "ENC\[/);
+    expect(ok(box.run(['decrypt', file('.env.production')]))).toBe(`A=${SECRET}\n`);
+    const editor = `${process.execPath} ${join(ROOT, 'test/support/fake-editor.mjs')}`;
+    const actions = JSON.stringify([{ type: 'replace', from: 'A=', to: 'B=' }]);
+    ok(box.run(['edit', file('.env.production')], { env: { EDITOR: editor, FAKE_EDITOR_LOG: file('editor.log'), FAKE_EDITOR_ACTIONS: actions } }));
+    expect(read('.env.production')).toMatch(/^\{\n\t"data": "ENC\[/);
+    expect(ok(box.run(['decrypt', file('.env.production')]))).toBe(`B=${SECRET}\n`);
+    write('.sops.yaml', `creation_rules:\n  - age: ${box.recipient}\n`);
+    ok(box.run(['updatekeys', '--yes', file('.env.production')]));
+    expect(ok(box.run(['decrypt', file('.env.production')]))).toBe(`B=${SECRET}\n`);
+    // The binary store holds `data` only, in sops too.
+    fails(box.run(['unset', file('.env.production'), '["data"]']), 4, /binary output needs a single `data` key/);
+  });
+
+  it('exec-file and exec-env read a binary-store .env.production', () => {
+    sopsBinary('.env.production');
+    const out = ok(box.run(['exec-file', '--no-fifo', file('.env.production'), `${process.execPath} -e "process.stdout.write(require('fs').readFileSync(process.argv[1]))" {}`]));
+    expect(out).toBe(ENV_TEXT);
+  });
+
+  it('git textconv shows the plaintext of a binary-store .env.production', () => {
+    sopsBinary('.env.production');
+    expect(ok(box.run(['git', 'textconv', file('.env.production')]))).toBe(ENV_TEXT);
+  });
+
+  it('stdin without type flags: the store comes from the content', () => {
+    for (const [name, text] of [['s.yaml', `a: ${SECRET}\n`], ['s.json', `{"a": "${SECRET}"}\n`], ['s.env', `a=${SECRET}\n`], ['s.ini', `[x]\na = ${SECRET}\n`]] as const) {
+      write(name, text);
+      const enc = encrypt(name);
+      const r = box.run(['decrypt'], { input: enc });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe(text);
+    }
+  });
+
+  it('each store under a wrong name decrypts as what it is', () => {
+    const texts = { yaml: `a: ${SECRET}\n`, json: `{\n\t"a": "${SECRET}"\n}\n`, env: `a=${SECRET}\n`, ini: `[x]\na = ${SECRET}\n` };
+    for (const [ext, text] of Object.entries(texts)) {
+      write(`right.${ext}`, text);
+      const enc = encrypt(`right.${ext}`);
+      for (const wrong of ['yaml', 'json', 'env', 'ini', 'txt'].filter((w) => w !== ext && !(ext === 'json' && w === 'yaml'))) {
+        write(`wrong.${wrong}`, enc);
+        const r = box.run(['decrypt', file(`wrong.${wrong}`)]);
+        expect({ ext, wrong, status: r.status, stderr: r.stderr }).toEqual({ ext, wrong, status: 0, stderr: '' });
+        expect(r.stdout).toBe(text);
+      }
+    }
+  });
+
+  it('a file that reads as its named store is never reinterpreted', () => {
+    // A binary-store envelope named .json is a JSON file holding `data`, as in sops.
+    write('env.txt', `A=${SECRET}\n`);
+    write('envelope.json', encrypt('env.txt', '--output-type', 'json'));
+    const j = box.run(['decrypt', '--verbose', file('envelope.json')]);
+    expect(JSON.parse(j.stdout)).toEqual({ data: `A=${SECRET}\n` });
+    expect(j.stderr).not.toContain('read as');
+    // A plaintext .env.* file is still written as dotenv.
+    write('.env.staging', `A=${SECRET}\n`);
+    const enc = encrypt('.env.staging');
+    expect(enc).toMatch(/^A=ENC\[AES256_GCM,.*\nsops_version=/s);
+    // Plaintext that merely looks like another store's encrypted file is encrypted as what its name says.
+    write('looks.txt', `sops_version=3.8.1\n`);
+    expect(encrypt('looks.txt')).toMatch(/^\{\n\t"data": "ENC\[/);
+  });
+
+  it('a file that is no store at all still fails, naming the file', () => {
+    write('junk.env', `{"not": "sops"}\n`);
+    fails(box.run(['decrypt', file('junk.env')]), 1, /junk\.env: invalid dotenv at line 1/);
+    write('junk', `just ${SECRET} text\n`);
+    fails(box.run(['decrypt', file('junk')]), 1, /junk: sops metadata not found/);
+  });
+
+  const interop = join(INTEROP, 'sops-age-repo');
+  const haveInterop = existsSync(join(interop, 'key.txt'));
+  if (!haveInterop) console.log(`skipped: sops-written samples renamed (no ${interop})`);
+  it.skipIf(!haveInterop)('sops-written files renamed: .env.production, secrets, and a .yaml named .json', () => {
+    const env = { SOPS_AGE_KEY_FILE: join(interop, 'key.txt') };
+    copyFileSync(join(interop, 'secret.enc.env'), file('.env.production'));
+    copyFileSync(join(interop, 'secret.enc.env'), file('secrets'));
+    copyFileSync(join(interop, 'secret.enc.yaml'), file('secret.json'));
+    for (const name of ['.env.production', 'secrets']) {
+      const r = box.run(['decrypt', file(name)], { env });
+      expect({ name, status: r.status, stderr: r.stderr }).toEqual({ name, status: 0, stderr: '' });
+      expect(r.stdout).toBe('secret=this is a secret\nanother_secret=7\n');
+    }
+    const y = box.run(['decrypt', '--extract', '["secret"]', file('secret.json')], { env });
+    expect(y.stdout).toBe('this is a secret');
   });
 });

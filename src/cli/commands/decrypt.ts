@@ -26,7 +26,8 @@ export async function openEncrypted(file: string | undefined, flags: CommonFlags
     keys: keyOptions(flags, ctx.env, (l) => ctx.stderr.write(`${l}\n`)),
   });
   for (const w of parsed.warnings ?? []) warn(ctx, w);
-  return { parsed, name, format };
+  // The store the content was read as (see readStore), which output follows by default.
+  return { parsed, name, format: parsed.format };
 }
 
 function orderOption(order: MasterKeyType[] | undefined): { decryptionOrder?: MasterKeyType[] } {

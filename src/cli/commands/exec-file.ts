@@ -61,7 +61,8 @@ export async function run(argv: string[], ctx: ExecContext): Promise<number> {
       command: args.command!,
       cwd: ctx.cwd,
       env: ctx.env,
-      outputFormat: outputFormat(flags, format),
+      // Without --output-type, the store the content was read as (see readStore).
+      ...(flags.outputType ? { outputFormat: outputFormat(flags, format) } : {}),
       ...(indent !== undefined ? { indent } : {}),
       ...(user !== undefined ? { user } : {}),
       ...(filename !== undefined ? { filename } : {}),
