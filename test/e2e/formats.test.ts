@@ -157,6 +157,14 @@ describe('every sops file decrypts, whatever its name', () => {
     expect(out).toBe(ENV_TEXT);
   });
 
+  it('status reports a binary-store .env.production with its keys and a verified MAC', () => {
+    sopsBinary('.env.production');
+    write('.sops.yaml', `creation_rules:\n  - age: ${box.recipient}\n`);
+    const report = JSON.parse(ok(box.run(['status', '--json', box.dir]))) as { files: { file: string; format: string; mac: string; groups: { keys: { id: string }[] }[] }[] };
+    const entry = report.files.find((f) => f.file.endsWith('.env.production'));
+    expect(entry).toMatchObject({ format: 'binary', mac: 'ok', groups: [{ keys: [{ id: box.recipient }] }] });
+  });
+
   it('git textconv shows the plaintext of a binary-store .env.production', () => {
     sopsBinary('.env.production');
     expect(ok(box.run(['git', 'textconv', file('.env.production')]))).toBe(ENV_TEXT);
