@@ -200,6 +200,12 @@ describe('every sops file decrypts, whatever its name', () => {
   });
 
   it('a file that reads as its named store is never reinterpreted', () => {
+    // A JSON file is YAML too (nested collections closed on their own lines included): named .yaml, it is read as YAML.
+    write('j.json', `{"a": "${SECRET}"}\n`);
+    write('j.yaml', encrypt('j.json'));
+    const y = box.run(['decrypt', '--verbose', '--extract', '["a"]', file('j.yaml')]);
+    expect(y.stdout).toBe(SECRET);
+    expect(y.stderr).not.toContain('read as');
     // A binary-store envelope named .json is a JSON file holding `data`, as in sops.
     write('env.txt', `A=${SECRET}\n`);
     write('envelope.json', encrypt('env.txt', '--output-type', 'json'));

@@ -498,3 +498,13 @@ describe('block scalars at the end of a file without a final line break (go-yaml
     expect(only('a: |').value).toBe('');
   });
 });
+
+describe('flow collections laid out as JSON writes them', () => {
+  it('a nested collection closed on its own line, and an empty one over two lines', () => {
+    const json = '{\n  "l": [\n    {\n      "x": "y"\n    }\n  ],\n  "m": {\n    "n": [\n      1\n    ]\n  }\n}\n';
+    expect(toPlain(parse(json).documents[0]!)).toEqual({ l: [{ x: 'y' }], m: { n: [1] } });
+    expect(toPlain(parse(json.replace(/ {2}/g, '\t')).documents[0]!)).toEqual({ l: [{ x: 'y' }], m: { n: [1] } });
+    expect(toPlain(parse('a: [\n]\nb: {\n}\n').documents[0]!)).toEqual({ a: [], b: {} });
+    expect(emit(parse(json))).toBe(json);
+  });
+});

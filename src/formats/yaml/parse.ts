@@ -382,6 +382,8 @@ class YamlReader extends LeafReader {
         else if (t.type !== 'space' && t.type !== 'newline') this.unexpected(t);
       }
       const empty = !item.key && !item.value && !item.sep;
+      // Line breaks, spaces or comments before the closing bracket (JSON's layout for nested collections).
+      if (empty && !comma) return;
       if (index > 0 && !comma) this.fail('missing "," between flow collection items', (item.key ?? item.value ?? token).offset);
       if (empty) {
         if (index < token.items.length - 1 || !comma) this.fail('unexpected "," in a flow collection', item.start[0]?.offset ?? token.offset);
