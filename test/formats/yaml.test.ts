@@ -507,4 +507,8 @@ describe('flow collections laid out as JSON writes them', () => {
     expect(toPlain(parse('a: [\n]\nb: {\n}\n').documents[0]!)).toEqual({ a: [], b: {} });
     expect(emit(parse(json))).toBe(json);
   });
+
+  it.each(['a: [1,,2]\n', 'a: [,]\n', 'a: [, 1]\n', 'a: {x: 1,, y: 2}\n', 'a: {,}\n'])('a comma without an entry before it is an error, as in go-yaml: %j', (text) => {
+    expect(parseError(text).message).toMatch(/unexpected "," in a flow collection/);
+  });
 });

@@ -376,7 +376,11 @@ class YamlReader extends LeafReader {
       const props: SourceTok[] = [];
       for (const t of item.start) {
         if (t.type === 'comment') items.push(this.comment(t));
-        else if (t.type === 'comma') comma = true;
+        else if (t.type === 'comma') {
+          // go-yaml: a comma needs an entry before it (no `[,]`, no `[1,,2]`).
+          if (comma || index === 0) this.fail('unexpected "," in a flow collection', t.offset);
+          comma = true;
+        }
         else if (t.type === 'anchor' || t.type === 'tag') props.push(t);
         else if (t.type === 'explicit-key-ind') this.fail('explicit keys in flow collections are not supported', t.offset);
         else if (t.type !== 'space' && t.type !== 'newline') this.unexpected(t);
