@@ -17,6 +17,8 @@ export interface StoreReadOptions {
   file?: string;
   /** Look for another store when the named one parses but carries no sops metadata (reads of encrypted files). */
   needMetadata?: boolean;
+  /** The store was given explicitly (`--input-type`, the library's `format`): no detection. */
+  exact?: boolean;
   /** Told which store the content was read as, when that is not the named one (`--verbose`). */
   note?: (line: string) => void;
 }
@@ -31,6 +33,7 @@ export interface StoreRead {
 export async function readStore(bytes: Uint8Array, named: FormatName, options: StoreReadOptions = {}): Promise<StoreRead> {
   const format = await loadFormat(named);
   const parseOptions = options.file === undefined ? {} : { file: options.file };
+  if (options.exact) return { format, parsed: format.parse(bytes, parseOptions) };
   let parsed: ParsedFile | undefined;
   let failure: unknown;
   try {

@@ -12,6 +12,8 @@ import { decryptDocument, forgetDecrypted } from './index.js';
 export interface OpenOptions {
   /** Default: from the file name (`.yaml`, `.json`, `.env`, `.ini`, anything else binary); the content decides when the file is not that store. */
   format?: FormatName;
+  /** `format` was given explicitly: read the file as that store only, never as the one its content shows. */
+  exactFormat?: boolean;
   ignoreMac?: boolean;
   decryptionOrder?: MasterKeyType[];
   keys?: KeyOptions;
@@ -25,7 +27,7 @@ export async function decryptBytes(bytes: Uint8Array, format: FormatName, name: 
   let parsed: ParsedFile;
   try {
     const note = options.keys?.log;
-    ({ parsed } = await readStore(bytes, format, { ...(name === undefined ? {} : { file: name }), needMetadata: true, ...(note ? { note } : {}) }));
+    ({ parsed } = await readStore(bytes, format, { ...(name === undefined ? {} : { file: name }), needMetadata: true, exact: Boolean(options.exactFormat), ...(note ? { note } : {}) }));
   } catch (e) {
     if (e instanceof InputError) throw new MalformedFileError(e.message, name === undefined ? undefined : { file: name });
     throw e;

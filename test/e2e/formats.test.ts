@@ -133,6 +133,9 @@ describe('every sops file decrypts, whatever its name', () => {
     expect(verbose.stdout).toBe(ENV_TEXT);
     if (name === '.env.production') expect(verbose.stderr).toContain('read as the binary store (its content), not dotenv (its name)');
     expect(ok(box.run(['filestatus', file(name)]))).toBe('{"encrypted":true}\n');
+    // An explicit --input-type is obeyed: no detection.
+    fails(box.run(['decrypt', '--input-type', 'dotenv', file(name)]), 1, /invalid dotenv at line 1/);
+    expect(ok(box.run(['filestatus', '--input-type', 'dotenv', file(name)]))).toBe('{"encrypted":false}\n');
   });
 
   it('a binary-store .env.production goes through set, rotate, edit and updatekeys, and stays in the binary store', () => {

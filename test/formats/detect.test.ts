@@ -57,3 +57,12 @@ describe('readStore', () => {
     expect(r.parsed.metadata).toBeUndefined();
   });
 });
+
+describe('readStore with an explicit store', () => {
+  it('reads only that store', async () => {
+    const { recipient } = await throwawayAgeKey();
+    const yaml = buf(await encryptText('yaml', `a: ${SECRET}\n`, recipient));
+    await expect(readStore(yaml, 'dotenv', { exact: true, needMetadata: true })).rejects.toThrow(/invalid dotenv/);
+    expect((await readStore(yaml, 'binary', { exact: true, needMetadata: true })).parsed.metadata).toBeUndefined();
+  });
+});

@@ -22,6 +22,7 @@ export async function openEncrypted(file: string | undefined, flags: CommonFlags
   const format = inputFormat(flags, file);
   const parsed = await decryptBytes(await readInput(file), format, name, {
     ignoreMac: Boolean(flags.ignoreMac),
+    exactFormat: Boolean(flags.inputType),
     ...orderOption(decryptionOrder(flags, ctx.env)),
     keys: keyOptions(flags, ctx.env, (l) => ctx.stderr.write(`${l}\n`)),
   });

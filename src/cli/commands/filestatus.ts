@@ -13,7 +13,7 @@ export async function filestatusCommand(files: string[], flags: CommonFlags & { 
     const bytes = await readInput(file);
     let encrypted = false;
     try {
-      encrypted = isEncrypted((await readStore(bytes, inputFormat(flags, file), { file, needMetadata: true })).parsed);
+      encrypted = isEncrypted((await readStore(bytes, inputFormat(flags, file), { file, needMetadata: true, exact: Boolean(flags.inputType) })).parsed);
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
     }

@@ -42,7 +42,7 @@ export async function rotateCommand(file: string | undefined, flags: RotateFlags
     throw new TsopsError('no such file', code, { file });
   }
   const output = await aboutFile(file, async () => {
-    const { format, parsed } = await readStore(bytes, inputFormat(flags, file), { file, needMetadata: true });
+    const { format, parsed } = await readStore(bytes, inputFormat(flags, file), { file, needMetadata: true, exact: Boolean(flags.inputType) });
     const keys = keyOptions(flags, ctx.env);
     const decrypted = await decryptDocument(parsed, { forReencryption: true, ignoreMac: flags.ignoreMac, decryptionOrder: decryptionOrder(flags, ctx.env), keys });
     try {
