@@ -41,7 +41,7 @@ export async function readStore(bytes: Uint8Array, named: FormatName, options: S
     if (parsed.metadata && named === 'binary' && !isBinaryEnvelope(parsed)) {
       // The binary store reads any JSON object with metadata; one that is not an envelope is the JSON store's.
       const json = await loadFormat('json');
-      options.note?.(`${options.file ?? 'input'}: read as the json store (its content), not binary (its name)`);
+      options.note?.(`${shown(options.file)}: read as the json store (its content), not binary (its name)`);
       return { format: json, parsed: json.parse(bytes, parseOptions) };
     }
     if (parsed.metadata || !options.needMetadata) return { format, parsed };
@@ -61,7 +61,7 @@ export async function readStore(bytes: Uint8Array, named: FormatName, options: S
     if (!read.metadata) continue;
     const store = candidate === 'json' && isBinaryEnvelope(read) ? await loadFormat('binary') : other;
     if (store !== other) read = store.parse(bytes, parseOptions);
-    options.note?.(`${options.file ?? 'input'}: read as the ${store.name} store (its content), not ${named} (its name)`);
+    options.note?.(`${shown(options.file)}: read as the ${store.name} store (its content), not ${named} (its name)`);
     return { format: store, parsed: read };
   }
   if (parsed) return { format, parsed };
@@ -88,4 +88,10 @@ function candidates(bytes: Uint8Array): FormatName[] {
 function isBinaryEnvelope(file: ParsedFile): boolean {
   const items = file.documents[0]?.items ?? [];
   return items.length === 1 && items[0]!.kind === 'entry' && items[0]!.key === 'data';
+}
+
+/** A file name for a message line: control characters escaped, never printed raw. */
+function shown(file: string | undefined): string {
+  // eslint-disable-next-line no-control-regex
+  return (file ?? 'input').replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

@@ -138,6 +138,15 @@ describe('every sops file decrypts, whatever its name', () => {
     expect(ok(box.run(['filestatus', '--input-type', 'dotenv', file(name)]))).toBe('{"encrypted":false}\n');
   });
 
+  it('the --verbose note escapes control characters in the file name', () => {
+    sopsBinary('.env.\nx\x1b[31m');
+    const r = box.run(['decrypt', '--verbose', file('.env.\nx\x1b[31m')]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(ENV_TEXT);
+    expect(r.stderr).toContain('.env.\\x0ax\\x1b[31m: read as the binary store (its content), not dotenv (its name)');
+    expect(r.stderr).not.toMatch(/[\x00-\x09\x0b-\x1f]/);
+  });
+
   it('a binary-store .env.production goes through set, rotate, edit and updatekeys, and stays in the binary store', () => {
     sopsBinary('.env.production');
     ok(box.run(['set', file('.env.production'), '["data"]', JSON.stringify(`A=${SECRET}\n`)]));
