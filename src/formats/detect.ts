@@ -1,4 +1,4 @@
-import { TsopsError } from '../errors.js';
+import { InputError, MalformedFileError, TsopsError } from '../errors.js';
 import type { FormatName, ParsedFile } from '../tree.js';
 import { loadFormat, type Format } from './format.js';
 
@@ -33,7 +33,7 @@ export interface StoreRead {
 export async function readStore(bytes: Uint8Array, named: FormatName, options: StoreReadOptions = {}): Promise<StoreRead> {
   const format = await loadFormat(named);
   const parseOptions = options.file === undefined ? {} : { file: options.file };
-  if (options.exact) return { format, parsed: format.parse(bytes, parseOptions) };
+  if (options.exact) return { format, parsed: asEncrypted(() => format.parse(bytes, parseOptions), options) };
   let parsed: ParsedFile | undefined;
   let failure: unknown;
   try {
@@ -65,7 +65,19 @@ export async function readStore(bytes: Uint8Array, named: FormatName, options: S
     return { format: store, parsed: read };
   }
   if (parsed) return { format, parsed };
-  throw failure;
+  return asEncrypted(() => {
+    throw failure;
+  }, options);
+}
+
+/** Where an encrypted file is expected, one that does not parse is malformed (exit 1), not unreadable input (exit 2). */
+function asEncrypted<T>(read: () => T, options: StoreReadOptions): T {
+  try {
+    return read();
+  } catch (e) {
+    if (options.needMetadata && e instanceof InputError) throw new MalformedFileError(e.message, options.file === undefined ? undefined : { file: options.file });
+    throw e;
+  }
 }
 
 /**

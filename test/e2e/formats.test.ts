@@ -56,6 +56,11 @@ describe('input that is not the format is an error, never copied through', () =>
     write('tampered.json', enc + '{"b": "evil"}\n');
     fails(box.run(['decrypt', file('tampered.json')]), 1, /tampered\.json: invalid JSON at line \d+, column 1: unexpected text after the top-level object/);
     fails(box.run(['decrypt', '--extract', '["a"]', file('tampered.json')]), 1, /unexpected text/);
+    // Every reader of an encrypted file says the same: set, rotate, edit, exec-env; filestatus says not encrypted.
+    for (const args of [['set', file('tampered.json'), '["a"]', '"x"'], ['rotate', file('tampered.json')], ['edit', file('tampered.json')], ['exec-env', file('tampered.json'), 'true']]) {
+      fails(box.run(args, { env: { EDITOR: 'true' } }), 1, /tampered\.json: invalid JSON at line \d+, column 1: unexpected text after the top-level object/);
+    }
+    expect(ok(box.run(['filestatus', file('tampered.json')]))).toBe('{"encrypted":false}\n');
     // Trailing whitespace is still JSON.
     write('spaced.json', enc + '\n \t\n');
     expect(JSON.parse(ok(box.run(['decrypt', file('spaced.json')])))).toEqual({ a: SECRET });

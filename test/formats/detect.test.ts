@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { InputError } from '../../src/errors.js';
+import { InputError, MalformedFileError } from '../../src/errors.js';
 import { readStore } from '../../src/formats/detect.js';
 import type { FormatName } from '../../src/tree.js';
 import { encryptText, throwawayAgeKey } from '../support/pipeline.js';
@@ -44,7 +44,9 @@ describe('readStore', () => {
   });
 
   it('a file that is no store keeps the named store\'s error, or its metadata-less reading', async () => {
-    await expect(readStore(buf(`${SECRET} = {\n`), 'json', { file: 'f', needMetadata: true })).rejects.toThrow(InputError);
+    // Where an encrypted file is expected, one that parses as no store is malformed (exit 1); plaintext reads keep exit 2.
+    await expect(readStore(buf(`${SECRET} = {\n`), 'json', { file: 'f', needMetadata: true })).rejects.toThrow(MalformedFileError);
+    await expect(readStore(buf(`${SECRET} = {\n`), 'json', { file: 'f' })).rejects.toThrow(InputError);
     await expect(readStore(buf(`{"a": 1}\n`), 'dotenv', { file: 'f', needMetadata: true })).rejects.toThrow(/invalid dotenv at line 1/);
     const r = await readStore(buf(`plain ${SECRET}\n`), 'binary', { needMetadata: true });
     expect(r.format.name).toBe('binary');

@@ -1,4 +1,4 @@
-import { InputError, TsopsError } from '../../errors.js';
+import { InputError, MalformedFileError, TsopsError } from '../../errors.js';
 import { readStore } from '../../formats/detect.js';
 import { readInput } from '../../io/input.js';
 import { isEncrypted } from '../../sops/index.js';
@@ -15,7 +15,7 @@ export async function filestatusCommand(files: string[], flags: CommonFlags & { 
     try {
       encrypted = isEncrypted((await readStore(bytes, inputFormat(flags, file), { file, needMetadata: true, exact: Boolean(flags.inputType) })).parsed);
     } catch (e) {
-      if (!(e instanceof InputError)) throw e;
+      if (!(e instanceof InputError || e instanceof MalformedFileError)) throw e;
     }
     results.push({ file, encrypted });
   }
