@@ -176,6 +176,13 @@ describe('every sops file decrypts, whatever its name', () => {
     sopsBinary('.env.production');
     const out = ok(box.run(['exec-file', '--no-fifo', file('.env.production'), `${process.execPath} -e "process.stdout.write(require('fs').readFileSync(process.argv[1]))" {}`]));
     expect(out).toBe(ENV_TEXT);
+    ok(box.run(['exec-env', file('.env.production'), 'true']));
+    // An explicit --input-type is obeyed here too.
+    for (const command of ['exec-file', 'exec-env']) {
+      const r = box.run([command, '--input-type', 'dotenv', file('.env.production'), 'true']);
+      expect({ command, status: r.status }).toEqual({ command, status: 1 });
+      expect(r.stderr).toMatch(/invalid dotenv at line 1/);
+    }
   });
 
   it('status reports a binary-store .env.production with its keys and a verified MAC', () => {

@@ -68,7 +68,8 @@ export async function run(argv: string[], ctx: ExecContext): Promise<number> {
       ...(filename !== undefined ? { filename } : {}),
       ...(args.booleans.has('no-fifo') ? { fifo: false } : {}),
       open: {
-        format,
+        // Only an explicit --input-type is exact; a name's store gives way to the content's (see readStore).
+        ...(flags.inputType ? { format } : {}),
         ...(args.booleans.has('ignore-mac') ? { ignoreMac: true } : {}),
         ...(order ? { decryptionOrder: order } : {}),
         keys: args.booleans.has('verbose') ? { env: ctx.env, log: (line) => ctx.stderr.write(`${line}\n`) } : { env: ctx.env },
