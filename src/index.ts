@@ -72,7 +72,7 @@ function openOptions(options: KeyChoice & { format?: FormatName }): OpenOptions 
   if (options.ageIdentities?.length) keys.ageIdentities = [...options.ageIdentities];
   return {
     keys,
-    ...(options.format ? { format: options.format } : {}),
+    ...(options.format ? { format: options.format, exactFormat: true } : {}),
     ...(options.ignoreMac ? { ignoreMac: true } : {}),
     ...(options.decryptionOrder ? { decryptionOrder: options.decryptionOrder } : {}),
   };

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { ExitCode, OutputError, TsopsError } from '../errors.js';
 import { loadFormat, type EmitOptions } from '../formats/format.js';
+import { readStore } from '../formats/detect.js';
 import type { KeyOptions, MasterKeyType } from '../keys/masterkey.js';
 import { checkWritable, writeFileAtomic } from '../io/atomic-write.js';
 import { runEditor } from '../io/editor.js';
@@ -44,14 +45,15 @@ export class ConcurrentChangeError extends TsopsError {
  * never overwritten.
  */
 export async function editFile(req: EditRequest): Promise<EditOutcome> {
-  const format = await loadFormat(req.format);
+  let format = await loadFormat(req.format);
   // A file that cannot be written is reported before the user spends time in the editor.
   await checkWritable(req.file);
   const original = existsSync(req.file) ? readFileSync(req.file) : undefined;
   let decrypted: DecryptedDocument | undefined;
   let plaintext: Buffer;
   if (original) {
-    const parsed = format.parse(original, { file: req.file });
+    let parsed;
+    ({ format, parsed } = await readStore(original, req.format, { file: req.file, needMetadata: true }));
     decrypted = await decryptDocument(parsed, { forReencryption: true, ignoreMac: req.ignoreMac, keys: req.keys, decryptionOrder: req.decryptionOrder });
     for (const w of parsed.warnings ?? []) req.warn(w);
     if (req.showMasterKeys) parsed.metadata = writeMetadata(decrypted.metadata);

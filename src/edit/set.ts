@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ExitCode, TsopsError } from '../errors.js';
 import { emitAs, loadFormat, type EmitOptions } from '../formats/format.js';
+import { readStore } from '../formats/detect.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import type { KeyOptions, MasterKeyType } from '../keys/masterkey.js';
 import { decryptDocument, forgetDecrypted, reencryptDocument } from '../sops/index.js';
@@ -42,8 +43,7 @@ export async function unsetValue(req: TreeChangeRequest): Promise<ChangeOutcome>
 }
 
 async function change(req: TreeChangeRequest, apply: (doc: import('../tree.js').MapNode) => boolean): Promise<ChangeOutcome> {
-  const format = await loadFormat(req.format);
-  const file = format.parse(readFileSync(req.file), { file: req.file });
+  const { format, parsed: file } = await readStore(readFileSync(req.file), req.format, { file: req.file, needMetadata: true });
   const decrypted = await decryptDocument(file, { forReencryption: true, ignoreMac: req.ignoreMac, keys: req.keys, decryptionOrder: req.decryptionOrder });
   try {
     const doc = file.documents[0];

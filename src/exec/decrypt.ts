@@ -16,7 +16,8 @@ export async function decryptPath(path: string, options: OpenOptions = {}, cwd?:
     throw e;
   });
   try {
-    return await decryptBytes(bytes, options.format ?? formatForPath(path), path, options);
+    // A store given explicitly is read as given; one implied by the name may give way to the content's.
+    return await decryptBytes(bytes, options.format ?? formatForPath(path), path, { exactFormat: options.format !== undefined, ...options });
   } finally {
     bytes.fill(0);
   }

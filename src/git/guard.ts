@@ -3,7 +3,8 @@ import { CONFIG_NAMES, findConfig, matchCreationRule, parseConfig } from '../con
 import { loadConfig } from '../config/resolve.js';
 import type { Config, CreationRule } from '../config/types.js';
 import { MacMismatchError, DecryptionError, NoKeyError, TsopsError } from '../errors.js';
-import { formatForPath, loadFormat } from '../formats/format.js';
+import { formatForPath } from '../formats/format.js';
+import { readStore } from '../formats/detect.js';
 import type { KeyOptions } from '../keys/masterkey.js';
 import { decryptDocument, forgetDecrypted } from '../sops/index.js';
 import { readMetadata } from '../sops/metadata.js';
@@ -205,10 +206,9 @@ class RuleLookup {
 type BlobOutcome = { problem: string; fix: string } | { bound: boolean };
 
 async function checkBlob(file: string, blob: Buffer, keys: KeyOptions, rule: CreationRule | undefined): Promise<BlobOutcome> {
-  const format = await loadFormat(formatForPath(file));
   let parsed: ParsedFile;
   try {
-    parsed = format.parse(blob, { file });
+    ({ parsed } = await readStore(blob, formatForPath(file), { file, needMetadata: true }));
   } catch (e) {
     return { problem: `cannot be read (${(e as Error).message})`, fix: 'fix the file, then encrypt it' };
   } finally {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { MalformedFileError, NoKeyError } from '../errors.js';
 import { loadFormat, type Format } from '../formats/format.js';
+import { readStore } from '../formats/detect.js';
 import type { KeyOptions } from '../keys/masterkey.js';
 import { decryptDocument, forgetDecrypted, reencryptDocument, type DecryptedDocument } from '../sops/index.js';
 import type { ParsedFile, FormatName } from '../tree.js';
@@ -70,8 +71,8 @@ export async function mergeEncryptedFiles(input: MergeInput): Promise<MergeResul
 async function openSide(format: Format, path: string, keys: KeyOptions, optional: boolean): Promise<Side | undefined> {
   const bytes = readFileSync(path);
   if (optional && bytes.length === 0) return undefined;
-  const file = format.parse(bytes, { file: path });
-  if (!file.metadata) return undefined;
+  const file = (await readStore(bytes, format.name, { file: path, needMetadata: true })).parsed;
+  if (!file.metadata || file.format !== format.name) return undefined;
   const decrypted = await decryptDocument(file, { keys, forReencryption: true });
   return { file, decrypted };
 }

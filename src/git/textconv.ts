@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { formatForPath, loadFormat } from '../formats/format.js';
+import { formatForPath } from '../formats/format.js';
+import { readStore } from '../formats/detect.js';
 import type { KeyOptions } from '../keys/masterkey.js';
 import { decryptDocument, forgetDecrypted } from '../sops/index.js';
 
@@ -12,8 +13,7 @@ import { decryptDocument, forgetDecrypted } from '../sops/index.js';
 export async function textconv(path: string, keys: KeyOptions): Promise<Uint8Array> {
   const bytes = readFileSync(path);
   try {
-    const format = await loadFormat(formatForPath(path));
-    const parsed = format.parse(bytes, { file: path });
+    const { format, parsed } = await readStore(bytes, formatForPath(path), { file: path, needMetadata: true });
     if (!parsed.metadata) return bytes;
     const decrypted = await decryptDocument(parsed, { keys });
     forgetDecrypted(decrypted);

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { formatForPath, loadFormat } from '../formats/format.js';
+import { formatForPath } from '../formats/format.js';
+import { readStore } from '../formats/detect.js';
 import { MacMismatchError, NoKeyError, DecryptionError, describeError } from '../errors.js';
 import { keyIdentity, type KeyOptions } from '../keys/masterkey.js';
 import { decryptDocument, forgetDecrypted } from '../sops/index.js';
@@ -27,8 +28,8 @@ export interface FileStatus {
 }
 
 export async function fileStatus(file: string, cwd: string, env: NodeJS.ProcessEnv, keys: KeyOptions, names: Map<string, string>): Promise<FileStatus> {
-  const format = formatForPath(file);
-  const parsed = (await loadFormat(format)).parse(readFileSync(file), { file });
+  const { parsed } = await readStore(readFileSync(file), formatForPath(file), { file, needMetadata: true });
+  const format = parsed.format;
   const metadata = readMetadata(parsed.metadata!);
   const status: FileStatus = {
     file,

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { findConfig, keyGroupsForRule, loadConfig, matchCreationRule } from '../config/index.js';
 import { ConfigError, TsopsError } from '../errors.js';
-import { formatForPath, loadFormat } from '../formats/format.js';
+import { formatForPath } from '../formats/format.js';
+import { readStore } from '../formats/detect.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { keyIdentity, type KeyOptions, type KeySpec } from '../keys/masterkey.js';
 import { decryptDocument, forgetDecrypted, rewrapDataKey, rotateDocument } from '../sops/index.js';
@@ -29,7 +30,7 @@ export async function planUpdate(file: string, cwd: string, env: NodeJS.ProcessE
   const rule = matchCreationRule(config, configPath, file, cwd);
   if (!rule) throw new ConfigError(`no creation rule in ${configPath} matches this file`, { file });
   const want = keyGroupsForRule(rule, configPath);
-  const parsed = (await loadFormat(formatForPath(file))).parse(readFileSync(file), { file });
+  const { parsed } = await readStore(readFileSync(file), formatForPath(file), { file, needMetadata: true });
   if (!parsed.metadata) throw new TsopsError('not encrypted', 1, { file });
   const have = readMetadata(parsed.metadata).keyGroups.map((g) => g.map(keyIdentity));
   const groups: KeyDiff['groups'] = [];
@@ -59,9 +60,8 @@ export function describeDiff(plan: UpdatePlan, display: string): string {
  * the removed key cannot read what is written from now on.
  */
 export async function applyUpdate(plan: UpdatePlan, options: { keys: KeyOptions; noRotate?: boolean }): Promise<'rotated' | 'rewrapped'> {
-  const format = await loadFormat(formatForPath(plan.file));
   const bytes = readFileSync(plan.file);
-  const parsed = format.parse(bytes, { file: plan.file });
+  const { format, parsed } = await readStore(bytes, formatForPath(plan.file), { file: plan.file, needMetadata: true });
   const rotate = plan.diff.removes && !options.noRotate;
   const decrypted = await decryptDocument(parsed, { keys: options.keys, forReencryption: rotate });
   try {

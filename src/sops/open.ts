@@ -4,14 +4,16 @@
  * key, decrypt, check the MAC.
  */
 import { aboutFile, InputError, MalformedFileError, MetadataNotFoundError } from '../errors.js';
-import { loadFormat } from '../formats/format.js';
+import { readStore } from '../formats/detect.js';
 import type { KeyOptions, MasterKeyType } from '../keys/masterkey.js';
 import type { FormatName, ParsedFile } from '../tree.js';
 import { decryptDocument, forgetDecrypted } from './index.js';
 
 export interface OpenOptions {
-  /** Default: from the file name (`.yaml`, `.json`, `.env`, `.ini`, anything else binary). */
+  /** Default: from the file name (`.yaml`, `.json`, `.env`, `.ini`, anything else binary); the content decides when the file is not that store. */
   format?: FormatName;
+  /** `format` was given explicitly: read the file as that store only, never as the one its content shows. */
+  exactFormat?: boolean;
   ignoreMac?: boolean;
   decryptionOrder?: MasterKeyType[];
   keys?: KeyOptions;
@@ -26,7 +28,8 @@ export interface OpenOptions {
 export async function decryptBytes(bytes: Uint8Array, format: FormatName, name: string | undefined, options: OpenOptions = {}): Promise<ParsedFile> {
   let parsed: ParsedFile;
   try {
-    parsed = (await loadFormat(format)).parse(bytes, name === undefined ? {} : { file: name });
+    const note = options.keys?.log;
+    ({ parsed } = await readStore(bytes, format, { ...(name === undefined ? {} : { file: name }), needMetadata: true, exact: Boolean(options.exactFormat), ...(note ? { note } : {}) }));
   } catch (e) {
     if (e instanceof InputError) throw new MalformedFileError(e.message, name === undefined ? undefined : { file: name });
     throw e;

@@ -83,7 +83,7 @@ const CANONICAL_VALUES: Record<string, string> = {
   'one line with spaces': '{ "a": 1, "b": [ "x", "y" ] }\n',
   'CRLF': '{\r\n  "a": "b",\r\n  "c": {\r\n    "d": 1\r\n  }\r\n}\r\n',
   'no final newline': '{\n  "a": "b"\n}',
-  'odd spacing and trailing text': '\n\n  {\n      "a" :   "b" ,\n  "c":\n[ 1 ,2 ]   }  \n\n// not JSON any more\n',
+  'odd spacing and trailing blank lines': '\n\n  {\n      "a" :   "b" ,\n  "c":\n[ 1 ,2 ]   }  \n\n \t\n',
   'byte order mark': '\uFEFF{\n  "a": "b"\n}\n',
   'members at column 0': '{\n"a": "b",\n"c": 2\n}\n',
   'duplicate keys': '{\n  "a": 1,\n  "a": 2\n}\n',

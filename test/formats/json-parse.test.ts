@@ -61,8 +61,12 @@ describe('JSON parse: structure', () => {
     expect(valueOf('null')).toMatchObject({ type: 'null', value: null });
   });
 
-  it('accepts JSON whitespace everywhere and ignores text after the closing brace', () => {
-    expect(doc(' \t\r\n{ \n"a"\t:\r\n1 \n}\n  trailing garbage ] {')).toEqual({ kind: 'map', items: [{ kind: 'entry', key: 'a', value: { kind: 'scalar', type: 'int', value: 1n } }] });
+  it('accepts JSON whitespace everywhere, after the closing brace too', () => {
+    expect(doc(' \t\r\n{ \n"a"\t:\r\n1 \n}\n \t\r\n')).toEqual({ kind: 'map', items: [{ kind: 'entry', key: 'a', value: { kind: 'scalar', type: 'int', value: 1n } }] });
+  });
+
+  it.each(['{"a":1}\n{"b":2}\n', '{"a":1} x', '{"a":1}\n// comment\n', '{"a":1}}', '{"a":1}\u0000'])('refuses text after the top-level object: %j', (text) => {
+    expect(() => doc(text)).toThrow(/unexpected text after the top-level object/);
   });
 
   it('accepts a leading byte order mark', () => {

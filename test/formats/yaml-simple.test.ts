@@ -12,6 +12,7 @@ import { parseYaml, parseYamlWithCst } from '../../src/formats/yaml/parse.js';
 import { readSimpleYaml } from '../../src/formats/yaml/simple.js';
 import { yamlFormat } from '../../src/formats/yaml.js';
 import { INTEROP, ROOT } from '../support/cli.js';
+import { toPlain } from '../../src/tree.js';
 
 function shape(x: unknown): string {
   return JSON.stringify(
@@ -237,6 +238,17 @@ describe('the YAML line scanner agrees with the CST reader', () => {
       'list:\n  - x\n  # between\n  - y\n',
     ];
     for (const source of shapes) expect(agree(source), source).toBe('fast');
+  });
+
+  it('agrees on block scalars that end the file, with and without a final line break', () => {
+    for (const indicator of ['|', '|-', '|+', '>', '>-', '>+']) {
+      for (const tail of ['', '\n', '\n\n', '\n  ']) {
+        const source = `a: x\nb:\n  c: ${indicator}\n    multi\n    line${tail}`;
+        agree(source);
+        // go-yaml's value: no final newline when the last line has none.
+        if (tail === '') expect(toPlain(parseYaml(Buffer.from(source)).documents[0]!)).toEqual({ a: 'x', b: { c: indicator[0] === '|' ? 'multi\nline' : 'multi line' } });
+      }
+    }
   });
 
   it('writes back the same bytes either way', () => {

@@ -447,3 +447,68 @@ describe('names of Object.prototype members are ordinary strings', () => {
     expect(entry).toMatchObject({ kind: 'entry', key: name, value: { kind: 'scalar', type: 'str', value: name } });
   });
 });
+
+describe('directives (go-yaml v3 rules)', () => {
+  it('accepts %YAML 1.1 and %TAG, and keeps them as structure', () => {
+    const text = '%YAML 1.1\n%TAG !e! tag:example.com,2000:\n---\na: b\n';
+    expect(toPlain(parse(text).documents[0]!)).toEqual({ a: 'b' });
+    expect(emit(parse(text))).toBe(text);
+    // Each document declares its own.
+    expect(parse('%YAML 1.1\n---\na: 1\n...\n%YAML 1.1\n---\nb: 2\n').documents).toHaveLength(2);
+  });
+
+  it.each([
+    ['%YAML 1.2\n---\na: b\n', /incompatible YAML version/],
+    ['%YAML 2.0\n---\na: b\n', /incompatible YAML version/],
+    ['%YAML one\n---\na: b\n', /malformed %YAML directive/],
+    ['%YAML 1.1\n%YAML 1.1\n---\na: b\n', /duplicate %YAML directive/],
+    ['%TAG !e! tag:x,2000:\n%TAG !e! tag:y,2000:\n---\na: b\n', /duplicate %TAG directive/],
+    ['%TAG !e! \n---\na: b\n', /malformed %TAG directive/],
+    ['%TAG e tag:x:\n---\na: b\n', /malformed %TAG directive/],
+    ['%FOO s3cr3t-value\n---\na: b\n', /unknown directive/],
+    ['%s3cr3t\n---\na: b\n', /unknown directive/],
+    ['%YAML 1.1\na: b\n', /a directive must be followed by ---/],
+    ['%YAML 1.1\n', /a directive must be followed by ---/],
+    ['a: 1\n...\n%TAG !e! tag:x:\n', /a directive must be followed by ---/],
+  ])('refuses %j', (text, message) => {
+    const e = parseError(text);
+    expect(e.message).toMatch(message);
+    expect(e.message).toMatch(/^invalid YAML at line \d+, column \d+: /);
+    expect(e.message).not.toMatch(/s3cr3t/);
+  });
+});
+
+describe('block scalars at the end of a file without a final line break (go-yaml v3)', () => {
+  // go-yaml adds only the line breaks it read, so a last line with none gets none,
+  // for every chomping indicator; the YAML 1.2 spec would add one for clip and keep.
+  it.each([
+    ['|', 'multi\nline'], ['|-', 'multi\nline'], ['|+', 'multi\nline'],
+    ['>', 'multi line'], ['>-', 'multi line'], ['>+', 'multi line'],
+  ])('a: %s', (indicator, want) => {
+    expect(only(`a: ${indicator}\n  multi\n  line`).value).toBe(want);
+    // With the final line break, the indicator decides as usual.
+    expect(only(`a: ${indicator}\n  multi\n  line\n`).value).toBe(indicator.endsWith('-') ? want : `${want}\n`);
+  });
+
+  it('only the last value of the file is affected, nested too; trailing blank or space lines count as read breaks', () => {
+    expect(toPlain(parse('a: |\n  x\nb:\n  c: |\n    multi\n    line').documents[0]!)).toEqual({ a: 'x\n', b: { c: 'multi\nline' } });
+    expect(only('a: |+\n  x\n\n  y').value).toBe('x\n\ny');
+    expect(only('a: |\n  x\n  ').value).toBe('x\n');
+    expect(only('a: |+\n  x\n\n').value).toBe('x\n\n');
+    expect(only('a: |').value).toBe('');
+  });
+});
+
+describe('flow collections laid out as JSON writes them', () => {
+  it('a nested collection closed on its own line, and an empty one over two lines', () => {
+    const json = '{\n  "l": [\n    {\n      "x": "y"\n    }\n  ],\n  "m": {\n    "n": [\n      1\n    ]\n  }\n}\n';
+    expect(toPlain(parse(json).documents[0]!)).toEqual({ l: [{ x: 'y' }], m: { n: [1] } });
+    expect(toPlain(parse(json.replace(/ {2}/g, '\t')).documents[0]!)).toEqual({ l: [{ x: 'y' }], m: { n: [1] } });
+    expect(toPlain(parse('a: [\n]\nb: {\n}\n').documents[0]!)).toEqual({ a: [], b: {} });
+    expect(emit(parse(json))).toBe(json);
+  });
+
+  it.each(['a: [1,,2]\n', 'a: [,]\n', 'a: [, 1]\n', 'a: {x: 1,, y: 2}\n', 'a: {,}\n'])('a comma without an entry before it is an error, as in go-yaml: %j', (text) => {
+    expect(parseError(text).message).toMatch(/unexpected "," in a flow collection/);
+  });
+});

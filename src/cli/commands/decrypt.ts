@@ -22,11 +22,13 @@ export async function openEncrypted(file: string | undefined, flags: CommonFlags
   const format = inputFormat(flags, file);
   const parsed = await decryptBytes(await readInput(file), format, name, {
     ignoreMac: Boolean(flags.ignoreMac),
+    exactFormat: Boolean(flags.inputType),
     ...orderOption(decryptionOrder(flags, ctx.env)),
     keys: keyOptions(flags, ctx.env, logTo(ctx)),
   });
   for (const w of parsed.warnings ?? []) warn(ctx, w);
-  return { parsed, name, format };
+  // The store the content was read as (see readStore), which output follows by default.
+  return { parsed, name, format: parsed.format };
 }
 
 function orderOption(order: MasterKeyType[] | undefined): { decryptionOrder?: MasterKeyType[] } {

@@ -68,14 +68,16 @@ export async function run(argv: string[], ctx: ExecContext): Promise<number> {
       command: args.command!,
       cwd: ctx.cwd,
       env: ctx.env,
-      outputFormat: outputFormat(flags, format),
+      // Without --output-type, the store the content was read as (see readStore).
+      ...(flags.outputType ? { outputFormat: outputFormat(flags, format) } : {}),
       ...(indent !== undefined ? { indent } : {}),
       ...(user !== undefined ? { user } : {}),
       ...(filename !== undefined ? { filename } : {}),
       ...(args.booleans.has('no-fifo') ? { fifo: false } : {}),
       ...trustChoices(args),
       open: {
-        format,
+        // Only an explicit --input-type is exact; a name's store gives way to the content's (see readStore).
+        ...(flags.inputType ? { format } : {}),
         ...(args.booleans.has('ignore-mac') ? { ignoreMac: true } : {}),
         ...(order ? { decryptionOrder: order } : {}),
         keys: args.booleans.has('verbose') ? { env: ctx.env, log: logTo(ctx) } : { env: ctx.env },

@@ -1,5 +1,5 @@
-import { InputError, TsopsError } from '../../errors.js';
-import { loadFormat } from '../../formats/format.js';
+import { InputError, MalformedFileError, TsopsError } from '../../errors.js';
+import { readStore } from '../../formats/detect.js';
 import { readInput } from '../../io/input.js';
 import { isEncrypted } from '../../sops/index.js';
 import type { CliContext } from '../context.js';
@@ -14,9 +14,9 @@ export async function filestatusCommand(files: string[], flags: CommonFlags & { 
     const bytes = await readInput(file);
     let encrypted = false;
     try {
-      encrypted = isEncrypted((await loadFormat(inputFormat(flags, file))).parse(bytes, { file }));
+      encrypted = isEncrypted((await readStore(bytes, inputFormat(flags, file), { file, needMetadata: true, exact: Boolean(flags.inputType) })).parsed);
     } catch (e) {
-      if (!(e instanceof InputError)) throw e;
+      if (!(e instanceof InputError || e instanceof MalformedFileError)) throw e;
     }
     results.push({ file, encrypted });
   }

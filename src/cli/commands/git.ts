@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ExitCode, TsopsError } from '../../errors.js';
 import { formatForPath, loadFormat } from '../../formats/format.js';
+import { readStore } from '../../formats/detect.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { resolveEditor, runEditor } from '../../io/editor.js';
 import { createPrivateDir } from '../../io/private-dir.js';
@@ -86,8 +87,7 @@ export async function resolveCommand(file: string, flags: CommonFlags, ctx: CliC
   const conflicts = await loadConflicts(store, keys);
   if (!conflicts || conflicts.length === 0) throw new TsopsError('no unresolved tsops conflicts for this file', ExitCode.Generic, { file });
 
-  const format = await loadFormat(formatForPath(file));
-  const parsed = format.parse(readFileSync(file), { file });
+  const { format, parsed } = await readStore(readFileSync(file), formatForPath(file), { file, needMetadata: true });
   const decrypted = await decryptDocument(parsed, { keys, forReencryption: true });
   const yaml = await loadFormat('yaml');
   const dir = createPrivateDir('tsops-resolve-', ctx.env);

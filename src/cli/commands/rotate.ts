@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { aboutFile, ExitCode, TsopsError, UsageError } from '../../errors.js';
-import { loadFormat } from '../../formats/format.js';
+import { readStore } from '../../formats/detect.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { keyIdentity, type KeySpec } from '../../keys/masterkey.js';
 import { kmsFromString } from '../../keys/kms-arn.js';
@@ -42,9 +42,8 @@ export async function rotateCommand(file: string | undefined, flags: RotateFlags
     const code = add.length || remove.length ? ExitCode.CannotChangeKeysFromNonExistentFile : ExitCode.NoFileSpecified;
     throw new TsopsError('no such file', code, { file });
   }
-  const format = await loadFormat(inputFormat(flags, file));
   const output = await aboutFile(file, async () => {
-    const parsed = format.parse(bytes, { file });
+    const { format, parsed } = await readStore(bytes, inputFormat(flags, file), { file, needMetadata: true, exact: Boolean(flags.inputType) });
     // A recipient injected into the metadata would get the new data key too: say so, then go on as sops does.
     const drift = await keyDrift(file, parsed.metadata, { cwd: ctx.cwd, env: ctx.env, ...(flags.config ? { explicitConfig: flags.config } : {}) });
     if (drift) warn(ctx, describeDrift(file, drift));

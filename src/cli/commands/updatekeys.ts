@@ -1,7 +1,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { ExitCode, TsopsError, UsageError, describeError } from '../../errors.js';
-import { formatForPath, loadFormat } from '../../formats/format.js';
+import { formatForPath } from '../../formats/format.js';
+import { readStore } from '../../formats/detect.js';
 import { isEncrypted } from '../../sops/index.js';
 import { applyUpdate, describeDiff, planUpdate, type UpdatePlan } from '../../rekey/updatekeys.js';
 import { displayPath, filesUnder, mapLimited } from '../../rekey/walk.js';
@@ -33,7 +34,7 @@ export async function encryptedFiles(paths: string[], recursive: boolean, note?:
     if (!recursive) throw new UsageError(`${p} is a directory (use -r to walk it)`, ExitCode.Generic);
     for (const f of filesUnder(p, note)) {
       try {
-        if (isEncrypted((await loadFormat(formatForPath(f))).parse(readFileSync(f), { file: f }))) out.push(f);
+        if (isEncrypted((await readStore(readFileSync(f), formatForPath(f), { file: f, needMetadata: true })).parsed)) out.push(f);
       } catch {
         out.push(f); // unreadable or corrupt: reported by the command, not skipped silently
       }

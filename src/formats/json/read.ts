@@ -119,7 +119,7 @@ class JsonReader {
     }
   }
 
-  /** Reads the top-level object; text after it is ignored, as sops does. */
+  /** Reads the top-level object; only whitespace may follow it, as in Go's decoder. */
   readDocument(): JsonSource {
     if (this.text.charCodeAt(0) === 0xfeff) this.pos = 1;
     this.skipWhitespace();
@@ -130,6 +130,9 @@ class JsonReader {
     source.root = this.readValue() as MapNode;
     source.close = this.pos - 1;
     source.ordinals = this.ordinal;
+    this.skipWhitespace();
+    // Anything after the object (a second object, say) would be neither data nor encrypted.
+    if (this.pos < this.text.length) this.fail('unexpected text after the top-level object');
     return source;
   }
 

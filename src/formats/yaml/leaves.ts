@@ -60,7 +60,13 @@ export abstract class LeafReader {
       problem ??= { code, offset };
     });
     if (problem) this.fail(scalarProblem(problem.code), problem.offset);
-    const text = resolved.value;
+    let text = resolved.value;
+    if (token.type === 'block-scalar' && text.endsWith('\n') && this.lastLineUnbroken(token)) {
+      // go-yaml keeps only the line breaks it read: a last line with none (the
+      // file ends right after it) adds none, whatever the chomping indicator.
+      // The YAML 1.2 spec (and the yaml package) would add one for clip and keep.
+      text = text.slice(0, -1);
+    }
     let type: Scalar['type'] = 'str';
     let value: Scalar['value'] = text;
     if (tag) ({ type, value } = this.tagged(tag, text, token.offset));
@@ -93,6 +99,16 @@ export abstract class LeafReader {
       origin.tag = { start: tag.offset, end };
     }
     return { node: { kind: 'scalar', type, value, origin }, inline, spill: [] };
+  }
+
+  /** The block scalar runs to the end of the input and its last content line has no line break. */
+  private lastLineUnbroken(token: CST.BlockScalar): boolean {
+    const body = token.source;
+    if (!body || !this.source.endsWith(body)) return false;
+    const props = token.props as SourceTok[];
+    const last = props[props.length - 1];
+    if (last && last.offset + last.source.length + body.length !== this.source.length) return false;
+    return !/\n[ \t]*$/.test(body) && /[^ \t\n]/.test(body);
   }
 
   protected plain(text: string, offset: number): { type: Scalar['type']; value: Scalar['value'] } {

@@ -7,7 +7,7 @@ import { LeafReader, type Read } from './leaves.js';
 import { resolvePlain } from './resolve.js';
 import { readSimpleYaml } from './simple.js';
 import { asListItem, numberOrigins, withoutComments } from './tree-shape.js';
-import { parserProblem } from './syntax.js';
+import { directiveProblem, parserProblem } from './syntax.js';
 import { contentEnd, isBlockCollection, startsOnNewLine, type SourceTok, type Tok } from './tokens.js';
 
 /**
@@ -36,15 +36,19 @@ class YamlReader extends LeafReader {
     let metadata: MapNode | undefined;
     let pending: Comment[] = [];
     let pendingStart: number | undefined;
+    const directives = new Set<string>();
     for (const token of new Parser().parse(this.source)) {
       switch (token.type) {
         case 'comment':
           pendingStart ??= token.offset;
           pending.push(this.comment(token));
           break;
-        case 'directive':
+        case 'directive': {
           pendingStart ??= token.offset;
+          const problem = directiveProblem(token.source, directives);
+          if (problem) this.fail(problem, token.offset);
           break;
+        }
         case 'doc-end':
           if (this.doc) {
             this.doc.insertAt = Math.min(this.doc.insertAt, token.offset);
@@ -54,6 +58,7 @@ class YamlReader extends LeafReader {
         case 'error':
           this.fail(parserProblem(token.message), token.offset);
         case 'document': {
+          if (directives.size && !token.start.some((t) => t.type === 'doc-start')) this.fail('a directive must be followed by ---', token.offset);
           const start = this.doc ? (pendingStart ?? token.offset) : 0;
           if (this.doc) this.doc.end = this.doc.insertAt = Math.min(this.doc.insertAt, start);
           const { root, sops } = this.document(token, start, pending);
@@ -62,12 +67,15 @@ class YamlReader extends LeafReader {
           this.docIndex++;
           pending = [];
           pendingStart = undefined;
+          directives.clear();
           break;
         }
         default:
           break;
       }
     }
+    // go-yaml: directives with no document after them.
+    if (directives.size) this.fail('a directive must be followed by ---', this.source.length);
     if (!documents.length && pending.length) {
       // Only comments: one empty document holds them.
       this.newDoc(0, false);
@@ -368,12 +376,18 @@ class YamlReader extends LeafReader {
       const props: SourceTok[] = [];
       for (const t of item.start) {
         if (t.type === 'comment') items.push(this.comment(t));
-        else if (t.type === 'comma') comma = true;
+        else if (t.type === 'comma') {
+          // go-yaml: a comma needs an entry before it (no `[,]`, no `[1,,2]`).
+          if (comma || index === 0) this.fail('unexpected "," in a flow collection', t.offset);
+          comma = true;
+        }
         else if (t.type === 'anchor' || t.type === 'tag') props.push(t);
         else if (t.type === 'explicit-key-ind') this.fail('explicit keys in flow collections are not supported', t.offset);
         else if (t.type !== 'space' && t.type !== 'newline') this.unexpected(t);
       }
       const empty = !item.key && !item.value && !item.sep;
+      // Line breaks, spaces or comments before the closing bracket (JSON's layout for nested collections).
+      if (empty && !comma) return;
       if (index > 0 && !comma) this.fail('missing "," between flow collection items', (item.key ?? item.value ?? token).offset);
       if (empty) {
         if (index < token.items.length - 1 || !comma) this.fail('unexpected "," in a flow collection', item.start[0]?.offset ?? token.offset);

@@ -15,6 +15,8 @@ interface Edit {
   start: number;
   end: number;
   text: string;
+  /** The text must start a line: a line break goes first when the output so far does not end with one. */
+  ownLine?: boolean;
 }
 
 export function isYamlLayout(layout: unknown): layout is YamlLayout {
@@ -41,13 +43,15 @@ export function emitWithLayout(file: ParsedFile, layout: YamlLayout, fallbackInd
       if (!keepOldBlocks) edits.push({ start: d.sops.start, end: d.sops.end, text: block ?? '' });
     }
     else if (block) {
-      const newline = d.insertAt > 0 && source[d.insertAt - 1] !== '\n' ? eol : '';
-      edits.push({ start: d.insertAt, end: d.insertAt, text: newline + block });
+      // Decided on the output, not the source: an edit may have removed the source's last line break
+      // (a block scalar ending the file without one, now an ENC value).
+      edits.push({ start: d.insertAt, end: d.insertAt, text: block, ownLine: d.insertAt > 0 });
     }
     edits.sort((a, b) => a.start - b.start || a.end - b.end);
     let at = d.start;
     for (const e of edits) {
-      out += source.slice(at, e.start) + e.text;
+      out += source.slice(at, e.start);
+      out += (e.ownLine && !out.endsWith('\n') ? eol : '') + e.text;
       at = e.end;
     }
     out += source.slice(at, d.end);

@@ -63,3 +63,33 @@ export function parserProblem(message: string): string {
   if (message.startsWith('Not a YAML token')) return 'not a YAML token';
   return 'syntax error';
 }
+
+/**
+ * go-yaml's directive rules, which sops reads with: `%YAML 1.1` at most once,
+ * `%TAG !handle! prefix` once per handle, nothing else. A directive is
+ * structure (like a key), never a value; anything else on a `%` line is an
+ * error rather than text to carry into the output unencrypted. Returns the
+ * problem, or undefined when the directive is valid; `seen` collects what the
+ * current document's directives declared.
+ */
+export function directiveProblem(source: string, seen: Set<string>): string | undefined {
+  const words = source.slice(1).split(/[ \t]+/);
+  const [name, ...args] = words;
+  if (name === 'YAML') {
+    if (args.length !== 1 || !/^[0-9]+\.[0-9]+$/.test(args[0]!)) return 'malformed %YAML directive';
+    if (seen.has('%YAML')) return 'duplicate %YAML directive';
+    seen.add('%YAML');
+    // go-yaml (and so sops) reads YAML 1.1 documents only.
+    return args[0] === '1.1' ? undefined : 'incompatible YAML version (go-yaml reads %YAML 1.1 only)';
+  }
+  if (name === 'TAG') {
+    const [handle, prefix] = args;
+    if (args.length !== 2 || !/^!(?:[0-9A-Za-z_-]*!)?$/.test(handle!) || !/^[0-9A-Za-z;/?:@&=+$,._~*'()[\]%!-]+$/.test(prefix!)) {
+      return 'malformed %TAG directive';
+    }
+    if (seen.has(handle!)) return 'duplicate %TAG directive';
+    seen.add(handle!);
+    return undefined;
+  }
+  return 'unknown directive (only %YAML and %TAG exist)';
+}
