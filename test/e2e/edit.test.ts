@@ -138,8 +138,8 @@ describe('edit failure paths', () => {
     const target = encryptSample('yaml');
     const { log, env } = editEnv([{ type: 'hang' }]);
     const child = spawnTsops(['edit', target], { ...sb.env, ...env }, sb.dir);
-    const deadline = Date.now() + 20_000;
-    while (!existsSync(log) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // The editor's log line is complete once it ends with a newline (the file exists a moment before that).
+    while (!(existsSync(log) && readFileSync(log, 'utf8').endsWith('\n'))) await new Promise((r) => setTimeout(r, 20));
     const temp = readLog(log)[0]!.path;
     expect(existsSync(temp)).toBe(true);
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));

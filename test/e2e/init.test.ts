@@ -63,9 +63,8 @@ describe('init', () => {
       execFileSync('tmux', ['send-keys', '-t', session, 'C-u', '*.secret.txt', 'Enter']);
       await waitFor(/Install the git integration/);
       execFileSync('tmux', ['send-keys', '-t', session, 'n', 'Enter']);
-      const deadline = Date.now() + 15_000;
-      while (!existsSync(join(dir, '.gitignore')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      await new Promise((r) => setTimeout(r, 300));
+      // The session ends when init exits: everything it writes is written by then.
+      while (spawnSync('tmux', ['has-session', '-t', session]).status === 0) await new Promise((r) => setTimeout(r, 50));
     } finally {
       spawnSync('tmux', ['kill-session', '-t', session]);
     }
