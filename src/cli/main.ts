@@ -58,7 +58,8 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
       .description('encrypt a file (to standard output, --output, or in place with -i)')
       .option('-i, --in-place', 'write the result over the input file')
       .option('--output <file>', 'write the result to this file')
-      .option('--fresh', 'new ciphertext for every value even when --output already holds this file')
+      .option('--reuse-data-key', 'keep the data key and unchanged ciphertext of the file already at --output/-i (minimal diff; whoever knew that data key can read the new values)')
+      .option('--fresh', 'a new data key and new ciphertext (the default)')
       .action(async (file, opts) => done((await import('./commands/encrypt.js')).encryptCommand(file, opts, ctx)));
 
   if (wanted('decrypt'))
