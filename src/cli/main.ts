@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ExitCode, TsopsError } from '../errors.js';
+import { ExitCode, TsopsError, UsageError } from '../errors.js';
 import { beginCommand, processContext, settleStdout, type CliContext } from './context.js';
 import { addCommonOptions, addKeyOptions } from './options.js';
 import { reportError } from './report.js';
@@ -204,6 +204,14 @@ export async function main(argv: string[], ctx: CliContext = processContext()): 
     if (args[0] === 'exec-env' || args[0] === 'run' || args[0] === 'exec-file') {
       const command = args[0] === 'exec-file' ? await import('./commands/exec-file.js') : await import('./commands/exec-env.js');
       code = await command.run(args.slice(1), ctx);
+      process.exitCode = settleStdout(code);
+      return;
+    }
+    // git's merge driver: four paths, never options (a file may be named `-v.enc.yaml`); `--` is optional for older installs.
+    if (args[0] === 'merge-driver' && !args.includes('--help')) {
+      const paths = args[1] === '--' ? args.slice(2) : args.slice(1);
+      if (paths.length !== 4) throw new UsageError('merge-driver takes exactly four paths: %O %A %B %P');
+      code = await (await import('./commands/git.js')).mergeDriverCommand(paths[0]!, paths[1]!, paths[2]!, paths[3]!, ctx);
       process.exitCode = settleStdout(code);
       return;
     }

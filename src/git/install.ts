@@ -27,7 +27,7 @@ export function installGitIntegration(cwd: string, patterns: string[], command: 
   config('diff.tsops.textconv', `${command} git textconv`);
   config('diff.tsops.cachetextconv', 'false');
   config('merge.tsops.name', 'tsops: merge encrypted files value by value');
-  config('merge.tsops.driver', `${command} merge-driver %O %A %B %P`);
+  config('merge.tsops.driver', `${command} merge-driver -- %O %A %B %P`);
 
   const attributesPath = join(root, '.gitattributes');
   const existing = existsSync(attributesPath) ? readFileSync(attributesPath, 'utf8') : '';

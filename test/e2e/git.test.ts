@@ -4,6 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, TSOPS, sandbox, type Sandbox } from '../support/cli.js';
+import { gitEnv } from '../support/git-env.js';
 
 let sb: Sandbox;
 let env: NodeJS.ProcessEnv;
@@ -11,11 +12,7 @@ let n = 0;
 
 beforeAll(async () => {
   sb = await sandbox();
-  const bin = join(sb.dir, 'bin');
-  mkdirSync(bin);
-  writeFileSync(join(bin, 'tsops'), `#!/bin/sh\nexec "${process.execPath}" "${TSOPS}" "$@"\n`);
-  chmodSync(join(bin, 'tsops'), 0o755);
-  env = { ...sb.env, PATH: `${bin}:${process.env['PATH']}`, GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@e' };
+  env = gitEnv(sb);
 });
 afterAll(() => sb.cleanup());
 

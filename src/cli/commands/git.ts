@@ -31,12 +31,21 @@ export async function textconvCommand(file: string, ctx: CliContext): Promise<nu
  */
 export async function mergeDriverCommand(base: string, ours: string, theirs: string, path: string, ctx: CliContext): Promise<number> {
   const result = await mergeEncryptedFiles({ base, ours, theirs, format: formatForPath(path), keys: keyOptions({}, ctx.env) });
+  if (result.kind === 'refused') {
+    // %A keeps our version untouched; git records the conflict.
+    ctx.stderr.write(`tsops: ${path}: not merged: ${result.reason}\n`);
+    return 1;
+  }
   if (result.kind === 'text') {
-    const r = spawnSync('git', ['merge-file', '-L', 'ours', '-L', 'base', '-L', 'theirs', ours, base, theirs], { stdio: 'ignore' });
+    ctx.stderr.write(`tsops: ${path}: merging the encrypted text instead: ${result.reason}\n`);
+    const r = spawnSync('git', ['merge-file', '-L', 'ours', '-L', 'base', '-L', 'theirs', '--', ours, base, theirs], { stdio: 'ignore' });
     return r.status === 0 ? 0 : 1;
   }
   writeFileSync(ours, result.output);
-  if (result.kind === 'merged') return 0;
+  if (result.kind === 'merged') {
+    if (result.freshDataKey) ctx.stderr.write(`tsops: ${path}: master keys or data keys differ between the branches: merged with a fresh data key\n`);
+    return 0;
+  }
   try {
     await saveConflicts(conflictStorePath(ctx.cwd, path), path, result.conflicts, result.sealed);
   } finally {
