@@ -133,6 +133,54 @@ describe('merging key changes', () => {
   });
 });
 
+describe('merging key groups (Shamir)', () => {
+  /** The groups come from an untracked .sopsrc that each branch rewrites before `updatekeys`. */
+  function grouped(groups: string[][], threshold: number): ReturnType<typeof repo> & { regroup: (groups: string[][], threshold: number) => void } {
+    const r = repo();
+    const regroup = (g: string[][], t: number): void => {
+      writeFileSync(join(r.dir, '.sopsrc'), `creation_rules:\n  - shamir_threshold: ${t}\n    key_groups:\n${g.map((k) => `      - age: [${k.join(', ')}]\n`).join('')}`);
+      expect(r.tsops(['updatekeys', '-y', r.file]).status).toBe(0);
+    };
+    regroup(groups, threshold);
+    r.git('commit', '-qam', 'groups');
+    return { ...r, regroup };
+  }
+  const groupsOf = (doc: any): string[][] => (doc.sops.key_groups as { age: { recipient: string }[] }[]).map((g) => g.age.map((a) => a.recipient).sort());
+
+  it('keys removed from different groups on each side are removed from both', () => {
+    const [a, b, c] = [sb.recipient, bob.recipient, carol.recipient];
+    const r = grouped([[a, b], [a, c]], 2);
+    r.git('checkout', '-qb', 'side');
+    r.regroup([[a], [a, c]], 2);
+    r.git('commit', '-qam', 'drop bob');
+    r.git('checkout', '-q', 'main');
+    r.regroup([[a, b], [a]], 2);
+    r.git('commit', '-qam', 'drop carol');
+    const m = merge(r.dir, 'side');
+    expect(m.status).toBe(0);
+    const doc = r.read();
+    expect(groupsOf(doc)).toEqual([[a], [a]]);
+    expect(doc.sops.shamir_threshold).toBe(2);
+    expect(JSON.parse(ok(r.tsops(['decrypt', r.file]))).db.password).toBe('hunter2');
+  });
+
+  it('both sides changing the number of key groups is refused', () => {
+    const [a, b, c] = [sb.recipient, bob.recipient, carol.recipient];
+    const r = grouped([[a, b], [a, c]], 2);
+    r.git('checkout', '-qb', 'side');
+    r.regroup([[a, b], [a, c], [a]], 2);
+    r.git('commit', '-qam', 'three groups');
+    r.git('checkout', '-q', 'main');
+    r.regroup([[a, b], [a, c], [a, b]], 2);
+    r.git('commit', '-qam', 'two other groups');
+    const ours = readFileSync(join(r.dir, r.file), 'utf8');
+    const m = merge(r.dir, 'side');
+    expect(m.status).not.toBe(0);
+    expect(m.stderr).toMatch(/not merged: master keys cannot be merged: both sides changed the number of key groups/);
+    expect(readFileSync(join(r.dir, r.file), 'utf8')).toBe(ours);
+  });
+});
+
 describe('merges that would weaken the file are refused', () => {
   function hostile(change: (r: ReturnType<typeof repo>) => void): { r: ReturnType<typeof repo>; m: ReturnType<typeof merge>; ours: string } {
     const r = repo();
