@@ -208,10 +208,14 @@ export async function main(argv: string[], ctx: CliContext = processContext()): 
       return;
     }
     // git's merge driver: four paths, never options (a file may be named `-v.enc.yaml`); `--` is optional for older installs.
-    if (args[0] === 'merge-driver' && !args.includes('--help')) {
-      const paths = args[1] === '--' ? args.slice(2) : args.slice(1);
-      if (paths.length !== 4) throw new UsageError('merge-driver takes exactly four paths: %O %A %B %P');
-      code = await (await import('./commands/git.js')).mergeDriverCommand(paths[0]!, paths[1]!, paths[2]!, paths[3]!, ctx);
+    // So is the diff driver (`git textconv FILE`), which git hands the work-tree path.
+    const textconv = args[0] === 'git' && args[1] === 'textconv';
+    if ((args[0] === 'merge-driver' || textconv) && !args.includes('--help')) {
+      const rest = args.slice(textconv ? 2 : 1);
+      const paths = rest[0] === '--' ? rest.slice(1) : rest;
+      const git = await import('./commands/git.js');
+      if (paths.length !== (textconv ? 1 : 4)) throw new UsageError(textconv ? 'git textconv takes exactly one path' : 'merge-driver takes exactly four paths: %O %A %B %P');
+      code = textconv ? await git.textconvCommand(paths[0]!, ctx) : await git.mergeDriverCommand(paths[0]!, paths[1]!, paths[2]!, paths[3]!, ctx);
       process.exitCode = settleStdout(code);
       return;
     }

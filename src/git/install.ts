@@ -24,7 +24,7 @@ export function installGitIntegration(cwd: string, patterns: string[], command: 
   const config = (key: string, value: string): void => {
     execFileSync('git', ['config', '--local', key, value], { cwd: root });
   };
-  config('diff.tsops.textconv', `${command} git textconv`);
+  config('diff.tsops.textconv', `${command} git textconv --`);
   config('diff.tsops.cachetextconv', 'false');
   config('merge.tsops.name', 'tsops: merge encrypted files value by value');
   config('merge.tsops.driver', `${command} merge-driver -- %O %A %B %P`);

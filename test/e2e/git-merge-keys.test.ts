@@ -261,8 +261,13 @@ describe('a file named like an option', () => {
   for (const install of ['current', 'older'] as const) {
     it(`-v.enc.yaml merges value by value (${install} driver command line)`, () => {
       const r = repo('-v.enc.yaml');
-      if (install === 'older') r.git('config', '--local', 'merge.tsops.driver', 'tsops merge-driver %O %A %B %P');
-      else expect(r.git('config', '--local', 'merge.tsops.driver')).toContain('merge-driver -- %O %A %B %P');
+      if (install === 'older') {
+        r.git('config', '--local', 'merge.tsops.driver', 'tsops merge-driver %O %A %B %P');
+        r.git('config', '--local', 'diff.tsops.textconv', 'tsops git textconv');
+      } else {
+        expect(r.git('config', '--local', 'merge.tsops.driver')).toContain('merge-driver -- %O %A %B %P');
+        expect(r.git('config', '--local', 'diff.tsops.textconv')).toContain('git textconv --');
+      }
       r.git('checkout', '-qb', 'a');
       ok(r.tsops(['set', '--', r.file, '["db"]["password"]', '"from-a"']));
       r.git('commit', '-qam', 'a');
@@ -275,6 +280,8 @@ describe('a file named like an option', () => {
       const plain = ok(r.tsops(['decrypt', '--', r.file]));
       expect(plain).toContain('password: from-a');
       expect(plain).toContain('token: from-main');
+      // The diff driver is handed the same name: it shows the plaintext change, not tsops's version.
+      expect(r.git('diff', 'HEAD~1', 'HEAD', '--', r.file)).toContain('+  password: from-a');
     });
   }
 });
