@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TSOPS, sandbox, type Sandbox } from '../support/cli.js';
 import { throwawayAgeKey } from '../support/pipeline.js';
@@ -117,6 +117,33 @@ describe('merging key changes', () => {
     expect(merge(r.dir, 'onboard').status).toBe(0);
     expect(recipients(r.read())).toEqual([sb.recipient, carol.recipient].sort());
     expect(r.tsops(['decrypt', r.file], bob.env).status).not.toBe(0);
+  });
+
+  it('a value conflict in a merge that removes a recipient: the merged file and the kept conflicts use the fresh key', () => {
+    const r = repo();
+    const before = r.read();
+    r.git('checkout', '-qb', 'offboard');
+    ok(r.tsops(['rotate', '-i', '--rm-age', bob.recipient, r.file]));
+    ok(r.tsops(['set', r.file, '["db"]["password"]', '"from-a"']));
+    r.git('commit', '-qam', 'remove bob, new password');
+    r.git('checkout', '-q', 'main');
+    ok(r.tsops(['rotate', '-i', r.file]));
+    ok(r.tsops(['set', r.file, '["db"]["password"]', '"from-main"']));
+    r.git('commit', '-qam', 'routine rotation, main password');
+    const m = merge(r.dir, 'offboard');
+    expect(m.status).not.toBe(0);
+    expect(m.stderr).toMatch(/tsops resolve secrets\.enc\.json/);
+    expect(recipients(r.read())).toEqual([sb.recipient]);
+    const editor = join(r.dir, 'agree.sh');
+    writeFileSync(editor, `#!/bin/sh\nsed -i 's/resolved: from-main/resolved: agreed/' "$1"\n`);
+    chmodSync(editor, 0o755);
+    ok(r.tsops(['resolve', r.file], { ...alice, EDITOR: editor }));
+    const resolved = r.read();
+    expect(recipients(resolved)).toEqual([sb.recipient]);
+    expect(JSON.parse(ok(r.tsops(['decrypt', r.file]))).db.password).toBe('agreed');
+    const bobsEntry = (before.sops.age as { recipient: string }[]).find((a) => a.recipient === bob.recipient);
+    writeFileSync(join(r.dir, 'forged.json'), JSON.stringify({ ...resolved, sops: { ...resolved.sops, age: [bobsEntry] } }, null, '\t'));
+    expect(r.tsops(['decrypt', '--ignore-mac', 'forged.json'], bob.env).status).not.toBe(0);
   });
 
   it('when the merging user cannot read a version, the merge conflicts and says why', () => {
