@@ -161,12 +161,14 @@ describe('merging key changes', () => {
 });
 
 describe('merging key groups (Shamir)', () => {
-  /** The groups come from an untracked .sopsrc that each branch rewrites before `updatekeys`. */
+  /** The groups come from an untracked .sopsrc that each branch rewrites before re-encrypting. */
   function grouped(groups: string[][], threshold: number): ReturnType<typeof repo> & { regroup: (groups: string[][], threshold: number) => void } {
     const r = repo();
     const regroup = (g: string[][], t: number): void => {
       writeFileSync(join(r.dir, '.sopsrc'), `creation_rules:\n  - shamir_threshold: ${t}\n    key_groups:\n${g.map((k) => `      - age: [${k.join(', ')}]\n`).join('')}`);
-      expect(r.tsops(['updatekeys', '-y', r.file]).status).toBe(0);
+      // updatekeys keeps a file's threshold; encrypting the plaintext again applies the rule's.
+      writeFileSync(join(r.dir, 'p.json'), ok(r.tsops(['decrypt', r.file])));
+      ok(r.tsops(['encrypt', `--output=${r.file}`, 'p.json']));
     };
     regroup(groups, threshold);
     r.git('commit', '-qam', 'groups');
@@ -189,6 +191,23 @@ describe('merging key groups (Shamir)', () => {
     expect(groupsOf(doc)).toEqual([[a], [a]]);
     expect(doc.sops.shamir_threshold).toBe(2);
     expect(JSON.parse(ok(r.tsops(['decrypt', r.file]))).db.password).toBe('hunter2');
+  });
+
+  it('both sides changing the Shamir threshold differently is refused', () => {
+    const [a, b, c] = [sb.recipient, bob.recipient, carol.recipient];
+    const r = grouped([[a, b], [a, c], [a]], 2);
+    r.git('checkout', '-qb', 'side');
+    r.regroup([[a, b], [a, c], [a], [a, c]], 4);
+    r.git('commit', '-qam', 'four groups, all needed');
+    r.git('checkout', '-q', 'main');
+    r.regroup([[a, b], [a, c], [a]], 3);
+    r.git('commit', '-qam', 'all three needed');
+    expect(r.read().sops.shamir_threshold).toBe(3);
+    const ours = readFileSync(join(r.dir, r.file), 'utf8');
+    const m = merge(r.dir, 'side');
+    expect(m.status).not.toBe(0);
+    expect(m.stderr).toMatch(/not merged: master keys cannot be merged: both sides changed the Shamir threshold \(3 and 4\)/);
+    expect(readFileSync(join(r.dir, r.file), 'utf8')).toBe(ours);
   });
 
   it('both sides changing the number of key groups is refused', () => {
