@@ -24,9 +24,9 @@ export interface MergeInput {
 
 export type MergeResult =
   /** The merged file, encrypted, ready to replace %A. */
-  | { kind: 'merged'; output: Uint8Array; freshDataKey: boolean }
+  | { kind: 'merged'; output: Uint8Array; notes: string[] }
   /** Both sides changed the same keys: `output` holds every other change; the conflicts need resolving. */
-  | { kind: 'conflict'; output: Uint8Array; conflicts: MergeConflict[]; sealed: DecryptedDocument; format: Format }
+  | { kind: 'conflict'; output: Uint8Array; conflicts: MergeConflict[]; sealed: DecryptedDocument; format: Format; notes: string[] }
   /** Merging here would weaken the file (tampered side, policy change, new plaintext, keys that cannot be merged): %A stays ours. */
   | { kind: 'refused'; reason: string }
   /** Not mergeable at the value level (plaintext, no keys, different shapes): let git merge the text. */
@@ -74,6 +74,9 @@ export async function mergeEncryptedFiles(input: MergeInput): Promise<MergeResul
     const conflicts: MergeConflict[] = [];
     ours.file.documents.forEach((doc, i) => conflicts.push(...mergeDocuments(base?.file.documents[i], doc, theirs.file.documents[i]!)));
 
+    const notes: string[] = [];
+    if (keys.addedToOurs.length) notes.push(`master keys added by their side: ${keys.addedToOurs.join(', ')}`);
+    if (keys.removedFromOurs.length) notes.push(`master keys removed by their side: ${keys.removedFromOurs.join(', ')}`);
     const differentDataKeys = !Buffer.from(ours.decrypted.dataKey).equals(Buffer.from(theirs.decrypted.dataKey));
     let sealWith = ours.decrypted;
     if (keys.changed || keys.removed || differentDataKeys) {
@@ -89,12 +92,13 @@ export async function mergeEncryptedFiles(input: MergeInput): Promise<MergeResul
       delete metadata.shamirThreshold;
       if (keyGroups.length > 1) metadata.shamirThreshold = keys.threshold ?? keyGroups.length;
       sealWith = { metadata, dataKey: fresh, ivs: new IvCache() };
+      notes.push('sealed with a fresh data key (master keys changed, or the branches hold different data keys)');
     }
     reencryptDocument(ours.file, sealWith);
     const output = format.emit(ours.file);
     // The caller keeps the conflicts under the same key after this function has wiped its own copies.
-    if (conflicts.length) return { kind: 'conflict', output, conflicts, sealed: { ...sealWith, dataKey: Buffer.from(sealWith.dataKey) }, format };
-    return { kind: 'merged', output, freshDataKey: fresh !== undefined };
+    if (conflicts.length) return { kind: 'conflict', output, conflicts, sealed: { ...sealWith, dataKey: Buffer.from(sealWith.dataKey) }, format, notes };
+    return { kind: 'merged', output, notes };
   } catch (e) {
     if (e instanceof Refusal) return { kind: 'refused', reason: e.message };
     // No key here: git's own text merge of the ciphertext, which conflicts wherever both sides changed.

@@ -4,7 +4,7 @@ import { specFromRecord } from '../sops/index.js';
 
 /** The master keys of the merged file, or why they cannot be merged. */
 export type KeyMerge =
-  | { ok: true; groups: KeySpec[][]; threshold: number | undefined; changed: boolean; removed: boolean }
+  | { ok: true; groups: KeySpec[][]; threshold: number | undefined; changed: boolean; removed: boolean; addedToOurs: string[]; removedFromOurs: string[] }
   | { ok: false; reason: string };
 
 type Groups = string[][];
@@ -70,5 +70,14 @@ export function mergeKeyGroups(base: Metadata | undefined, ours: Metadata, their
     }
     groups.push(specs);
   }
-  return { ok: true, groups, threshold, changed: !sameGroups(merged, o) || threshold !== thresholdOf(ours), removed };
+  const [was, now] = [new Set(o.flat()), new Set(merged.flat())];
+  return {
+    ok: true,
+    groups,
+    threshold,
+    changed: !sameGroups(merged, o) || threshold !== thresholdOf(ours),
+    removed,
+    addedToOurs: [...now].filter((k) => !was.has(k)),
+    removedFromOurs: [...was].filter((k) => !now.has(k)),
+  };
 }

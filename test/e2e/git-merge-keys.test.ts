@@ -77,6 +77,7 @@ describe('merging key changes', () => {
     const m = merge(r.dir, 'offboard');
     expect(m.status).toBe(0);
     expect(m.stderr).toContain('fresh data key');
+    expect(m.stderr).toContain(`tsops: ${r.file}: master keys removed by their side: ${bob.recipient}\n`);
     const merged = r.read();
     expect(recipients(merged)).toEqual([sb.recipient]);
     ok(r.tsops(['set', r.file, '["db"]["password"]', '"after-merge"']));
@@ -101,7 +102,9 @@ describe('merging key changes', () => {
     r.git('checkout', '-q', 'main');
     ok(r.tsops(['rotate', '-i', r.file]));
     r.git('commit', '-qam', 'routine rotation');
-    expect(merge(r.dir, 'onboard').status).toBe(0);
+    const m = merge(r.dir, 'onboard');
+    expect(m.status).toBe(0);
+    expect(m.stderr).toContain(`tsops: ${r.file}: master keys added by their side: ${carol.recipient}\n`);
     expect(recipients(r.read())).toEqual([sb.recipient, bob.recipient, carol.recipient].sort());
     expect(JSON.parse(ok(r.tsops(['decrypt', r.file], carol.env))).db.password).toBe('hunter2');
   });

@@ -42,10 +42,9 @@ export async function mergeDriverCommand(base: string, ours: string, theirs: str
     return r.status === 0 ? 0 : 1;
   }
   writeFileSync(ours, result.output);
-  if (result.kind === 'merged') {
-    if (result.freshDataKey) ctx.stderr.write(`tsops: ${path}: master keys or data keys differ between the branches: merged with a fresh data key\n`);
-    return 0;
-  }
+  // Key changes are what a reviewer of the merge most needs to see.
+  for (const note of result.notes) ctx.stderr.write(`tsops: ${path}: ${note}\n`);
+  if (result.kind === 'merged') return 0;
   try {
     await saveConflicts(conflictStorePath(ctx.cwd, path), path, result.conflicts, result.sealed);
   } finally {
