@@ -284,6 +284,16 @@ describe('merges that would weaken the file are refused', () => {
     refused(h, /their version does not verify/);
   });
 
+  it('a branch that plants a recipient with terminal escapes: refused, printed escaped', () => {
+    const h = hostile((r) => {
+      const doc = r.read();
+      doc.sops.age.push({ ...doc.sops.age[0], recipient: 'age1\u001b[2J\u202eevil' });
+      r.write(doc);
+    });
+    refused(h, /cannot wrap a fresh data key for the merged master keys: .*age1\\u\{1b\}\[2J\\u\{202e\}evil/);
+    expect(h.m.stderr).not.toMatch(/[\u001b\u202e]/);
+  });
+
   it('a branch that swaps two ciphertexts (MAC mismatch)', () => {
     const h = hostile((r) => {
       const doc = r.read();

@@ -31,27 +31,35 @@ export async function textconvCommand(file: string, ctx: CliContext): Promise<nu
  */
 export async function mergeDriverCommand(base: string, ours: string, theirs: string, path: string, ctx: CliContext): Promise<number> {
   const result = await mergeEncryptedFiles({ base, ours, theirs, format: formatForPath(path), keys: keyOptions({}, ctx.env) });
+  const say = (line: string): void => {
+    ctx.stderr.write(`${printable(`tsops: ${path}: ${line}`)}\n`);
+  };
   if (result.kind === 'refused') {
     // %A keeps our version untouched; git records the conflict.
-    ctx.stderr.write(`tsops: ${path}: not merged: ${result.reason}\n`);
+    say(`not merged: ${result.reason}`);
     return 1;
   }
   if (result.kind === 'text') {
-    ctx.stderr.write(`tsops: ${path}: merging the encrypted text instead: ${result.reason}\n`);
+    say(`merging the encrypted text instead: ${result.reason}`);
     const r = spawnSync('git', ['merge-file', '-L', 'ours', '-L', 'base', '-L', 'theirs', '--', ours, base, theirs], { stdio: 'ignore' });
     return r.status === 0 ? 0 : 1;
   }
   writeFileSync(ours, result.output);
   // Key changes are what a reviewer of the merge most needs to see.
-  for (const note of result.notes) ctx.stderr.write(`tsops: ${path}: ${note}\n`);
+  for (const note of result.notes) say(note);
   if (result.kind === 'merged') return 0;
   try {
     await saveConflicts(conflictStorePath(ctx.cwd, path), path, result.conflicts, result.sealed);
   } finally {
     result.sealed.dataKey.fill(0);
   }
-  ctx.stderr.write(`tsops: ${path}: ${result.conflicts.length} value${result.conflicts.length === 1 ? '' : 's'} changed on both sides; run: tsops resolve ${path}\n`);
+  say(`${result.conflicts.length} value${result.conflicts.length === 1 ? '' : 's'} changed on both sides; run: tsops resolve ${path}`);
   return 1;
+}
+
+/** What the driver prints names files and keys a hostile branch chose: control and direction characters are shown escaped. */
+function printable(line: string): string {
+  return line.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069]/g, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
 }
 
 /** `tsops guard --staged`: the pre-commit check; names each file and the fix. */
