@@ -75,7 +75,8 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
       .description('encrypt a file (to standard output, --output, or in place with -i)')
       .option('-i, --in-place', 'write the result over the input file')
       .option('--output <file>', 'write the result to this file')
-      .option('--fresh', 'new ciphertext for every value even when --output already holds this file')
+      .option('--reuse-data-key', 'keep the data key and unchanged ciphertext of the file already at --output/-i (minimal diff; whoever knew that data key can read the new values)')
+      .option('--fresh', 'a new data key and new ciphertext (the default)')
       .action(async (file, opts) => done((await import('./commands/encrypt.js')).encryptCommand(file, opts, ctx)));
 
   if (wanted('decrypt'))
@@ -255,6 +256,18 @@ export async function main(argv: string[], ctx: CliContext = processContext()): 
     if (args[0] === 'exec-env' || args[0] === 'run' || args[0] === 'exec-file') {
       const command = args[0] === 'exec-file' ? await import('./commands/exec-file.js') : await import('./commands/exec-env.js');
       code = await command.run(args.slice(1), ctx);
+      process.exitCode = settleStdout(code);
+      return;
+    }
+    // git's merge driver: four paths, never options (a file may be named `-v.enc.yaml`); `--` is optional for older installs.
+    // So is the diff driver (`git textconv FILE`), which git hands the work-tree path.
+    const textconv = args[0] === 'git' && args[1] === 'textconv';
+    if ((args[0] === 'merge-driver' || textconv) && !args.includes('--help')) {
+      const rest = args.slice(textconv ? 2 : 1);
+      const paths = rest[0] === '--' ? rest.slice(1) : rest;
+      const git = await import('./commands/git.js');
+      if (paths.length !== (textconv ? 1 : 4)) throw new UsageError(textconv ? 'git textconv takes exactly one path' : 'merge-driver takes exactly four paths: %O %A %B %P');
+      code = textconv ? await git.textconvCommand(paths[0]!, ctx) : await git.mergeDriverCommand(paths[0]!, paths[1]!, paths[2]!, paths[3]!, ctx);
       process.exitCode = settleStdout(code);
       return;
     }

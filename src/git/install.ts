@@ -25,10 +25,10 @@ export async function installGitIntegration(cwd: string, patterns: string[], com
   const config = (key: string, value: string): void => {
     git(['config', '--local', key, value], root);
   };
-  config('diff.tsops.textconv', `${command} git textconv`);
+  config('diff.tsops.textconv', `${command} git textconv --`);
   config('diff.tsops.cachetextconv', 'false');
   config('merge.tsops.name', 'tsops: merge encrypted files value by value');
-  config('merge.tsops.driver', `${command} merge-driver %O %A %B %P`);
+  config('merge.tsops.driver', `${command} merge-driver -- %O %A %B %P`);
 
   const existing = existsSync(attributesPath) ? readFileSync(attributesPath, 'utf8') : '';
   const lines = new Set(existing.split('\n').map((l) => l.trim()));

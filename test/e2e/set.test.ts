@@ -68,15 +68,20 @@ describe.each(Object.keys(samples) as (keyof typeof samples)[])('%s', (kind) => 
     expect(sb.run(['unset', '--idempotent', file, tokenPaths[kind]]).status).toBe(0);
   });
 
-  it('encrypt --output over the existing file keeps the data key and every unchanged ciphertext', () => {
+  it('encrypt --reuse-data-key --output over the existing file keeps the data key and every unchanged ciphertext', () => {
     const { file, plain } = committed(kind);
     writeFileSync(plain, samples[kind].changed(readFileSync(plain, 'utf8')));
-    expect(sb.run(['encrypt', '--age', sb.recipient, '--output', file, plain]).status).toBe(0);
+    expect(sb.run(['encrypt', '--reuse-data-key', '--age', sb.recipient, '--output', file, plain]).status).toBe(0);
     const lines = changedLines(file);
     expect(lines).toHaveLength(2);
     expect(sb.run(['decrypt', file]).stdout).toContain('swordfish');
-    expect(sb.run(['encrypt', '--fresh', '--age', sb.recipient, '--output', file, plain]).status).toBe(0);
+  });
+
+  it('encrypt --output over the existing file makes a fresh data key by default', () => {
+    const { file, plain } = committed(kind);
+    expect(sb.run(['encrypt', '--age', sb.recipient, '--output', file, plain]).status).toBe(0);
     expect(changedLines(file).length).toBeGreaterThan(2);
+    expect(sb.run(['decrypt', file]).stdout).toContain('hunter2');
   });
 });
 

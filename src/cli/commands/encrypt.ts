@@ -13,6 +13,9 @@ import { resolveEncryptSettings, storeIndent } from '../settings.js';
 export interface EncryptFlags extends CommonFlags, KeyFlags {
   inPlace?: boolean;
   output?: string;
+  /** Opt-in: reuse the data key of the encrypted file already at the target, for a minimal diff. */
+  reuseDataKey?: boolean;
+  /** The default; kept so existing scripts still run. */
   fresh?: boolean;
 }
 
@@ -29,7 +32,7 @@ export async function encryptCommand(file: string | undefined, flags: EncryptFla
   const keys = keyOptions(flags, ctx.env, logTo(ctx));
   const target = flags.inPlace ? file : flags.output;
 
-  const previous = target && !flags.fresh && outFormat === inFormat ? await openPrevious(target, inFormat, settings, flags, ctx) : undefined;
+  const previous = target && flags.reuseDataKey && !flags.fresh && outFormat === inFormat ? await openPrevious(target, inFormat, settings, flags, ctx) : undefined;
   try {
     await aboutFile(name, async () => (previous ? reencryptDocument(parsed, previous) : encryptDocument(parsed, settings, keys)));
   } finally {
@@ -43,9 +46,11 @@ export async function encryptCommand(file: string | undefined, flags: EncryptFla
 }
 
 /**
- * An encrypted file already at the output path, decrypted, when it uses the
- * same master keys: its data key and the ciphertext of unchanged values are
- * kept, so re-encrypting an edited plaintext is a minimal diff.
+ * With --reuse-data-key: the encrypted file already at the output path,
+ * decrypted, when it uses the same master keys: its data key and the
+ * ciphertext of unchanged values are kept, so re-encrypting an edited
+ * plaintext is a minimal diff. Not the default: anyone who ever knew that
+ * data key (whoever created the file) can read the new values.
  */
 async function openPrevious(path: string, format: ParsedFile['format'], settings: EncryptSettings, flags: EncryptFlags, ctx: CliContext): Promise<DecryptedDocument | undefined> {
   if (!existsSync(path)) return undefined;

@@ -34,18 +34,28 @@ export async function textconvCommand(file: string, ctx: CliContext): Promise<nu
  */
 export async function mergeDriverCommand(base: string, ours: string, theirs: string, path: string, ctx: CliContext): Promise<number> {
   const result = await mergeEncryptedFiles({ base, ours, theirs, format: formatForPath(path), keys: keyOptions({}, ctx.env) });
+  // What the driver prints names files and keys a hostile branch chose: say() shows them escaped.
+  const report = (line: string): void => say(ctx, `${path}: ${line}`);
+  if (result.kind === 'refused') {
+    // %A keeps our version untouched; git records the conflict.
+    report(`not merged: ${result.reason}`);
+    return 1;
+  }
   if (result.kind === 'text') {
-    const r = spawnSync('git', ['merge-file', '-L', 'ours', '-L', 'base', '-L', 'theirs', ours, base, theirs], { stdio: 'ignore' });
+    report(`merging the encrypted text instead: ${result.reason}`);
+    const r = spawnSync('git', ['merge-file', '-L', 'ours', '-L', 'base', '-L', 'theirs', '--', ours, base, theirs], { stdio: 'ignore' });
     return r.status === 0 ? 0 : 1;
   }
   writeFileSync(ours, result.output);
+  // Key changes are what a reviewer of the merge most needs to see.
+  for (const note of result.notes) report(note);
   if (result.kind === 'merged') return 0;
   try {
     await saveConflicts(conflictStorePath(ctx.cwd, path), path, result.conflicts, result.sealed);
   } finally {
     result.sealed.dataKey.fill(0);
   }
-  say(ctx, `${path}: ${result.conflicts.length} value${result.conflicts.length === 1 ? '' : 's'} changed on both sides; run: tsops resolve ${path}`);
+  report(`${result.conflicts.length} value${result.conflicts.length === 1 ? '' : 's'} changed on both sides; run: tsops resolve ${path}`);
   return 1;
 }
 
