@@ -290,7 +290,7 @@ describe('merges that would weaken the file are refused', () => {
       doc.sops.age.push({ ...doc.sops.age[0], recipient: 'age1\u001b[2J\u202eevil' });
       r.write(doc);
     });
-    refused(h, /cannot wrap a fresh data key for the merged master keys: .*age1\\u\{1b\}\[2J\\u\{202e\}evil/);
+    refused(h, /cannot wrap a fresh data key for the merged master keys: .*age1\\x1b\[2J\\u\{202e\}evil/);
     expect(h.m.stderr).not.toMatch(/[\u001b\u202e]/);
   });
 
