@@ -5,9 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { yamlFormat } from '../../src/formats/yaml.js';
 import { type Comment, getEntry, type ListNode, type MapNode, type Node, type ParsedFile, type Scalar, toPlain } from '../../src/tree.js';
+import { HAS_INTEROP, interopPath } from '../support/interop.js';
 
 const fixtures = fileURLToPath(new URL('../../fixtures/layout/', import.meta.url));
-const interop = (path: string): string => readFileSync(fileURLToPath(new URL(`../../../shared/interop/${path}`, import.meta.url)), 'utf8');
+const interop = (path: string): string => readFileSync(interopPath(path), 'utf8');
 const parse = (text: string): ParsedFile => yamlFormat.parse(Buffer.from(text, 'utf8'));
 const emit = (file: ParsedFile, indent?: number): string => Buffer.from(yamlFormat.emit(file, indent === undefined ? {} : { indent })).toString('utf8');
 
@@ -248,7 +249,7 @@ describe('the sops block in layout mode', () => {
     expect(emit(file)).toBe('a: 1\n# after\nb: 2\n');
   });
 
-  it('sops-written samples decrypt to their plaintext layout', () => {
+  it.skipIf(!HAS_INTEROP)('sops-written samples decrypt to their plaintext layout', () => {
     const file = yamlFormat.parse(Buffer.from(interop('sops-repo/comments.enc.yaml')));
     const plain = [' first comment in file', 'ipsum', ' this-is-a-comment', 'sit'];
     docLeaves(file).forEach((leaf, i) => {

@@ -11,7 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { parseYaml, parseYamlWithCst } from '../../src/formats/yaml/parse.js';
 import { readSimpleYaml } from '../../src/formats/yaml/simple.js';
 import { yamlFormat } from '../../src/formats/yaml.js';
-import { INTEROP, ROOT } from '../support/cli.js';
+import { ROOT } from '../support/cli.js';
+import { HAS_INTEROP, INTEROP } from '../support/interop.js';
 import { toPlain } from '../../src/tree.js';
 
 function shape(x: unknown): string {
@@ -214,7 +215,7 @@ describe('the YAML line scanner agrees with the CST reader', () => {
     );
   });
 
-  it('on the fixtures, the sops samples and their encrypted forms', async () => {
+  it('on the fixtures, the sops samples (when present) and their encrypted forms', async () => {
     const files: string[] = [];
     const walk = (dir: string): void => {
       for (const name of readdirSync(dir)) {
@@ -224,10 +225,11 @@ describe('the YAML line scanner agrees with the CST reader', () => {
       }
     };
     walk(join(ROOT, 'fixtures'));
-    walk(INTEROP);
+    if (HAS_INTEROP) walk(INTEROP);
     let fast = 0;
     for (const file of files) if (agree(readFileSync(file, 'utf8')) === 'fast') fast++;
-    expect(fast).toBeGreaterThanOrEqual(10);
+    // The layout fixtures are too rich for the line scanner; sops-written samples are what it reads.
+    expect(fast).toBeGreaterThanOrEqual(HAS_INTEROP ? 10 : 0);
   });
 
   it('takes the shapes secrets files have, comments before a dedent included', () => {
