@@ -12,6 +12,8 @@ export interface KeyDiff {
   /** Per group: identities added and removed. */
   groups: { added: string[]; removed: string[] }[];
   changed: boolean;
+  /** The rule asks for another Shamir threshold than the file has. */
+  thresholdChanged: boolean;
   removes: boolean;
 }
 
@@ -19,6 +21,8 @@ export interface UpdatePlan {
   file: string;
   configPath: string;
   want: KeySpec[][];
+  /** The rule's Shamir threshold; 0 means every group, as sops reads an unset one. */
+  threshold: number;
   diff: KeyDiff;
 }
 
@@ -32,15 +36,20 @@ export async function planUpdate(file: string, cwd: string, env: NodeJS.ProcessE
   const want = keyGroupsForRule(rule, configPath);
   const { parsed } = await readStore(readFileSync(file), formatForPath(file), { file, needMetadata: true });
   if (!parsed.metadata) throw new TsopsError('not encrypted', 1, { file });
-  const have = readMetadata(parsed.metadata).keyGroups.map((g) => g.map(keyIdentity));
+  const metadata = readMetadata(parsed.metadata);
+  const have = metadata.keyGroups.map((g) => g.map(keyIdentity));
+  const threshold = rule.shamirThreshold ?? 0;
+  // A file's threshold counts only with several groups; "every group" may be stored as the group count.
+  const effective = (t: number, groups: number): number => (groups > 1 ? (t > 0 ? t : groups) : 0);
   const groups: KeyDiff['groups'] = [];
   for (let i = 0; i < Math.max(have.length, want.length); i++) {
     const h = new Set(have[i] ?? []);
     const w = new Set((want[i] ?? []).map(keyIdentity));
     groups.push({ added: [...w].filter((k) => !h.has(k)), removed: [...h].filter((k) => !w.has(k)) });
   }
-  const changed = groups.some((g) => g.added.length || g.removed.length);
-  return { file, configPath, want, diff: { groups, changed, removes: groups.some((g) => g.removed.length > 0) || want.length !== have.length } };
+  const thresholdChanged = effective(threshold, want.length) !== effective(metadata.shamirThreshold ?? 0, have.length);
+  const changed = groups.some((g) => g.added.length || g.removed.length) || thresholdChanged;
+  return { file, configPath, want, threshold, diff: { groups, changed, thresholdChanged, removes: groups.some((g) => g.removed.length > 0) || want.length !== have.length } };
 }
 
 export function describeDiff(plan: UpdatePlan, display: string): string {
@@ -51,6 +60,7 @@ export function describeDiff(plan: UpdatePlan, display: string): string {
     for (const k of g.added) lines.push(`    + ${k}`);
     for (const k of g.removed) lines.push(`    - ${k}`);
   });
+  if (plan.diff.thresholdChanged) lines.push(`  shamir threshold: ${plan.threshold > 0 ? plan.threshold : 'every group'}`);
   return lines.join('\n');
 }
 
@@ -66,12 +76,12 @@ export async function applyUpdate(plan: UpdatePlan, options: { keys: KeyOptions;
   const decrypted = await decryptDocument(parsed, { keys: options.keys, forReencryption: rotate });
   try {
     if (rotate) {
-      await rotateDocument(parsed, decrypted, { groups: plan.want }, options.keys);
+      await rotateDocument(parsed, decrypted, { groups: plan.want, shamirThreshold: plan.threshold }, options.keys);
       await writeFileAtomic(plan.file, format.emit(parsed));
       return 'rotated';
     }
     const untouched = format.parse(bytes, { file: plan.file });
-    untouched.metadata = await rewrapDataKey(decrypted, plan.want, decrypted.metadata.shamirThreshold, options.keys);
+    untouched.metadata = await rewrapDataKey(decrypted, plan.want, plan.threshold, options.keys);
     await writeFileAtomic(plan.file, format.emit(untouched));
     return 'rewrapped';
   } finally {

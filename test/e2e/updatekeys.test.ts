@@ -86,6 +86,37 @@ describe('updatekeys', () => {
   }, 120_000);
 });
 
+describe('updatekeys applies the rule\'s Shamir threshold, as sops does', () => {
+  const groups = (keys: { recipient: string }[], threshold?: number) =>
+    `creation_rules:\n  - key_groups:\n${keys.map((k) => `      - age: [${k.recipient}]\n`).join('')}${threshold ? `    shamir_threshold: ${threshold}\n` : ''}`;
+  const both = (...keys: { identity: string }[]) => ({ SOPS_AGE_KEY: keys.map((k) => k.identity).join('\n'), SOPS_AGE_KEY_FILE: '' });
+
+  it('a threshold-only change is applied, and three groups can become two with shamir_threshold 2', async () => {
+    const c = await throwawayAgeKey();
+    const dir = repo([a.recipient]);
+    writeFileSync(join(dir, '.sopsrc'), groups([a, b, c]));
+    writeFileSync(join(dir, 's.yaml'), 'password: hunter2\n');
+    expect(sb.run(['encrypt', '-i', 's.yaml'], { cwd: dir }).status).toBe(0);
+    expect(readFileSync(join(dir, 's.yaml'), 'utf8')).toMatch(/shamir_threshold: 3/);
+    expect(sb.run(['decrypt', 's.yaml'], { cwd: dir, env: both(a, b) }).status).not.toBe(0);
+
+    // Only the threshold changes: updatekeys sees it and applies it; two of the three groups now suffice.
+    writeFileSync(join(dir, '.sopsrc'), groups([a, b, c], 2));
+    const t = sb.run(['updatekeys', '--yes', 's.yaml'], { cwd: dir, env: both(a, b, c) });
+    expect(t.stdout).toMatch(/shamir threshold: 2/);
+    expect(t.status).toBe(0);
+    expect(sb.run(['decrypt', 's.yaml'], { cwd: dir, env: both(a, b) }).stdout).toBe('password: hunter2\n');
+
+    // Dropping a group keeps the rule's threshold instead of the file's.
+    writeFileSync(join(dir, '.sopsrc'), groups([a, b], 2));
+    const r = sb.run(['updatekeys', '--yes', 's.yaml'], { cwd: dir, env: both(a, b, c) });
+    expect(r.stderr).not.toMatch(/not possible/);
+    expect(r.status).toBe(0);
+    expect(readFileSync(join(dir, 's.yaml'), 'utf8')).toMatch(/shamir_threshold: 2/);
+    expect(sb.run(['decrypt', 's.yaml'], { cwd: dir, env: both(a, b) }).stdout).toBe('password: hunter2\n');
+  });
+});
+
 describe('status', () => {
   it('--json reports keys, config drift and MAC state; --recipient answers who can read what', () => {
     const dir = repo([a.recipient]);
