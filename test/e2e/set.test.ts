@@ -38,7 +38,8 @@ function changedLines(file: string): string[] {
   return git('diff', '-U0', '--', file)
     .split('\n')
     .filter((l) => /^[-+][^-+]/.test(l))
-    .filter((l) => !/lastmodified|(^|[^a-z])mac|tsops_structure/i.test(l));
+    // By key name at the start of the line: a ciphertext can hold "mac" by chance.
+    .filter((l) => !/^[-+]\s*"?(sops_)?(lastmodified|mac|tsops_structure)"?\s*[:=]/.test(l));
 }
 
 const paths = { yaml: '["db"]["password"]', json: '["db"]["password"]', dotenv: '["DB_PASSWORD"]' } as const;
