@@ -46,11 +46,45 @@ function cacheDirectory() {
   }
 }
 
+/**
+ * The build's hash of the bundle, plus the size and modification time of the
+ * bundle as it is now: V8 checks only a source's length, so a bundle patched
+ * in place after the build (a hand-applied fix) must not meet its old cache.
+ */
 function bundleId() {
   try {
-    return fs.readFileSync(path.join(dist, 'tsops.hash'), 'latin1').trim();
+    const built = fs.readFileSync(path.join(dist, 'tsops.hash'), 'latin1').trim();
+    const now = fs.statSync(bundlePath);
+    return `${built}-${now.size}-${Math.trunc(now.mtimeMs)}`;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Writes the cache without following a link: the directory is checked again
+ * (it may have been swapped since start-up by whoever owns its parent), the
+ * temp file is created exclusively (O_EXCL fails on anything already there,
+ * links included) and renamed over the cache in the same directory.
+ */
+function writeCache(dir, cacheFile, data) {
+  const stat = fs.lstatSync(dir);
+  if (!stat.isDirectory() || !privateToUser(stat)) return;
+  const temp = `${cacheFile}.${process.pid}.${Date.now()}.tmp`;
+  let fd;
+  try {
+    fd = fs.openSync(temp, 'wx', 0o600);
+    fs.writeSync(fd, data);
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(temp, cacheFile);
+  } catch {
+    if (fd !== undefined) fs.closeSync(fd);
+    try {
+      fs.rmSync(temp, { force: true });
+    } catch {
+      // nothing more to do: the next run tries again
+    }
   }
 }
 
@@ -83,16 +117,10 @@ function loadWithCodeCache(dir) {
   if (cacheFile && (!cachedData || script.cachedDataRejected)) {
     // After the command ran, the functions it used are compiled and go into the cache too.
     process.once('exit', () => {
-      const temp = `${cacheFile}.${process.pid}.tmp`;
       try {
-        fs.writeFileSync(temp, script.createCachedData(), { mode: 0o600 });
-        fs.renameSync(temp, cacheFile);
+        writeCache(dir, cacheFile, script.createCachedData());
       } catch {
-        try {
-          fs.rmSync(temp, { force: true });
-        } catch {
-          // nothing more to do: the next run tries again
-        }
+        // an optimisation only: the next run tries again
       }
     });
   }

@@ -8,7 +8,7 @@ import { readStore } from '../formats/detect.js';
 import type { KeyOptions } from '../keys/masterkey.js';
 import { decryptDocument, forgetDecrypted } from '../sops/index.js';
 import { readMetadata } from '../sops/metadata.js';
-import { STRUCTURE_FIELD } from '../sops/structure.js';
+import { isCheckedBinding, STRUCTURE_FIELD } from '../sops/structure.js';
 import { DEFAULT_RULE, EncryptionPolicy } from '../sops/rules.js';
 import { plaintextLeaves } from '../sops/tree-crypto.js';
 import type { ParsedFile } from '../tree.js';
@@ -79,13 +79,27 @@ export async function checkStaged(cwd: string, keys: KeyOptions, env: NodeJS.Pro
  * stripped by hand. Only the old blobs of those files are read.
  */
 function lostBinding(root: string, entries: StagedEntry[]): string[] {
-  const atHead = entries.filter((e) => !/^0+$/.test(e.headBlob));
-  const blobs = readBlobs(root, atHead.map((e) => e.headBlob));
+  // A new path may be an old file renamed or copied: its committed version is the source's.
+  const sources = entries.some((e) => /^0+$/.test(e.headBlob)) ? renameSources(root) : new Map<string, string>();
+  const committed = entries.map((e) => ({ path: e.path, blob: /^0+$/.test(e.headBlob) ? sources.get(e.path) : e.headBlob })).filter((e): e is { path: string; blob: string } => e.blob !== undefined);
+  const blobs = readBlobs(root, committed.map((e) => e.blob));
   try {
-    return atHead.filter((e) => blobs.get(e.headBlob)!.includes(STRUCTURE_FIELD)).map((e) => e.path);
+    return committed.filter((e) => blobs.get(e.blob)!.includes(STRUCTURE_FIELD)).map((e) => e.path);
   } finally {
     for (const blob of blobs.values()) blob.fill(0);
   }
+}
+
+/** Staged renames and copies, new path → the blob it came from at HEAD. */
+function renameSources(root: string): Map<string, string> {
+  const fields = git(['diff', '--cached', '--raw', '-z', '-M', '-C', '--no-abbrev', '--diff-filter=RC'], root).toString('utf8').split('\0');
+  const out = new Map<string, string>();
+  // ":<old mode> <new mode> <old blob> <new blob> R<score>", then the old and the new path
+  for (let i = 0; i + 2 < fields.length; i += 3) {
+    const [, , oldBlob] = fields[i]!.slice(1).split(' ');
+    if (oldBlob && fields[i + 2]) out.set(fields[i + 2]!, oldBlob);
+  }
+  return out;
 }
 
 /** The contents of the given blobs, read by one `git cat-file --batch`. */
@@ -232,12 +246,12 @@ async function checkBlob(file: string, blob: Buffer, keys: KeyOptions, rule: Cre
     const decrypted = await decryptDocument(parsed, { keys });
     forgetDecrypted(decrypted);
   } catch (e) {
-    if (e instanceof NoKeyError) return { bound: Boolean(metadata.structure) }; // no keys here: values and metadata checked, the MAC cannot be
+    if (e instanceof NoKeyError) return { bound: isCheckedBinding(metadata.structure) }; // no keys here: values and metadata checked, the MAC cannot be
     if (e instanceof MacMismatchError || e instanceof DecryptionError) return { problem: `does not verify (${e.message})`, fix: `re-encrypt it with tsops (tsops edit ${shellWord(file)}) and stage it again` };
     if (e instanceof TsopsError) return { problem: e.message, fix: 're-encrypt it with tsops' };
     throw e;
   }
-  return { bound: Boolean(metadata.structure) };
+  return { bound: isCheckedBinding(metadata.structure) };
 }
 
 /** A path as one shell word, so the suggested fix can be pasted as it is. */

@@ -7,7 +7,7 @@ import { MacMismatchError, NoKeyError, DecryptionError, describeError } from '..
 import { keyIdentity, type KeyOptions } from '../keys/masterkey.js';
 import { decryptDocument, forgetDecrypted } from '../sops/index.js';
 import { readMetadata } from '../sops/metadata.js';
-import { STRUCTURE_FIELD } from '../sops/structure.js';
+import { isCheckedBinding, STRUCTURE_FIELD } from '../sops/structure.js';
 import { planUpdate } from './updatekeys.js';
 
 /** One file's entry in `tsops status --json` (the schema is documented in docs/status.md). */
@@ -46,7 +46,7 @@ export async function fileStatus(file: string, cwd: string, env: NodeJS.ProcessE
     version: metadata.version,
     config: { state: 'unknown', missing: [], extra: [] },
     mac: 'undecryptable',
-    structure: metadata.structure ? 'bound' : committedWithBinding(file) ? 'lost' : 'unbound',
+    structure: isCheckedBinding(metadata.structure) ? 'bound' : committedWithBinding(file) ? 'lost' : 'unbound',
   };
   try {
     const plan = await planUpdate(file, cwd, env);

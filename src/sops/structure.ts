@@ -63,8 +63,10 @@ class CanonicalEncoder {
       this.text(`E${Buffer.byteLength(node.value, 'utf8')}:${node.value}`);
       return;
     }
+    // A plaintext value enters as the text sops hashes for it, without its type: .env and INI
+    // hold only strings, and a file written in one store and read in another must still verify.
     const bytes = plaintextBytes(node);
-    this.text(`P${valueClass(node)}${bytes.length}:`);
+    this.text(`P${bytes.length}:`);
     this.flush();
     this.out.update(bytes);
     bytes.fill(0);
@@ -84,21 +86,6 @@ class CanonicalEncoder {
   }
 }
 
-/** int and float share a class so that a YAML-to-JSON conversion of an encrypted file still verifies. */
-function valueClass(node: Scalar): string {
-  switch (node.type) {
-    case 'int':
-    case 'float':
-      return 'n';
-    case 'bool':
-      return 'b';
-    case 'null':
-      return 'z';
-    default:
-      return 't';
-  }
-}
-
 function digest(docs: readonly MapNode[], dataKey: Uint8Array): Buffer {
   const key = bindingKey(dataKey);
   try {
@@ -108,6 +95,11 @@ function digest(docs: readonly MapNode[], dataKey: Uint8Array): Buffer {
   } finally {
     key.fill(0);
   }
+}
+
+/** Whether a stored binding is one this tsops checks: any other (stripped, or an unknown version) protects nothing. */
+export function isCheckedBinding(stored: string | undefined): boolean {
+  return stored !== undefined && stored.startsWith(`${VERSION}:`);
 }
 
 /** The field's value for documents whose values are already encrypted. */

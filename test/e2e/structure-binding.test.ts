@@ -41,6 +41,30 @@ describe('decrypt', () => {
   });
 });
 
+describe('files tsops writes in a store that holds only strings', () => {
+  it('set of a number, a null or a bool into .env and INI, and encrypt --output-type dotenv, still decrypt', () => {
+    const dir = repo();
+    writeFileSync(join(dir, 'w.env'), 'A=x\n');
+    writeFileSync(join(dir, 'w.ini'), '[s]\na = x\n');
+    for (const f of ['w.env', 'w.ini']) expect(sb.run(['encrypt', '--age', sb.recipient, '-i', f], { cwd: dir }).status).toBe(0);
+    for (const [file, path] of [['w.env', '["PORT_unencrypted"]'], ['w.ini', '["s"]["port_unencrypted"]']] as const) {
+      for (const value of ['5432', '0.1', 'null']) {
+        const set = sb.run(['set', file, path, value], { cwd: dir });
+        expect(set.status, set.stderr).toBe(0);
+        const r = sb.run(['decrypt', file], { cwd: dir });
+        expect(r.stderr).toBe('');
+        expect(r.status).toBe(0);
+      }
+    }
+    expect(sb.run(['set', 'w.env', '["A"]', 'null'], { cwd: dir }).status).toBe(0);
+    expect(sb.run(['decrypt', 'w.env'], { cwd: dir }).status).toBe(0);
+    writeFileSync(join(dir, 'c.json'), '{"PORT_unencrypted": 5432, "A": "x"}');
+    const converted = sb.run(['encrypt', '--age', sb.recipient, '--output-type', 'dotenv', 'c.json'], { cwd: dir });
+    writeFileSync(join(dir, 'c.env'), converted.stdout);
+    expect(sb.run(['decrypt', 'c.env'], { cwd: dir }).stdout).toBe('PORT_unencrypted=5432\nA=x\n');
+  });
+});
+
 describe('guard', () => {
   it('warns when a staged file lost the binding its committed version had, and lets the commit through', () => {
     const dir = repo();
@@ -60,6 +84,20 @@ describe('guard', () => {
     expect(sb.run(['rotate', '-i', 'a.yaml'], { cwd: dir }).status).toBe(0);
     git(dir, 'add', 'a.yaml');
     expect(sb.run(['guard', '--staged'], { cwd: dir }).stderr).toBe('');
+    git(dir, 'commit', '-qm', 'rotated');
+
+    // Downgraded to a version this tsops does not check: the same as stripped.
+    writeFileSync(a, readFileSync(a, 'utf8').replace('tsops_structure: v1:', 'tsops_structure: v9:'));
+    git(dir, 'add', 'a.yaml');
+    expect(sb.run(['guard', '--staged'], { cwd: dir }).stderr).toMatch(/a\.yaml lost its structure binding/);
+    git(dir, 'checkout', '--', '.');
+    git(dir, 'reset', '-q', '--hard');
+
+    // Stripped and renamed: the committed version is the source's.
+    writeFileSync(a, readFileSync(a, 'utf8').replace(/^.*tsops_structure.*\n/m, ''));
+    git(dir, 'mv', 'a.yaml', 'b.yaml');
+    git(dir, 'add', '-A');
+    expect(sb.run(['guard', '--staged'], { cwd: dir }).stderr).toMatch(/b\.yaml lost its structure binding/);
   });
 });
 
@@ -81,6 +119,10 @@ describe('status', () => {
     expect(byFile['a.yaml']).toMatchObject({ structure: 'bound', mac: 'ok' });
     expect(byFile['b.yaml']).toMatchObject({ structure: 'lost', mac: 'ok' });
     expect(byFile['c.yaml']).toMatchObject({ structure: 'unbound', mac: 'ok' });
+    // A version this tsops does not check counts as none.
+    writeFileSync(join(dir, 'a.yaml'), readFileSync(join(dir, 'a.yaml'), 'utf8').replace('tsops_structure: v1:', 'tsops_structure: v2:'));
+    const again = JSON.parse(sb.run(['status', '--json'], { cwd: dir }).stdout).files as { file: string; structure: string }[];
+    expect(again.find((f) => f.file === 'a.yaml')).toMatchObject({ structure: 'lost' });
     expect(sb.run(['status'], { cwd: dir }).stdout).toMatch(/b\.yaml\n.*\n.*structure: LOST/);
   });
 
