@@ -2,6 +2,7 @@ import { readFileSync, statSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { escapeControl } from '../escape.js';
 
 /** Names tried in each directory; the first present wins: tsops's own, then sops's. */
 export const CONFIG_NAMES: readonly string[] = ['.sopsrc', '.sops.yaml', '.sops.yml'];
@@ -36,9 +37,9 @@ export async function findConfig(options: FindConfigOptions): Promise<string | u
   const explicit = given(options.explicit, '--config') ?? given(options.env['SOPS_CONFIG'], 'SOPS_CONFIG');
   if (explicit) {
     const path = resolve(options.cwd, explicit.path);
-    if (!isFile(path)) throw new ConfigError(`config file ${printable(explicit.path)} (from ${explicit.source}) does not exist or is not a file`);
+    if (!isFile(path)) throw new ConfigError(`config file ${escapeControl(explicit.path)} (from ${explicit.source}) does not exist or is not a file`);
     const reason = distrust(path);
-    if (reason) options.warn?.(`config file ${printable(path)}: ${reason}; used because ${explicit.source} names it`);
+    if (reason) options.warn?.(`config file ${escapeControl(path)}: ${reason}; used because ${explicit.source} names it`);
     return path;
   }
   const starts: string[] = [];
@@ -50,7 +51,7 @@ export async function findConfig(options: FindConfigOptions): Promise<string | u
     const found = walkUp(start, searchLimit(start, home), (path, reason) => {
       if (warned.has(path)) return;
       warned.add(path);
-      options.warn?.(`ignoring config file ${printable(path)}: ${reason}`);
+      options.warn?.(`ignoring config file ${escapeControl(path)}: ${reason}`);
     });
     if (found) return found;
   }
@@ -119,12 +120,12 @@ export function distrust(path: string): string | undefined {
     try {
       st = statSync(dir);
     } catch {
-      return `its directory ${printable(dir)} cannot be read`;
+      return `its directory ${escapeControl(dir)} cannot be read`;
     }
-    if (st.uid !== uid && st.uid !== 0) return `its directory ${printable(dir)} is owned by another user (uid ${st.uid})`;
+    if (st.uid !== uid && st.uid !== 0) return `its directory ${escapeControl(dir)} is owned by another user (uid ${st.uid})`;
     if (othersCanWrite(st)) {
-      if (!(st.mode & 0o1000)) return `other users can write to its directory ${printable(dir)}`;
-      if (level === 0 && file.uid !== uid) return `it is not yours and sits in a directory anyone can write to (${printable(dir)})`;
+      if (!(st.mode & 0o1000)) return `other users can write to its directory ${escapeControl(dir)}`;
+      if (level === 0 && file.uid !== uid) return `it is not yours and sits in a directory anyone can write to (${escapeControl(dir)})`;
     }
     const parent = dirname(dir);
     if (parent === dir) break;
@@ -171,11 +172,6 @@ function safeHomedir(): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** A path or name as printed: control characters as `\xNN`, so a planted file name cannot rewrite the terminal. */
-export function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 function exists(path: string): boolean {

@@ -3,7 +3,8 @@ import { ConfigError, ExitCode, TsopsError } from '../errors.js';
 import type { KeySpec } from '../keys/masterkey.js';
 import type { EncryptSettings } from '../sops/index.js';
 import type { EncryptionRule } from '../sops/rules.js';
-import { findConfig, printable } from './find.js';
+import { escapeControl } from '../escape.js';
+import { findConfig } from './find.js';
 import { ageKey, emptyKeyGroup, keyGroupsForRule, kmsKey, pgpKey } from './keys.js';
 import { kmsFromString, parseConfig } from './parse.js';
 import { matchCreationRule } from './rules.js';
@@ -61,7 +62,7 @@ export async function loadConfig(path: string, warn?: (message: string) => void)
     throw new ConfigError(`cannot read config file ${path} (${code})`);
   }
   const config = parseConfig(text, path);
-  for (const line of config.warnings ?? []) warn?.(printable(line));
+  for (const line of config.warnings ?? []) warn?.(escapeControl(line));
   return config;
 }
 
@@ -76,14 +77,14 @@ export async function resolveEncryptSettings(input: ResolveInput): Promise<Resol
   const { file, cwd, env, flags } = input;
   const { warn, log } = input;
   const configPath = await findConfig({ target: file, cwd, env, ...(input.explicitConfig ? { explicit: input.explicitConfig } : {}), ...(warn ? { warn } : {}) });
-  log?.(configPath ? `config: ${printable(configPath)}` : 'config: none found');
+  log?.(configPath ? `config: ${escapeControl(configPath)}` : 'config: none found');
   const config = configPath ? await loadConfig(configPath, warn) : undefined;
 
   let rule: CreationRule | undefined;
   if (config?.creationRules && configPath) {
     rule = matchCreationRule(config, configPath, file, cwd);
     if (!rule) throw new ConfigError(`no creation rule in ${configPath} matches ${file}`);
-    log?.(`creation rule: #${rule.index} at line ${rule.line}, ${rule.pathRegex === undefined ? 'no path_regex (matches every file)' : `path_regex ${printable(JSON.stringify(rule.pathRegex))}`}`);
+    log?.(`creation rule: #${rule.index} at line ${rule.line}, ${rule.pathRegex === undefined ? 'no path_regex (matches every file)' : `path_regex ${escapeControl(JSON.stringify(rule.pathRegex))}`}`);
   }
 
   const cliKeys = keysFromFlagsAndEnv(flags, env);

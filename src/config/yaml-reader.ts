@@ -1,6 +1,6 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLMap } from 'yaml';
 import { ConfigError } from '../errors.js';
-import { printable } from './find.js';
+import { escapeControl } from '../escape.js';
 
 /** A mapping entry with the key node kept for its line number. */
 export interface Field {
@@ -172,7 +172,7 @@ export class YamlReader {
 
 /** A field name as printed: control characters escaped, at most 64 characters. */
 function printableName(name: string): string {
-  return printable(name.length > 64 ? `${name.slice(0, 64)}…` : name);
+  return escapeControl(name.length > 64 ? `${name.slice(0, 64)}…` : name);
 }
 
 /** `<<` arrives as a symbol when the merge-key schema recognises it. */

@@ -1,5 +1,5 @@
 import { findConfig, keyGroupsForRule, loadConfig, matchCreationRule } from '../config/index.js';
-import { printable } from '../config/find.js';
+import { escapeControl } from '../escape.js';
 import { keyIdentity } from '../keys/masterkey.js';
 import { readMetadata } from '../sops/metadata.js';
 import type { MapNode } from '../tree.js';
@@ -42,6 +42,6 @@ export async function keyDrift(
 
 /** The one-line warning for a drift, every name escaped. */
 export function describeDrift(display: string, drift: KeyDrift): string {
-  const list = (keys: string[]) => (keys.length ? keys.map(printable).join(', ') : 'none');
-  return `${printable(display)}: master keys differ from its creation rule (${printable(drift.configPath)}:${drift.line}): not in the rule: ${list(drift.extra)}; missing: ${list(drift.missing)}; rotate keeps them as they are, \`updatekeys\` applies the rule`;
+  const list = (keys: string[]) => (keys.length ? keys.map(escapeControl).join(', ') : 'none');
+  return `${escapeControl(display)}: master keys differ from its creation rule (${escapeControl(drift.configPath)}:${drift.line}): not in the rule: ${list(drift.extra)}; missing: ${list(drift.missing)}; rotate keeps them as they are, \`updatekeys\` applies the rule`;
 }
