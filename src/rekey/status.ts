@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { formatForPath } from '../formats/format.js';
@@ -7,6 +6,7 @@ import { MacMismatchError, NoKeyError, DecryptionError, describeError } from '..
 import { keyIdentity, type KeyOptions } from '../keys/masterkey.js';
 import { decryptDocument, forgetDecrypted } from '../sops/index.js';
 import { readMetadata } from '../sops/metadata.js';
+import { git } from '../git/repo.js';
 import { isCheckedBinding, STRUCTURE_FIELD } from '../sops/structure.js';
 import { planUpdate } from './updatekeys.js';
 
@@ -75,7 +75,7 @@ export async function fileStatus(file: string, cwd: string, env: NodeJS.ProcessE
 /** Whether the version of `file` in git's HEAD carries a structure binding (false outside git or when not committed). */
 function committedWithBinding(file: string): boolean {
   try {
-    const committed = execFileSync('git', ['show', `HEAD:./${basename(file)}`], { cwd: dirname(resolve(file)), stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 30 });
+    const committed = git(['show', `HEAD:./${basename(file)}`], dirname(resolve(file)));
     return committed.includes(STRUCTURE_FIELD);
   } catch {
     return false;
