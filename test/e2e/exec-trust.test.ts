@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execBox, uniqueSecret, type ExecBox } from '../exec/support.js';
 import { INTEROP } from '../support/cli.js';
+import { withoutBinding } from '../support/pipeline.js';
 
 const SECRET = uniqueSecret();
 let box: ExecBox;
@@ -33,10 +34,6 @@ const PRINT_ENV = ['--', process.execPath, '-e', 'process.stdout.write(JSON.stri
  * with it, decryption itself refuses these edits, see the last test), then
  * lines added by someone without the keys.
  */
-function withoutBinding(encrypted: string): string {
-  return encrypted.replace(/^[ \t]*(sops_)?tsops_structure[=:].*\n/m, '');
-}
-
 function tampered(name: string, plaintext: string, appended: string, flags: string[] = []): string {
   const r = box.tsops(['encrypt', '--age', box.recipient, ...flags, '--filename-override', name], { input: plaintext });
   if (r.status !== 0) throw new Error(`encrypt ${name} failed (${r.status}): ${r.stderr}`);

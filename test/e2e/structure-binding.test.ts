@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sandbox, type Sandbox } from '../support/cli.js';
+import { withoutBinding } from '../support/pipeline.js';
 import { HAS_INTEROP, INTEROP } from '../support/interop.js';
 
 let sb: Sandbox;
@@ -36,7 +37,7 @@ describe('decrypt', () => {
     expect(r.stderr).toMatch(/^tsops: users\.yaml: structure mismatch[^\n]*\n$/);
     expect(r.stdout).toBe('');
     // The same edit on a file without the binding (as sops writes it) decrypts: the gap is the format's.
-    writeFileSync(join(dir, 'users.yaml'), regrouped.replace(/^.*tsops_structure.*\n/m, ''));
+    writeFileSync(join(dir, 'users.yaml'), withoutBinding(regrouped));
     expect(sb.run(['decrypt', 'users.yaml'], { cwd: dir }).status).toBe(0);
   });
 });
@@ -75,7 +76,7 @@ describe('guard', () => {
     git(dir, 'add', '.');
     git(dir, 'commit', '-qm', 'encrypted');
     const a = join(dir, 'a.yaml');
-    writeFileSync(a, readFileSync(a, 'utf8').replace(/^.*tsops_structure.*\n/m, ''));
+    writeFileSync(a, withoutBinding(readFileSync(a, 'utf8')));
     git(dir, 'add', 'a.yaml');
     const r = sb.run(['guard', '--staged'], { cwd: dir });
     expect(r.status).toBe(0);
@@ -94,7 +95,7 @@ describe('guard', () => {
     git(dir, 'reset', '-q', '--hard');
 
     // Stripped and renamed: the committed version is the source's.
-    writeFileSync(a, readFileSync(a, 'utf8').replace(/^.*tsops_structure.*\n/m, ''));
+    writeFileSync(a, withoutBinding(readFileSync(a, 'utf8')));
     git(dir, 'mv', 'a.yaml', 'b.yaml');
     git(dir, 'add', '-A');
     expect(sb.run(['guard', '--staged'], { cwd: dir }).stderr).toMatch(/b\.yaml lost its structure binding/);
@@ -111,7 +112,7 @@ describe('status', () => {
     git(dir, 'commit', '-qm', 'encrypted');
     // A rewrite by sops keeps values and MAC but drops the fields it does not know.
     const b = join(dir, 'b.yaml');
-    writeFileSync(b, readFileSync(b, 'utf8').replace(/^.*tsops_structure.*\n/m, ''));
+    writeFileSync(b, withoutBinding(readFileSync(b, 'utf8')));
     writeFileSync(join(dir, 'c.yaml'), readFileSync(b, 'utf8'));
     const r = sb.run(['status', '--json'], { cwd: dir });
     expect(r.status).toBe(0);

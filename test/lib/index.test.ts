@@ -21,7 +21,7 @@ import {
   TsopsError,
   DecryptionError,
 } from '../../src/index.js';
-import { encryptText, throwawayAgeKey } from '../support/pipeline.js';
+import { encryptText, throwawayAgeKey, withoutBinding } from '../support/pipeline.js';
 
 const SECRET = 'hunter2-SECRET';
 const YAML = `# top comment
@@ -65,10 +65,6 @@ const EXPECTED = {
 };
 
 
-/** A file as sops writes it: tsops's structure binding (which refuses these edits at decryption) removed. */
-function withoutBinding(encrypted: string): string {
-  return encrypted.replace(/^[ \t]*(sops_)?tsops_structure[=:].*\n/m, '');
-}
 
 describe('decryptFile', () => {
   it('gives the first document as plain values, keys found through the environment', async () => {

@@ -31,3 +31,12 @@ export async function decryptText(format: FormatName, encrypted: string | Uint8A
   await decryptDocument(file, { keys: { env: {}, ageIdentities: [identity] }, ...options });
   return emitText(file);
 }
+
+/**
+ * An encrypted file as sops would have written it: tsops's structure binding
+ * (a metadata line in YAML, dotenv and INI, a member in JSON) removed, values
+ * and MAC untouched.
+ */
+export function withoutBinding(encrypted: string): string {
+  return encrypted.replace(/,?\s*"tsops_structure": "[^"]*"/, '').replace(/^[ \t]*(sops_)?tsops_structure[ \t]*[=:].*\n/m, '');
+}
