@@ -49,9 +49,10 @@ export function stagedTargets(root: string): TargetSet {
   };
 }
 
-/** The tracked files of the work tree holding `root`, read from the working copy. */
-export function worktreeTargets(root: string): TargetSet {
-  const paths = listZ(git(['ls-files', '-z', '--cached', '--deduplicate'], root));
+/** The tracked files of the work tree at `root` (under `under`, relative to it, when given), read from the working copy. */
+export function worktreeTargets(root: string, under = ''): TargetSet {
+  const scope = under ? ['--', `:(literal)${under}`] : [];
+  const paths = listZ(git(['ls-files', '-z', '--cached', '--deduplicate', ...scope], root));
   const targets = paths.filter((p) => isRegularFile(join(root, p))).map((path) => ({ path, read: () => readFileSync(join(root, path)) }));
   return {
     targets,

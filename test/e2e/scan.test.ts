@@ -144,6 +144,10 @@ describe('tsops scan', () => {
     expect(result.missed.map((m) => m.file)).toEqual(['notes/api.txt']);
     expect(s.stderr).toMatch(/tsops: scanned 22 files \(2 binary skipped\): 14 findings in 11 files\n$/);
     expect(s.stderr).not.toContain('untracked.txt');
+    // A directory of the work tree: its tracked files only, named from the top of the repository.
+    const sub = r.tsops(['scan', 'scripts']);
+    expect(sub.status).toBe(1);
+    expect(sub.stderr).toMatch(/^tsops: scripts\/release\.sh:2:21: github\/GITHUB_TOKEN[^\n]*\ntsops: scripts\/release\.sh:3:21: gitlab[^\n]*\ntsops: scanned 1 file: 2 findings in 1 file\n$/);
 
     const clean = repo();
     clean.write('a.txt', 'nothing here\n');

@@ -1,5 +1,5 @@
-import { statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { realpathSync, statSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
 import { findConfig } from '../../config/find.js';
 import { ExitCode, TsopsError } from '../../errors.js';
 import { git } from '../../git/repo.js';
@@ -26,7 +26,7 @@ export async function scanCommand(dir: string | undefined, flags: ScanFlags, ctx
   const root = workTreeRoot(start);
   if (!root && flags.history) throw new TsopsError('--history needs a git repository', ExitCode.CouldNotReadInputFile, { file: dir ?? '.' });
   const base = root ?? start;
-  const set = readable(() => (root ? (flags.history ? historyTargets(root) : worktreeTargets(root)) : directoryTargets(start)), dir ?? '.');
+  const set = readable(() => (root ? (flags.history ? historyTargets(root) : worktreeTargets(root, relative(root, realpathSync(start)).split(sep).join('/'))) : directoryTargets(start)), dir ?? '.');
   const summary = await scanWith(set, base, ctx);
   for (const finding of summary.findings) say(ctx, findingLine(finding, summary));
   say(ctx, summaryLine(summary));
