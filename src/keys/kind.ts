@@ -24,6 +24,10 @@ export interface KeyKind<Type extends string = string, Spec extends { type: Type
   readonly keys?: WrappableKind<Spec, Options>;
   /** Present on the kind whose identities tsops creates for the user. */
   readonly personal?: PersonalKeys;
+  /** Tried before other kinds when no decryption order is given, lower first (sops: age, then PGP). */
+  readonly decryptionPriority?: number;
+  /** Environment variables that carry or point at private keys of this kind, withheld from commands tsops runs. */
+  readonly keyMaterialEnv?: readonly string[];
   /** The library option (`decryptData`) holding extra identities of this kind. */
   readonly identitiesOption?: string;
 }

@@ -42,8 +42,8 @@ Flags:
   --flatten                   nested values become PATH_TO_LEAF variables
                               (db: {user: x} gives db_user; lists give hosts_0)
   --user NAME                 run the command as this user (tsops must be root)
-  --keep-key-env              pass on SOPS_AGE_KEY, SOPS_AGE_KEY_FILE and the other
-                              variables holding tsops's own keys (withheld by default)
+  --keep-key-env              pass on the variables holding tsops's own keys
+                              (SOPS_..._KEY and the like; withheld by default)
   --allow-empty-override      let an empty value replace an inherited variable
                               (empty values are never in the MAC: refused by default)
   --allow-unauthenticated     use plaintext values of a mac_only_encrypted file

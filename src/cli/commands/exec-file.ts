@@ -21,8 +21,8 @@ Flags:
   --input-type TYPE           yaml, json, dotenv, ini or binary (default: from the name)
   --indent N                  indentation of YAML and JSON output
   --user NAME                 run the command as this user (tsops must be root)
-  --keep-key-env              pass on SOPS_AGE_KEY, SOPS_AGE_KEY_FILE and the other
-                              variables holding tsops's own keys (withheld by default)
+  --keep-key-env              pass on the variables holding tsops's own keys
+                              (SOPS_..._KEY and the like; withheld by default)
   --allow-empty-override      write a key twice when one of the values is empty
                               (empty values are never in the MAC: refused by default)
   --allow-unauthenticated     write plaintext values of a mac_only_encrypted file

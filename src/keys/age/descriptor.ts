@@ -42,6 +42,8 @@ export const ageKind = defineKeyKind<'age', AgeSpec, string>()({
     load: async (options) => (await import('./kind.js')).createAgeKeyKind(options),
   },
   identitiesOption: 'ageIdentities',
+  decryptionPriority: 0,
+  keyMaterialEnv: ['SOPS_AGE_KEY', 'SOPS_AGE_KEY_FILE', 'SOPS_AGE_KEY_CMD', 'SOPS_AGE_SSH_PRIVATE_KEY_FILE', 'SOPS_AGE_SSH_PRIVATE_KEY_CMD'],
   personal: {
     noun: 'age key',
     defaultKeysFile: (env) => defaultAgeKeysFile(env),

@@ -22,6 +22,7 @@ export const pgpKind = defineKeyKind<'pgp', PgpSpec, string>()({
     toSpec: spec,
   },
   env: 'SOPS_PGP_FP',
+  decryptionPriority: 1,
   flag: 'pgp',
   keys: {
     fromRecord: (record) => ({ type: 'pgp', fingerprint: text(record.fields['fp']) }),
