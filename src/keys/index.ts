@@ -6,7 +6,6 @@ export interface Keyring {
   kind(type: MasterKeyType): Promise<MasterKeyKind>;
 }
 
-
 function unsupported(type: MasterKeyType): Error {
   return new Error(`${type} keys are not supported by tsops`);
 }
