@@ -22,6 +22,8 @@ export interface KeyKind<Type extends string = string, Spec extends { type: Type
   readonly flag: string;
   /** What tsops needs to encrypt for the kind; absent for kinds only kept as read, so re-encryption preserves them. */
   readonly keys?: WrappableKind<Spec, Options>;
+  /** npm packages its wrap/unwrap code imports on first use; the CLI bundle leaves them in node_modules (scripts/build.mjs). */
+  readonly lazyPackages?: readonly string[];
   /** Present on the kind whose identities tsops creates for the user. */
   readonly personal?: PersonalKeys;
   /** Tried before other kinds when no decryption order is given, lower first (sops: age, then PGP). */

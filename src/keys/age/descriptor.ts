@@ -41,6 +41,8 @@ export const ageKind = defineKeyKind<'age', AgeSpec, string>()({
     keyPattern: 'age1[0-9a-z]+',
     load: async (options) => (await import('./kind.js')).createAgeKeyKind(options),
   },
+  // The age library, for post-quantum recipients only.
+  lazyPackages: ['age-encryption'],
   identitiesOption: 'ageIdentities',
   decryptionPriority: 0,
   keyMaterialEnv: ['SOPS_AGE_KEY', 'SOPS_AGE_KEY_FILE', 'SOPS_AGE_KEY_CMD', 'SOPS_AGE_SSH_PRIVATE_KEY_FILE', 'SOPS_AGE_SSH_PRIVATE_KEY_CMD'],

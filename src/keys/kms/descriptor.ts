@@ -112,4 +112,5 @@ export const kmsKind = defineKeyKind<'kms', KmsSpec, KmsKeyConfig, KmsFlagOption
     keyPattern: 'arn:aws[\\w-]*:kms:[^\\s,#]+',
     load: async (options) => (await import('./kind.js')).createKmsKeyKind(options),
   },
+  lazyPackages: ['@aws-sdk/*', '@smithy/*'],
 });
