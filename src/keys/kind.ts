@@ -112,6 +112,4 @@ export interface PersonalKeys {
   addIdentity(path: string): Promise<string>;
   /** The public key of the first identity a keys file names in its comments, if any. */
   publicKeyIn(keysFileText: string): string | undefined;
-  /** How messages name one identity, e.g. `age key`. */
-  readonly noun: string;
 }

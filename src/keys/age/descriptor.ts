@@ -47,7 +47,6 @@ export const ageKind = defineKeyKind<'age', AgeSpec, string>()({
   decryptionPriority: 0,
   keyMaterialEnv: ['SOPS_AGE_KEY', 'SOPS_AGE_KEY_FILE', 'SOPS_AGE_KEY_CMD', 'SOPS_AGE_SSH_PRIVATE_KEY_FILE', 'SOPS_AGE_SSH_PRIVATE_KEY_CMD'],
   personal: {
-    noun: 'age key',
     defaultKeysFile: (env) => defaultAgeKeysFile(env),
     keysFile: (env) => env['SOPS_AGE_KEY_FILE'] || defaultAgeKeysFile(env),
     async addIdentity(path) {
