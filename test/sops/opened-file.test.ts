@@ -27,7 +27,7 @@ const PLAIN = 'a: one\nb: two\nnested:\n    c: three\n';
 let key: { identity: string; recipient: string };
 let other: { identity: string; recipient: string };
 let encrypted: string;
-const keys = () => ({ env: {}, ageIdentities: [key.identity, other.identity] });
+const keys = () => ({ env: {}, identities: { age: [key.identity, other.identity] } });
 
 beforeAll(async () => {
   key = await throwawayAgeKey();

@@ -141,6 +141,6 @@ async function decryptTextBytes(enc: string): Promise<Uint8Array> {
   const { verifyOpens } = await import('../../src/sops/open.js');
   const { loadFormat } = await import('../../src/formats/format.js');
   const file = await parseText('binary', enc);
-  await verifyOpens(file, { keys: { env: {}, ageIdentities: [key.identity] } });
+  await verifyOpens(file, { keys: { env: {}, identities: { age: [key.identity] } } });
   return (await loadFormat('binary')).emit(file);
 }
