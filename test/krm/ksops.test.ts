@@ -224,7 +224,7 @@ describe('KRM function: a ResourceList on standard input', () => {
   it('as kustomize sends a generator (its config as functionConfig and as the one item): the item becomes the resources', () => {
     // kustomize adds its bookkeeping annotations to the item.
     const item = manifest();
-    (item['metadata'] as { annotations: Record<string, string> }).annotations['config.kubernetes.io/index'] = '0';
+    Object.assign((item['metadata'] as { annotations: Record<string, string> }).annotations, { 'config.kubernetes.io/local-config': 'true', 'config.kubernetes.io/index': '0' });
     const out = runKrm([], { input: resourceList([item], manifest()) });
     expect(out.stderr).toBe('');
     expect(out.status).toBe(0);

@@ -121,6 +121,23 @@ describe.skipIf(!KUBECTL_KUSTOMIZE)(`kubectl kustomize --enable-alpha-plugins (k
     expect(filesWithSecrets(sb.dir)).toEqual([]);
   });
 
+  it('in an overlay over a base, behavior: replace swaps the base Secret for the decrypted one', async () => {
+    const base = join(sb.dir, 'layers', 'base');
+    const overlay = join(sb.dir, 'layers', 'prod');
+    mkdirSync(base, { recursive: true });
+    mkdirSync(overlay, { recursive: true });
+    writeFileSync(join(base, 'secret.yaml'), 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: shared\nstringData:\n  placeholder: change-me\n');
+    writeFileSync(join(base, 'kustomization.yaml'), 'resources:\n  - secret.yaml\n');
+    writeFileSync(join(overlay, 'shared.enc.env'), await encryptText('dotenv', 'API_TOKEN=kustomize-api-token\n', sb.recipient));
+    writeFileSync(join(overlay, 'generator.yaml'), stringify({ ...GENERATOR, files: [], secretFrom: [{ metadata: { name: 'shared', annotations: { 'kustomize.config.k8s.io/behavior': 'replace' } }, envs: ['shared.enc.env'] }] }));
+    writeFileSync(join(overlay, 'kustomization.yaml'), 'resources:\n  - ../base\ngenerators:\n  - generator.yaml\n');
+    const out = build(overlay);
+    expect(out.stderr).toBe('');
+    expect(out.status).toBe(0);
+    const docs = parseAllDocuments(out.stdout).map((d) => d.toJS());
+    expect(docs).toEqual([{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'shared' }, stringData: { API_TOKEN: 'kustomize-api-token' } }]);
+  });
+
   it('a tampered file fails the build with tsops\'s one-line error naming it, and no secret', () => {
     const bad = join(sb.dir, 'tampered');
     cpSync(kdir, bad, { recursive: true });
