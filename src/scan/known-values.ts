@@ -9,8 +9,8 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { formatForPath } from '../formats/format.js';
 import { readStore } from '../formats/detect.js';
 import type { KeyOptions } from '../keys/masterkey.js';
-import { decryptDocument, forgetDecrypted } from '../sops/index.js';
 import { readMetadata, writeMetadata } from '../sops/metadata.js';
+import { OpenedFile } from '../sops/opened-file.js';
 import { DEFAULT_RULE, EncryptionPolicy } from '../sops/rules.js';
 import { describePath, walk } from '../sops/tree-crypto.js';
 
@@ -55,8 +55,7 @@ export class KnownValues {
         return;
       }
       parsed.metadata = writeMetadata({ ...metadata, keyGroups: ageOnly });
-      const decrypted = await decryptDocument(parsed, { keys });
-      forgetDecrypted(decrypted);
+      (await OpenedFile.open(parsed, { keys })).dispose();
       walk(parsed.documents, new EncryptionPolicy(metadata.rule ?? DEFAULT_RULE), {
         scalar: (node, path, encrypt) => {
           if (encrypt && node.type === 'str' && typeof node.value === 'string') this.add(node.value, { file, path: describePath(path) });

@@ -6,7 +6,7 @@
  */
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { readBlobs, stagedEntries } from '../git/guard.js';
+import { namedEntries, readBlobs, stagedEntries } from '../git/guard.js';
 import { git } from '../git/repo.js';
 import { ENCRYPTED_MARKER } from './known-values.js';
 
@@ -31,9 +31,9 @@ export interface TargetSet {
   dispose(): void;
 }
 
-/** Staged regular files that differ from HEAD, as the commit will record them. */
-export function stagedTargets(root: string): TargetSet {
-  const entries = stagedEntries(root).filter((e) => REGULAR.has(e.mode));
+/** Staged regular files that differ from HEAD (or the named files, staged or not), as the commit will record them. */
+export function stagedTargets(root: string, named?: { cwd: string; files: string[] }): TargetSet {
+  const entries = (named ? namedEntries(root, named.cwd, named.files) : stagedEntries(root)).filter((e) => REGULAR.has(e.mode));
   const blobs = entries.length ? readBlobs(root, entries.map((e) => e.blob)) : new Map<string, Buffer>();
   return {
     targets: entries.map((e) => ({ path: e.path, read: () => Buffer.from(blobs.get(e.blob)!) })),

@@ -80,6 +80,20 @@ describe('the pre-commit hook', () => {
     expect(g.stderr).toContain('settings.py:1:10: github/GITHUB_TOKEN');
   });
 
+  it('given files, as the pre-commit framework runs it, scans the staged version of each, committed or not', () => {
+    const r = repo();
+    r.write('old.txt', `${githubToken()}\n`);
+    r.git('add', '-A');
+    r.git('commit', '-qm', 'an old leak', '--no-verify');
+    r.write('new.txt', 'clean\n');
+    r.git('add', '-A');
+    expect(r.tsops(['guard']).status).toBe(0);
+    expect(r.tsops(['guard', 'new.txt']).status).toBe(0);
+    const all = r.tsops(['guard', 'old.txt', 'new.txt']);
+    expect(all.status).toBe(1);
+    expect(all.stderr).toContain('old.txt:1:1: github/GITHUB_TOKEN');
+  });
+
   it('finds a value copied out of an encrypted file, names where it is encrypted, and never prints it', () => {
     const r = repo();
     const password = randomFrom(ALNUM, 24);

@@ -20,7 +20,7 @@ beforeAll(async () => {
   const key = await throwawayAgeKey();
   known = new KnownValues();
   const encrypted = await encryptText('yaml', `service:\n  token: ${corpus.knownValue}\n  port: 8080\n`, key.recipient);
-  await known.addEncrypted('secrets.enc.yaml', Buffer.from(encrypted), { env: {}, ageIdentities: [key.identity] });
+  await known.addEncrypted('secrets.enc.yaml', Buffer.from(encrypted), { env: {}, identities: { age: [key.identity] } });
   findings = [];
   for (const file of corpus.files) {
     const outcome = await scanContent(file.path, Buffer.from(file.content), { allowlist: new Allowlist(), known });

@@ -94,7 +94,7 @@ describe('known values', () => {
     const spaced = `correct horse ${randomFrom(ALNUM, 8)} staple`;
     const known = new KnownValues();
     const enc = await encryptText('yaml', `a: ${value}\nb: '${spaced}'\nshort: abc\nport: 12345678\n`, key.recipient);
-    await known.addEncrypted('s.enc.yaml', Buffer.from(enc), { env: {}, ageIdentities: [key.identity] });
+    await known.addEncrypted('s.enc.yaml', Buffer.from(enc), { env: {}, identities: { age: [key.identity] } });
     expect(known.size).toBe(2);
     const text = [`x = "${value}"`, `${spaced}`, `PASS=${spaced}`, `url=https://h/?t=${value}&x=1`, `${value}x`, 'abc', '12345678', `f(${value})`].join('\n');
     const lines = knownMatches(text, known).map((m) => m.line);
@@ -107,7 +107,7 @@ describe('known values', () => {
     const known = new KnownValues();
     const other = await throwawayAgeKey();
     const enc = await encryptText('yaml', 'a: some-long-value\n', other.recipient);
-    await known.addEncrypted('x.enc.yaml', Buffer.from(enc), { env: {}, ageIdentities: [(await throwawayAgeKey()).identity] });
+    await known.addEncrypted('x.enc.yaml', Buffer.from(enc), { env: {}, identities: { age: [(await throwawayAgeKey()).identity] } });
     await known.addEncrypted('pgp.enc.yaml', Buffer.from(enc.replace(/age:[\s\S]*?(?=\n {4}lastmodified)/, 'pgp:\n        - fp: ABCD\n          created_at: "2020-01-01T00:00:00Z"\n          enc: x')), { env: {} });
     expect(known.unopened).toEqual(['x.enc.yaml', 'pgp.enc.yaml']);
     expect(known.size).toBe(0);

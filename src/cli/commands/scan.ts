@@ -33,9 +33,9 @@ export async function scanCommand(dir: string | undefined, flags: ScanFlags, ctx
   return summary.findings.length ? 1 : 0;
 }
 
-/** The secret scan the pre-commit guard runs over the staged files; true when the commit must be refused. */
-export async function guardSecrets(root: string, ctx: CliContext): Promise<number> {
-  const summary = await scanWith(readable(() => stagedTargets(root), root), root, ctx);
+/** The secret scan the pre-commit guard runs over the staged files (or the files it is given); the number of findings. */
+export async function guardSecrets(root: string, ctx: CliContext, files: string[] = []): Promise<number> {
+  const summary = await scanWith(readable(() => stagedTargets(root, files.length ? { cwd: ctx.cwd, files } : undefined), root), root, ctx);
   for (const finding of summary.findings) say(ctx, findingLine(finding, summary));
   return summary.findings.length;
 }
