@@ -58,13 +58,12 @@ export async function scanContent(file: string, bytes: Uint8Array, settings: Sca
     const lineText = lines[hit.line - 1] ?? '';
     if (lineText.includes(INLINE_MARKER) || settings.allowlist.allows(file, hit.rule)) continue;
     const lineStart = hit.start - hit.column;
-    const sameLine = hits.filter((h) => h.line === hit.line).map((h) => [h.start - lineStart, Math.min(h.end - lineStart, lineText.length)] as const);
     findings.push({
       file,
       line: hit.line,
       column: hit.column + 1,
       rule: hit.rule,
-      excerpt: maskedExcerpt(lineText, hit.column, Math.min(hit.end - lineStart, lineText.length), sameLine),
+      excerpt: maskedExcerpt(lineText, hit.column, Math.min(hit.end - lineStart, lineText.length)),
       keyName: keyNameFor(lineText, hit.column, hit.rule),
       ...(hit.matches ? { matches: hit.matches } : {}),
     });
@@ -74,23 +73,21 @@ export async function scanContent(file: string, bytes: Uint8Array, settings: Sca
 }
 
 const EMPTY = { size: 0 } as KnownValues;
-const CONTEXT_BEFORE = 24;
 const MAX_MASK = 16;
+/** `NAME=`, `"name": "`, `name => '`: the assignment a value sits in, all an excerpt shows before it. */
+const ASSIGNED_TO = /([A-Za-z_][A-Za-z0-9_.-]{0,63}["']?\s*(?:=|:|=>)\s*["'`]?)$/;
 
 /**
- * Up to 24 characters before the match on its line (usually the key it is
- * assigned to), then the match with at most its first 4 characters shown (a
- * quarter of it for short ones) and the rest as `*`. Every other finding on
- * the line is masked whole; nothing after the match is shown.
+ * The name the value is assigned to (nothing else of the line: it may hold
+ * another secret no rule knows), then at most the first 4 characters of the
+ * match (a quarter of a short one) and the rest as `*`.
  */
-export function maskedExcerpt(line: string, start: number, end: number, masked: readonly (readonly [number, number])[]): string {
-  const from = Math.max(0, start - CONTEXT_BEFORE);
-  let before = '';
-  for (let i = from; i < start; i++) before += masked.some(([s, e]) => i >= s && i < e) ? '*' : line[i];
+export function maskedExcerpt(line: string, start: number, end: number): string {
+  const before = ASSIGNED_TO.exec(line.slice(Math.max(0, start - 80), start))?.[1] ?? '';
   const secret = line.slice(start, end);
   const shown = Math.min(4, Math.floor(secret.length / 4));
   const stars = '*'.repeat(Math.min(MAX_MASK, Math.max(4, secret.length - shown)));
-  return escapeControl(`${from > 0 ? '…' : ''}${before.trimStart()}${secret.slice(0, shown)}${stars}`);
+  return escapeControl(`${before}${secret.slice(0, shown)}${stars}`);
 }
 
 /** `API_KEY = "…"` → `API_KEY`; otherwise a name from the rule (`aws_AWSAccessKeyID`). */

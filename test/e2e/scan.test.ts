@@ -48,7 +48,7 @@ describe('the pre-commit hook', () => {
     r.git('add', '-A');
     const c = r.commit('add deploy script');
     expect(c.status).toBe(1);
-    expect(c.stderr).toContain(`tsops: deploy.sh:2:21: github/GITHUB_TOKEN: export GITHUB_TOKEN=ghp_****************; fix: tsops edit secrets.enc.yaml to create it, then tsops set --value-stdin secrets.enc.yaml '["GITHUB_TOKEN"]'`);
+    expect(c.stderr).toContain(`tsops: deploy.sh:2:21: github/GITHUB_TOKEN: GITHUB_TOKEN=ghp_****************; fix: tsops edit secrets.enc.yaml to create it, then tsops set --value-stdin secrets.enc.yaml '["GITHUB_TOKEN"]'`);
     expect(c.stderr).toContain('commit refused: 1 secret in staged files');
     expect(c.stderr).not.toContain(token.slice(4));
     expect(r.git('rev-list', '--all')).toBe('');

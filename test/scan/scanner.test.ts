@@ -6,6 +6,7 @@ import { isPlaceholder } from '../../src/scan/detectors.js';
 import { KnownValues, knownMatches } from '../../src/scan/known-values.js';
 import { keyNameFor, maskedExcerpt, scanContent, MAX_SCAN_BYTES } from '../../src/scan/scanner.js';
 import { ConfigError } from '../../src/errors.js';
+import { escapeControl } from '../../src/escape.js';
 import { compileRe2 } from '../../src/regex/re2.js';
 import { encryptText, throwawayAgeKey } from '../support/pipeline.js';
 import { randomFrom } from '../support/secret-corpus.js';
@@ -55,21 +56,27 @@ describe('the allowlist', () => {
 });
 
 describe('masking', () => {
-  it('shows the key and at most four characters of the value', () => {
+  it('shows the name the value is assigned to and at most four characters of it', () => {
     const line = 'export TOKEN="abcdefghijklmnopqrstuvwxyz"';
-    expect(maskedExcerpt(line, 14, 40, [[14, 40]])).toBe('export TOKEN="abcd****************');
-    expect(maskedExcerpt('k=abcdefgh', 2, 10, [[2, 10]])).toBe('k=ab******');
+    expect(maskedExcerpt(line, 14, 40)).toBe('TOKEN="abcd****************');
+    expect(maskedExcerpt('k=abcdefgh', 2, 10)).toBe('k=ab******');
+    expect(maskedExcerpt('  "api_key": "abcdefgh"', 14, 22)).toBe('api_key": "ab******');
   });
-  it('masks other findings on the line and escapes control characters', () => {
-    expect(maskedExcerpt('a=SECRET1 b=\x1b[2JSECRET2', 16, 23, [[2, 9], [16, 23]])).toBe('a=******* b=\\x1b[2JS******');
+  it('shows nothing else of the line, which may hold a secret no rule knows, and escapes control characters', () => {
+    expect(maskedExcerpt('a=SECRET1 b=SECRET2', 12, 19)).toBe('b=S******');
+    expect(maskedExcerpt('hunter2hunter2 ghp_abcdefgh', 15, 27)).toBe('ghp*********');
+    expect(maskedExcerpt('k=\x1b[2Jabcdefgh', 2, 14)).toBe('k=\\x1b[2*********');
   });
-  it('never shows more than a quarter of any value', () => {
-    fc.assert(fc.property(fc.string({ minLength: 1, maxLength: 60 }), fc.string({ minLength: 4, maxLength: 80 }), (before, secret) => {
+  it('never shows more than a quarter of any value, and at most four characters of it', () => {
+    fc.assert(fc.property(fc.string({ maxLength: 60 }), fc.string({ minLength: 4, maxLength: 80 }), (before, secret) => {
       const line = before.replace(/\n/g, '') + secret.replace(/\n/g, ' ');
       const start = line.length - secret.length;
-      const out = maskedExcerpt(line, start, line.length, [[start, line.length]]);
+      const out = maskedExcerpt(line, start, line.length);
+      const assigned = /([A-Za-z_][A-Za-z0-9_.-]{0,63}["']?\s*(?:=|:|=>)\s*["'`]?)$/.exec(line.slice(Math.max(0, start - 80), start))?.[1] ?? '';
       const shown = out.replace(/\*+$/, '');
-      expect(shown.length - Math.min(24, start) - (start > 24 ? 1 : 0)).toBeLessThanOrEqual(Math.floor(secret.length / 4) + 1);
+      expect(shown.startsWith(assigned.replace(/[\u0000-\u001f\u007f-\u009f]/g, ''))).toBe(true);
+      expect(out.length).toBeLessThanOrEqual(assigned.length * 6 + 4 * 12 + 16);
+      expect(shown.length - escapeControl(assigned).length).toBeLessThanOrEqual(escapeControl(line.slice(start, start + Math.min(4, Math.floor(secret.length / 4)))).length);
     }));
   });
   it('names the key from the assignment before the value', () => {
