@@ -24,8 +24,8 @@ await build({
   // TSOPS_DEBUG_BUILD=1 keeps names readable, for CPU profiles.
   minify: !process.env.TSOPS_DEBUG_BUILD,
   legalComments: 'none',
-  // Lazily loaded SDKs (and the age library, needed only for post-quantum keys) stay in node_modules and are required only when a file uses them.
-  external: ['node:*', '@aws-sdk/*', '@smithy/*', '@inquirer/*', 'age-encryption'],
+  // Lazily loaded SDKs (the age library, needed only for post-quantum keys, and the PostgreSQL client, needed only with an audit config) stay in node_modules and are required only when a file uses them.
+  external: ['node:*', '@aws-sdk/*', '@smithy/*', '@inquirer/*', 'age-encryption', 'pg'],
   supported: { 'dynamic-import': false },
   define: { TSOPS_VERSION: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) },
   logLevel: 'warning',

@@ -3,6 +3,7 @@ import { aboutFile, FileAlreadyEncryptedError, UsageError } from '../../errors.j
 import { emitAs, loadFormat } from '../../formats/format.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { readInput } from '../../io/input.js';
+import { recordAudit } from '../../audit/index.js';
 import { keyIdentity } from '../../keys/masterkey.js';
 import { decryptDocument, encryptDocument, forgetDecrypted, reencryptDocument, type DecryptedDocument, type EncryptSettings } from '../../sops/index.js';
 import type { ParsedFile } from '../../tree.js';
@@ -38,6 +39,7 @@ export async function encryptCommand(file: string | undefined, flags: EncryptFla
   } finally {
     if (previous) forgetDecrypted(previous);
   }
+  await recordAudit(ctx, 'encrypt', name, previous ? previous.metadata.keyGroups.flat().map(keyIdentity) : settings.keyGroups.flat().map(keyIdentity));
   for (const w of parsed.warnings ?? []) warn(ctx, w);
   const output = await emitAs(parsed, outFormat, storeIndent(stores, outFormat, indentOf(flags)), name);
   if (target) await writeFileAtomic(target, output);

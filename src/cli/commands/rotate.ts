@@ -6,6 +6,7 @@ import { keyIdentity, type KeySpec } from '../../keys/masterkey.js';
 import { kmsFromString } from '../../keys/kms-arn.js';
 import { decryptDocument, forgetDecrypted, rotateDocument } from '../../sops/index.js';
 import { keyDrift, describeDrift } from '../../rekey/drift.js';
+import { recordAudit } from '../../audit/index.js';
 import { say, warn, writeOut, type CliContext } from '../context.js';
 import { decryptionOrder, indentOf, inputFormat, keyOptions, type CommonFlags } from '../options.js';
 
@@ -47,13 +48,14 @@ export async function rotateCommand(file: string | undefined, flags: RotateFlags
     // A recipient injected into the metadata would get the new data key too: say so, then go on as sops does.
     const drift = await keyDrift(file, parsed.metadata, { cwd: ctx.cwd, env: ctx.env, ...(flags.config ? { explicitConfig: flags.config } : {}) });
     if (drift) warn(ctx, describeDrift(file, drift));
-    const keys = keyOptions(flags, ctx.env);
+    const keys = { ...keyOptions(flags, ctx.env), unwrappedBy: [] as string[] };
     const decrypted = await decryptDocument(parsed, { forReencryption: true, ignoreMac: flags.ignoreMac, decryptionOrder: decryptionOrder(flags, ctx.env), keys });
     try {
       await rotateDocument(parsed, decrypted, { add, remove }, keys);
     } finally {
       forgetDecrypted(decrypted);
     }
+    await recordAudit(ctx, 'rotate', file, keys.unwrappedBy);
     return format.emit(parsed, { indent: indentOf(flags) });
   });
   const target = flags.inPlace ? file : flags.output;
