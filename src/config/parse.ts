@@ -3,10 +3,14 @@ import { isMap, type Node } from 'yaml';
 import { splitKmsArn } from '../keys/kms-arn.js';
 import { RULE_KINDS, type EncryptionRule } from '../sops/rules.js';
 import { compileRe2 } from '../regex/re2.js';
+import { parseAge } from './rotation-age.js';
 import type { AzureKeyConfig, Config, CreationRule, DestinationRule, KeyGroupConfig, KmsKeyConfig, StoreSettings } from './types.js';
 import { YamlReader, type Field } from './yaml-reader.js';
 
-const TOP_LEVEL = ['creation_rules', 'destination_rules', 'stores'] as const;
+const TOP_LEVEL = ['creation_rules', 'destination_rules', 'stores', 'tsops'] as const;
+
+/** Settings only tsops reads, under one top-level `tsops:` key that sops ignores. */
+const TSOPS_FIELDS = ['rotation_age'] as const;
 
 const CREATION_RULE_FIELDS = [
   'path_regex', 'age', 'pgp', 'kms', 'aws_profile', 'gcp_kms', 'azure_keyvault', 'hc_vault_transit_uri', 'hckms',
@@ -57,6 +61,21 @@ export function parseConfig(text: string, path: string): Config {
 
   const stores = top.get('stores');
   if (stores?.value) config.stores = parseStores(reader, stores.value);
+
+  const own = top.get('tsops');
+  if (own?.value) {
+    if (!isMap(own.value)) reader.fail(own.value, 'tsops must be a mapping');
+    const fields = reader.fields(own.value, 'tsops', TSOPS_FIELDS, 'warn');
+    const age = fields.get('rotation_age');
+    if (age) {
+      const text = reader.string(age);
+      try {
+        if (text !== undefined) config.rotationAgeDays = parseAge(text);
+      } catch (e) {
+        reader.fail(age.value, `${age.where}: ${(e as Error).message}`);
+      }
+    }
+  }
   if (reader.warnings.length) config.warnings = reader.warnings;
   return config;
 }

@@ -9,6 +9,7 @@ import { readMetadata } from '../sops/metadata.js';
 import { git } from '../git/repo.js';
 import { isCheckedBinding, STRUCTURE_FIELD } from '../sops/structure.js';
 import { planUpdate } from './updatekeys.js';
+import { ageInDays, dataKeyAge, olderThan, type KeyAgeSource } from './key-age.js';
 
 /** One file's entry in `tsops status --json` (the schema is documented in docs/status.md). */
 export interface FileStatus {
@@ -24,13 +25,16 @@ export interface FileStatus {
   mac: 'ok' | 'mismatch' | 'undecryptable' | 'error';
   /** The structure binding (docs/structure-binding.md): "bound", "unbound", or "lost" (HEAD's version in git had it, this one does not). */
   structure: 'bound' | 'unbound' | 'lost';
+  /** When the data key was made and how that is known (docs/status.md); `overdue` only with a rotation age. */
+  dataKey: { created: string | null; ageDays: number | null; source: KeyAgeSource; overdue?: boolean };
   error?: string;
 }
 
-export async function fileStatus(file: string, cwd: string, env: NodeJS.ProcessEnv, keys: KeyOptions, names: Map<string, string>): Promise<FileStatus> {
+export async function fileStatus(file: string, cwd: string, env: NodeJS.ProcessEnv, keys: KeyOptions, names: Map<string, string>, rotationAgeDays?: number, now: Date = new Date()): Promise<FileStatus> {
   const { parsed } = await readStore(readFileSync(file), formatForPath(file), { file, needMetadata: true });
   const format = parsed.format;
   const metadata = readMetadata(parsed.metadata!);
+  const age = await dataKeyAge(file, metadata);
   const status: FileStatus = {
     file,
     format,
@@ -47,7 +51,12 @@ export async function fileStatus(file: string, cwd: string, env: NodeJS.ProcessE
     config: { state: 'unknown', missing: [], extra: [] },
     mac: 'undecryptable',
     structure: isCheckedBinding(metadata.structure) ? 'bound' : committedWithBinding(file) ? 'lost' : 'unbound',
+    dataKey: { created: age.since?.toISOString() ?? null, ageDays: ageInDays(age, now) ?? null, source: age.source },
   };
+  if (rotationAgeDays !== undefined) {
+    const overdue = olderThan(age, rotationAgeDays, now);
+    if (overdue !== undefined) status.dataKey.overdue = overdue;
+  }
   try {
     const plan = await planUpdate(file, cwd, env);
     status.config = {

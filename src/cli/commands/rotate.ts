@@ -14,6 +14,8 @@ export interface RotateFlags extends CommonFlags {
   inPlace?: boolean;
   recursive?: boolean;
   jobs?: string;
+  /** With -r: only files whose data key is older than this (`90d`, `12w`). */
+  olderThan?: string;
   output?: string;
   addAge?: string;
   rmAge?: string;
@@ -29,6 +31,7 @@ const list = (v: string | undefined): string[] => (v ?? '').split(',').map((s) =
 export async function rotateCommand(file: string | undefined, flags: RotateFlags, ctx: CliContext): Promise<number> {
   if (!file) throw new UsageError('rotate needs a file', ExitCode.NoFileSpecified);
   if (flags.recursive) return rotateTree(file, flags, ctx);
+  if (flags.olderThan !== undefined) throw new UsageError('--older-than picks files under a directory: use it with -r');
   if (flags.inPlace && flags.output) throw new UsageError('--in-place and --output cannot be used together');
   const add: KeySpec[] = [
     ...list(flags.addAge).map((recipient): KeySpec => ({ type: 'age', recipient })),
@@ -64,23 +67,57 @@ export async function rotateCommand(file: string | undefined, flags: RotateFlags
   return 0;
 }
 
-/** `rotate -r DIR`: every encrypted file under DIR, in place, in parallel; one bad file never stops the others. */
+/**
+ * `rotate -r DIR`: every encrypted file under DIR, in place, in parallel; one
+ * bad file never stops the others. With --older-than, only the files whose
+ * data key is older than that (src/rekey/key-age.ts); a file whose age cannot
+ * be told is left alone and counted.
+ */
 async function rotateTree(dir: string, flags: RotateFlags, ctx: CliContext): Promise<number> {
-  const { encryptedFiles } = await import('./updatekeys.js');
+  const { encryptedFiles, progressLine } = await import('./updatekeys.js');
   const { displayPath, mapLimited } = await import('../../rekey/walk.js');
   const { describeError } = await import('../../errors.js');
+  const maxDays = flags.olderThan === undefined ? undefined : await parseOlderThan(flags.olderThan);
   const files = await encryptedFiles([dir], true, (line) => warn(ctx, line));
   const jobs = Math.max(1, Math.min(Number(flags.jobs) || 8, 32));
+  const progress = progressLine(ctx, files.length);
+  const now = new Date();
   const results = await mapLimited(files, jobs, async (f) => {
+    let outcome: { file: string; status: 'rotated' | 'not due' | 'age unknown' | 'failed'; detail: string };
     try {
-      await rotateCommand(f, { ...flags, recursive: false, inPlace: true }, ctx);
-      return { file: f, ok: true, detail: '' };
+      const due = maxDays === undefined ? true : await isDue(f, maxDays, now);
+      if (due === undefined) outcome = { file: f, status: 'age unknown', detail: 'no created_at in the metadata and no git history: not rotated' };
+      else if (!due) outcome = { file: f, status: 'not due', detail: '' };
+      else {
+        await rotateCommand(f, { ...flags, recursive: false, inPlace: true, olderThan: undefined }, ctx);
+        outcome = { file: f, status: 'rotated', detail: '' };
+      }
     } catch (e) {
-      return { file: f, ok: false, detail: describeError(e).message };
+      outcome = { file: f, status: 'failed', detail: describeError(e).message };
     }
+    progress.tick(f, outcome.status === 'not due' ? 'unchanged' : outcome.status);
+    return outcome;
   });
-  for (const r of results.filter((x) => !x.ok)) say(ctx, r.detail.includes(r.file) ? r.detail : `${displayPath(r.file, ctx.cwd)}: ${r.detail}`);
-  const failed = results.filter((r) => !r.ok).length;
-  ctx.stdout.write(`rotate: ${results.length - failed} rotated, ${failed} failed\n`);
-  return failed ? 1 : 0;
+  progress.done();
+  for (const r of results.filter((x) => x.status === 'failed' || x.status === 'age unknown')) say(ctx, r.detail.includes(r.file) ? r.detail : `${displayPath(r.file, ctx.cwd)}: ${r.detail}`);
+  const count = (s: string): number => results.filter((r) => r.status === s).length;
+  const picked = maxDays === undefined ? '' : `, ${count('not due')} not due, ${count('age unknown')} age unknown`;
+  ctx.stdout.write(`rotate: ${count('rotated')} rotated${picked}, ${count('failed')} failed\n`);
+  return count('failed') ? 1 : 0;
+}
+
+async function parseOlderThan(text: string): Promise<number> {
+  const { parseAge } = await import('../../config/rotation-age.js');
+  try {
+    return parseAge(text);
+  } catch (e) {
+    throw new UsageError(`--older-than: ${(e as Error).message}`);
+  }
+}
+
+async function isDue(file: string, maxDays: number, now: Date): Promise<boolean | undefined> {
+  const { dataKeyAge, olderThan } = await import('../../rekey/key-age.js');
+  const { readMetadata } = await import('../../sops/metadata.js');
+  const { parsed } = await readStore(readFileSync(file), inputFormat({}, file), { file, needMetadata: true });
+  return olderThan(await dataKeyAge(file, readMetadata(parsed.metadata!)), maxDays, now);
 }
