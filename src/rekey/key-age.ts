@@ -91,37 +91,76 @@ function newDataKey(older: Fingerprint | undefined, newer: Fingerprint): boolean
 async function fromGit(file: string, metadata: Metadata): Promise<DataKeyAge> {
   const cwd = dirname(resolve(file));
   const name = `./${basename(file)}`;
-  let log: string;
+  let commits: { time: Date; blob: string | undefined }[];
   try {
-    log = git(['log', '--format=%H %ct', '--', name], cwd).toString('utf8');
+    commits = commitsOf(git(['log', '--first-parent', '-m', '--format=%x00%ct', '--raw', '--no-abbrev', '--no-renames', '--', name], cwd).toString('utf8'));
   } catch {
     return { source: 'unknown' };
   }
-  const commits = log.split('\n').filter(Boolean).map((line) => {
-    const [hash, seconds] = line.split(' ');
-    return { hash: hash!, time: new Date(Number(seconds) * 1000) };
-  });
   if (commits.length === 0) return { source: 'unknown' };
-  const version = async (hash: string): Promise<Fingerprint | undefined> => {
-    try {
-      return await fingerprintOf(git(['show', `${hash}:${name}`], cwd), file);
-    } catch {
-      return undefined; // deleted in that commit
-    }
+  const blobs = new BlobReader(cwd);
+  const version = async (i: number): Promise<Fingerprint | undefined> => {
+    const blob = i < commits.length ? commits[i]!.blob : undefined;
+    const bytes = blob ? await blobs.read(blob, commits.slice(i, i + BLOB_CHUNK).map((c) => c.blob)) : undefined;
+    return bytes ? fingerprintOf(bytes, file) : undefined; // deleted in that commit, or before the first
   };
   const current = await fingerprintOf(readFileSync(file), file);
-  let newer = await version(commits[0]!.hash);
+  let newer = await version(0);
   // A rotation not committed yet: the file's own lastmodified is when it was written.
   if (current && newer && newDataKey(newer, current)) {
     const written = new Date(metadata.lastModified);
     return Number.isNaN(written.getTime()) ? { source: 'unknown' } : { since: written, source: 'lastmodified' };
   }
   for (let i = 0; i < commits.length; i++) {
-    const older = i + 1 < commits.length ? await version(commits[i + 1]!.hash) : undefined;
+    const older = await version(i + 1);
     if (newer && newDataKey(older, newer)) return { since: commits[i]!.time, source: 'git' };
     newer = older;
   }
   return { source: 'unknown' };
+}
+
+/**
+ * `git log --format=%x00%ct --raw` output: each commit's time and the file's
+ * blob after it (none when deleted), newest first. Along first parents, a
+ * merge shows its change against the branch it was merged into: a key
+ * rotated on a side branch counts from when it reached this one.
+ */
+function commitsOf(log: string): { time: Date; blob: string | undefined }[] {
+  return log.split('\0').filter((chunk) => chunk.trim()).map((chunk) => {
+    const [seconds, ...rest] = chunk.split('\n');
+    // `:100644 100644 OLD NEW M\tpath`: the new blob, all zeros when the file was deleted.
+    const raw = rest.find((line) => line.startsWith(':'))?.split(/\s+/)[3];
+    return { time: new Date(Number(seconds) * 1000), blob: raw && !/^0+$/.test(raw) ? raw : undefined };
+  });
+}
+
+/** Blobs a walk will want next are read together, by one `git cat-file --batch` per chunk, not one process per commit. */
+const BLOB_CHUNK = 32;
+
+class BlobReader {
+  private readonly cache = new Map<string, Buffer>();
+  constructor(private readonly cwd: string) {}
+
+  async read(blob: string, upcoming: (string | undefined)[]): Promise<Buffer | undefined> {
+    if (!this.cache.has(blob)) {
+      this.cache.clear(); // the walk only goes back: earlier chunks are done with
+      const wanted = [...new Set(upcoming.filter((b): b is string => b !== undefined))];
+      const out = git(['cat-file', '--batch'], this.cwd, wanted.join('\n') + '\n');
+      let at = 0;
+      for (const id of wanted) {
+        const headerEnd = out.indexOf(0x0a, at);
+        const header = out.subarray(at, headerEnd).toString('latin1').split(' ');
+        if (header[1] === 'missing' || header.length < 3) {
+          at = headerEnd + 1;
+          continue;
+        }
+        const size = Number(header[2]);
+        this.cache.set(id, out.subarray(headerEnd + 1, headerEnd + 1 + size));
+        at = headerEnd + 1 + size + 1;
+      }
+    }
+    return this.cache.get(blob);
+  }
 }
 
 /** Whether the data key is older than `days` at `now`; undefined when its age is unknown. */

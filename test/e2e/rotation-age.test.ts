@@ -43,6 +43,7 @@ function encryptNew(name: string, commitAge: number): void {
  *   rewrapped encrypted 200 days ago, a key added 5 days ago  -> due (same data key)
  *   rotated   encrypted 200 days ago, rotated 10 days ago     -> not due
  *   fresh     encrypted 10 days ago                           -> not due
+ *   merged    rotated on a branch, merged 20 days ago         -> not due
  *   loose     never committed                                 -> age unknown
  */
 beforeAll(async () => {
@@ -66,6 +67,16 @@ beforeAll(async () => {
   tsops(['rotate', '-i', 'rotated.enc.yaml']);
   git(['commit', '-qam', 'rotate'], 10);
   encryptNew('fresh.enc.yaml', 10);
+  // Rotated on a side branch 30 days ago, merged 20 days ago: counted from the merge.
+  encryptNew('merged.enc.yaml', 200);
+  git(['checkout', '-q', '-b', 'side']);
+  tsops(['rotate', '-i', 'merged.enc.yaml']);
+  git(['commit', '-qam', 'rotate on a branch'], 30);
+  git(['checkout', '-q', 'main']);
+  writeFileSync(join(repo, 'unrelated.txt'), 'x\n');
+  git(['add', 'unrelated.txt']);
+  git(['commit', '-qm', 'meanwhile'], 25);
+  git(['merge', '-q', '--no-ff', '-m', 'merge', 'side'], 20);
   writeFileSync(join(repo, 'loose.enc.yaml'), 'token: loose\n');
   tsops(['encrypt', '-i', '--age', sb.recipient, 'loose.enc.yaml']);
 }, 120_000);
@@ -80,6 +91,7 @@ describe('data key age', () => {
     expect(files['rewrapped.enc.yaml']).toMatchObject({ ageDays: 200, source: 'git', overdue: true });
     expect(files['rotated.enc.yaml']).toMatchObject({ ageDays: 10, source: 'git', overdue: false });
     expect(files['fresh.enc.yaml']).toMatchObject({ ageDays: 10, source: 'git', overdue: false });
+    expect(files['merged.enc.yaml']).toMatchObject({ ageDays: 20, source: 'git', overdue: false });
     expect(files['loose.enc.yaml']).toEqual({ created: null, ageDays: null, source: 'unknown' });
     const text = tsops(['status']).stdout;
     expect(text).toContain('data key: 200 days old (from git history)   ROTATE: older than 90d');
@@ -88,10 +100,10 @@ describe('data key age', () => {
 
   it('rotate -r --older-than 90d rotates exactly the files past that age, with a summary', () => {
     const before = (n: string): string => readFileSync(join(repo, n), 'utf8');
-    const snapshot = Object.fromEntries(['old', 'edited', 'rewrapped', 'rotated', 'fresh', 'loose'].map((n) => [n, before(`${n}.enc.yaml`)]));
+    const snapshot = Object.fromEntries(['old', 'edited', 'rewrapped', 'rotated', 'fresh', 'merged', 'loose'].map((n) => [n, before(`${n}.enc.yaml`)]));
     const r = sb.run(['rotate', '-r', '.', '--older-than', '90d'], { cwd: repo, env });
     expect(r.status).toBe(0);
-    expect(r.stdout).toBe('rotate: 3 rotated, 2 not due, 1 age unknown, 0 failed\n');
+    expect(r.stdout).toBe('rotate: 3 rotated, 3 not due, 1 age unknown, 0 failed\n');
     expect(r.stderr).toContain('loose.enc.yaml: no created_at in the metadata and no git history: not rotated');
     const changed = Object.keys(snapshot).filter((n) => before(`${n}.enc.yaml`) !== snapshot[n]).sort();
     expect(changed).toEqual(['edited', 'old', 'rewrapped']);
