@@ -7,7 +7,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
 
 export const SYSTEM_AUDIT_CONFIG = '/etc/sops/audit.yaml';
 export const AUDIT_CONFIG_ENV = 'TSOPS_AUDIT_CONFIG';
@@ -26,15 +25,21 @@ export function auditConfigPath(env: NodeJS.ProcessEnv, cwd: string): string {
   return isAbsolute(chosen) ? chosen : resolve(cwd, chosen);
 }
 
-/** The config at `path`; undefined when there is none. Throws an Error with a one-line reason when it cannot be used. */
-export function readAuditConfig(path: string): AuditConfig | undefined {
-  let text: string;
+/** The config's text; undefined when there is none (the usual case, which loads no YAML parser). */
+export function readAuditConfigText(path: string): string | undefined {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
     throw new Error(`cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
+}
+
+/** The config at `path`; undefined when there is none. Throws an Error with a one-line reason when it cannot be used. */
+export async function readAuditConfig(path: string): Promise<AuditConfig | undefined> {
+  const text = readAuditConfigText(path);
+  if (text === undefined) return undefined;
+  const { parseDocument } = await import('yaml');
   const doc = parseDocument(text, { uniqueKeys: true });
   // The message is the parser's, which quotes the line: it may hold a password.
   if (doc.errors.length) throw new Error(`${path} is not valid YAML (line ${doc.errors[0]!.linePos?.[0].line ?? '?'})`);

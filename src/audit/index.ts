@@ -28,7 +28,7 @@ const queues = new Map<string, Promise<void>>();
  * absolute as sops does, `stdin` stays as is) with the master keys involved.
  */
 export async function recordAudit(ctx: AuditContext, action: AuditAction, files: string | readonly string[], masterKeys: readonly string[] = []): Promise<void> {
-  const config = auditConfig(ctx);
+  const config = await auditConfig(ctx);
   if (!config || (config.postgres.length === 0 && config.files.length === 0)) return;
   const events = (typeof files === 'string' ? [files] : files).map((f) => makeEvent(action, f === 'stdin' ? f : resolve(ctx.cwd, f), [...masterKeys]));
   await Promise.all([
@@ -45,12 +45,12 @@ export async function recordAudit(ctx: AuditContext, action: AuditAction, files:
   ]);
 }
 
-function auditConfig(ctx: AuditContext): AuditConfig | undefined {
+async function auditConfig(ctx: AuditContext): Promise<AuditConfig | undefined> {
   const path = auditConfigPath(ctx.env, ctx.cwd);
   if (loaded?.path === path) return loaded.config;
   let config: AuditConfig | undefined;
   try {
-    config = readAuditConfig(path);
+    config = await readAuditConfig(path);
   } catch (e) {
     say(ctx, `audit: ${(e as Error).message}; nothing recorded`);
   }

@@ -23,18 +23,18 @@ describe('audit config', () => {
     expect(auditConfigPath({ TSOPS_AUDIT_CONFIG: '/etc/x.yaml' }, '/w')).toBe('/etc/x.yaml');
   });
 
-  it('reads sops\'s postgres list and the tsops file list; an absent file is no config', () => {
-    expect(readAuditConfig(join(dir, 'absent.yaml'))).toBeUndefined();
+  it('reads sops\'s postgres list and the tsops file list; an absent file is no config', async () => {
+    expect(await readAuditConfig(join(dir, 'absent.yaml'))).toBeUndefined();
     const path = config('both.yaml', 'backends:\n  postgres:\n    - connection_string: "postgres://a@h/db"\n    - connection_string: "host=h2 user=b"\n  file:\n    - path: /var/log/a.jsonl\n');
-    expect(readAuditConfig(path)).toEqual({ path, postgres: ['postgres://a@h/db', 'host=h2 user=b'], files: ['/var/log/a.jsonl'] });
-    expect(readAuditConfig(config('empty.yaml', ''))).toMatchObject({ postgres: [], files: [] });
+    expect(await readAuditConfig(path)).toEqual({ path, postgres: ['postgres://a@h/db', 'host=h2 user=b'], files: ['/var/log/a.jsonl'] });
+    expect(await readAuditConfig(config('empty.yaml', ''))).toMatchObject({ postgres: [], files: [] });
   });
 
-  it('rejects wrong shapes with a reason that quotes no value', () => {
-    expect(() => readAuditConfig(config('map.yaml', 'backends:\n  postgres:\n    connection_string: "postgres://u:Secret1@h/db"\n'))).toThrow(/backends\.postgres must be a list/);
-    expect(() => readAuditConfig(config('num.yaml', 'backends:\n  file:\n    - path: 3\n'))).toThrow(/backends\.file\[0\]\.path must be a non-empty string/);
+  it('rejects wrong shapes with a reason that quotes no value', async () => {
+    await expect(readAuditConfig(config('map.yaml', 'backends:\n  postgres:\n    connection_string: "postgres://u:Secret1@h/db"\n'))).rejects.toThrow(/backends\.postgres must be a list/);
+    await expect(readAuditConfig(config('num.yaml', 'backends:\n  file:\n    - path: 3\n'))).rejects.toThrow(/backends\.file\[0\]\.path must be a non-empty string/);
     try {
-      readAuditConfig(config('bad.yaml', 'backends:\n  postgres:\n    - connection_string: "postgres://u:Secret1@h/db\n x: [\n'));
+      await readAuditConfig(config('bad.yaml', 'backends:\n  postgres:\n    - connection_string: "postgres://u:Secret1@h/db\n x: [\n'));
       expect.unreachable();
     } catch (e) {
       expect((e as Error).message).toMatch(/is not valid YAML \(line \d+\)$/);

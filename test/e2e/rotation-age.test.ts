@@ -105,6 +105,9 @@ describe('data key age', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('rotate: 3 rotated, 3 not due, 1 age unknown, 0 failed\n');
     expect(r.stderr).toContain('loose.enc.yaml: no created_at in the metadata and no git history: not rotated');
+    // Progress, as updatekeys -r shows it without a terminal: one line per file acted on.
+    for (const n of ['old', 'edited', 'rewrapped']) expect(r.stderr).toContain(`tsops: ${n}.enc.yaml: rotated\n`);
+    expect(r.stderr).not.toMatch(/(fresh|rotated|merged)\.enc\.yaml: rotated/);
     const changed = Object.keys(snapshot).filter((n) => before(`${n}.enc.yaml`) !== snapshot[n]).sort();
     expect(changed).toEqual(['edited', 'old', 'rewrapped']);
     // Rotated, not committed: now counted from the file's own lastmodified.
