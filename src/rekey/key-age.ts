@@ -28,8 +28,19 @@ export interface DataKeyAge {
 
 const DAY_MS = 86_400_000;
 
+/**
+ * Neither `created_at` nor a commit date is authenticated: a date more than a
+ * day ahead of the clock is someone's doing (or a broken clock), and makes the
+ * age unknown rather than young, so `rotate --older-than` reports the file
+ * instead of passing over it.
+ */
+function trusted(age: DataKeyAge, now: Date): Date | undefined {
+  return age.since && age.since.getTime() <= now.getTime() + DAY_MS ? age.since : undefined;
+}
+
 export function ageInDays(age: DataKeyAge, now: Date): number | undefined {
-  return age.since ? Math.floor((now.getTime() - age.since.getTime()) / DAY_MS) : undefined;
+  const since = trusted(age, now);
+  return since ? Math.max(0, Math.floor((now.getTime() - since.getTime()) / DAY_MS)) : undefined;
 }
 
 export async function dataKeyAge(file: string, metadata: Metadata): Promise<DataKeyAge> {
@@ -165,6 +176,7 @@ class BlobReader {
 
 /** Whether the data key is older than `days` at `now`; undefined when its age is unknown. */
 export function olderThan(age: DataKeyAge, days: number, now: Date): boolean | undefined {
-  if (!age.since) return undefined;
-  return now.getTime() - age.since.getTime() > days * DAY_MS;
+  const since = trusted(age, now);
+  if (!since) return undefined;
+  return now.getTime() - since.getTime() > days * DAY_MS;
 }

@@ -51,7 +51,7 @@ export async function fileStatus(file: string, cwd: string, env: NodeJS.ProcessE
     config: { state: 'unknown', missing: [], extra: [] },
     mac: 'undecryptable',
     structure: isCheckedBinding(metadata.structure) ? 'bound' : committedWithBinding(file) ? 'lost' : 'unbound',
-    dataKey: { created: age.since?.toISOString() ?? null, ageDays: ageInDays(age, now) ?? null, source: age.source },
+    dataKey: { created: age.since?.toISOString() ?? null, ageDays: ageInDays(age, now) ?? null, source: ageInDays(age, now) === undefined ? 'unknown' : age.source },
   };
   if (rotationAgeDays !== undefined) {
     const overdue = olderThan(age, rotationAgeDays, now);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandbox, type Sandbox } from '../support/cli.js';
 import { gitEnv } from '../support/git.js';
-import { dataKeyAge, olderThan } from '../../src/rekey/key-age.js';
+import { ageInDays, dataKeyAge, olderThan } from '../../src/rekey/key-age.js';
 import { parseAge } from '../../src/config/rotation-age.js';
 import { parseConfig } from '../../src/config/index.js';
 import type { Metadata } from '../../src/sops/metadata.js';
@@ -104,7 +104,7 @@ describe('data key age', () => {
     const r = sb.run(['rotate', '-r', '.', '--older-than', '90d'], { cwd: repo, env });
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('rotate: 3 rotated, 3 not due, 1 age unknown, 0 failed\n');
-    expect(r.stderr).toContain('loose.enc.yaml: no created_at in the metadata and no git history: not rotated');
+    expect(r.stderr).toContain('loose.enc.yaml: no created_at in the metadata and no git history (or a date in the future): not rotated');
     // Progress, as updatekeys -r shows it without a terminal: one line per file acted on.
     for (const n of ['old', 'edited', 'rewrapped']) expect(r.stderr).toContain(`tsops: ${n}.enc.yaml: rotated\n`);
     expect(r.stderr).not.toMatch(/(fresh|rotated|merged)\.enc\.yaml: rotated/);
@@ -137,6 +137,13 @@ describe('data key age: created_at and the config field', () => {
     expect(age).toEqual({ since: new Date('2025-03-01T00:00:00Z'), source: 'created_at' });
     expect(olderThan(age, 90, new Date('2025-06-01T00:00:00Z'))).toBe(true);
     expect(olderThan(age, 90, new Date('2025-05-01T00:00:00Z'))).toBe(false);
+  });
+
+  it('a created_at in the future (not covered by the MAC) makes the age unknown, not young', async () => {
+    const now = new Date('2025-06-01T00:00:00Z');
+    const age = await dataKeyAge('/nonexistent/x.enc.yaml', metadata([{ fp: 'A', enc: 'x', created_at: '2099-01-01T00:00:00Z' }]));
+    expect(olderThan(age, 90, now)).toBeUndefined();
+    expect(ageInDays(age, now)).toBeUndefined();
   });
 
   it('parses ages and the tsops.rotation_age field, which sops ignores', () => {

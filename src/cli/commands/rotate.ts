@@ -86,7 +86,7 @@ async function rotateTree(dir: string, flags: RotateFlags, ctx: CliContext): Pro
     let outcome: { file: string; status: 'rotated' | 'not due' | 'age unknown' | 'failed'; detail: string };
     try {
       const due = maxDays === undefined ? true : await isDue(f, maxDays, now);
-      if (due === undefined) outcome = { file: f, status: 'age unknown', detail: 'no created_at in the metadata and no git history: not rotated' };
+      if (due === undefined) outcome = { file: f, status: 'age unknown', detail: 'no created_at in the metadata and no git history (or a date in the future): not rotated' };
       else if (!due) outcome = { file: f, status: 'not due', detail: '' };
       else {
         await rotateCommand(f, { ...flags, recursive: false, inPlace: true, olderThan: undefined }, ctx);

@@ -59,7 +59,7 @@ function rotationAgeOf(text: string, path: string): number | undefined {
 }
 
 function describeKeyAge(key: FileStatus['dataKey'], rotationAge: number | undefined): string {
-  if (key.ageDays === null) return 'age unknown (no created_at in the metadata, no git history)';
+  if (key.ageDays === null) return key.created ? `age unknown (${key.created} is in the future)` : 'age unknown (no created_at in the metadata, no git history)';
   const from = key.source === 'created_at' ? 'created_at in the metadata' : key.source === 'git' ? 'git history' : 'lastmodified (rotated, not committed)';
   const due = key.overdue ? `   ROTATE: older than ${rotationAge}d` : key.overdue === false ? `   rotation due at ${rotationAge}d` : '';
   return `${key.ageDays} day${key.ageDays === 1 ? '' : 's'} old (from ${from})${due}`;
