@@ -63,21 +63,31 @@ export function parseConfig(text: string, path: string): Config {
   if (stores?.value) config.stores = parseStores(reader, stores.value);
 
   const own = top.get('tsops');
-  if (own?.value) {
-    if (!isMap(own.value)) reader.fail(own.value, 'tsops must be a mapping');
-    const fields = reader.fields(own.value, 'tsops', TSOPS_FIELDS, 'warn');
+  if (own?.value) parseTsopsSettings(reader, own.value, config);
+  if (reader.warnings.length) config.warnings = reader.warnings;
+  return config;
+}
+
+/**
+ * The `tsops:` section. sops never reads it, so a mistake there must not stop
+ * what sops would do: it is a warning, and the setting is left unset.
+ */
+function parseTsopsSettings(reader: YamlReader, node: Node, config: Config): void {
+  try {
+    const fields = reader.fields(node, 'tsops', TSOPS_FIELDS, 'warn');
     const age = fields.get('rotation_age');
-    if (age) {
-      const text = reader.string(age);
+    const text = age ? reader.string(age) : undefined;
+    if (age && text !== undefined) {
       try {
-        if (text !== undefined) config.rotationAgeDays = parseAge(text);
+        config.rotationAgeDays = parseAge(text);
       } catch (e) {
         reader.fail(age.value, `${age.where}: ${(e as Error).message}`);
       }
     }
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    reader.warnings.push(`${e.message}; the tsops section is ignored`);
   }
-  if (reader.warnings.length) config.warnings = reader.warnings;
-  return config;
 }
 
 function parseCreationRule(reader: YamlReader, node: Node | null, where: string, index: number): CreationRule {

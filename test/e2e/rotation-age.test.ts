@@ -150,6 +150,11 @@ describe('data key age: created_at and the config field', () => {
     expect([parseAge('90d'), parseAge('12w'), parseAge('36h')]).toEqual([90, 84, 1.5]);
     expect(() => parseAge('90')).toThrow(/not an age/);
     expect(parseConfig('creation_rules: []\ntsops:\n  rotation_age: 12w\n', '.sops.yaml').rotationAgeDays).toBe(84);
-    expect(() => parseConfig('tsops:\n  rotation_age: soon\n', '.sops.yaml')).toThrow(/rotation_age/);
+    // A mistake in the section sops never reads warns, and stops nothing sops would do.
+    const bad = parseConfig('creation_rules:\n  - age: age1x\ntsops:\n  rotation_age: soon\n', '.sops.yaml');
+    expect(bad.rotationAgeDays).toBeUndefined();
+    expect(bad.creationRules).toHaveLength(1);
+    expect(bad.warnings).toEqual([expect.stringMatching(/^\.sops\.yaml:4: .*tsops\.rotation_age: 'soon' is not an age like 90d, 12w or 36h; the tsops section is ignored$/)]);
+    expect(parseConfig('tsops: [1]\n', '.sops.yaml').warnings).toEqual([expect.stringMatching(/tsops must be a mapping; the tsops section is ignored/)]);
   });
 });
