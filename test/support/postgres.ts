@@ -1,9 +1,10 @@
 /**
  * A throwaway PostgreSQL cluster for the audit-log tests: Debian's server
- * binaries, a data directory and socket in a temp dir, a port of its own,
+ * binaries, a data directory in a temp dir, a port of its own,
  * run as `nobody` when the tests run as root (initdb refuses root). Started
  * with `pg_ctl -w`, which returns once the server accepts connections.
- * Without the binaries, POSTGRES_BIN is undefined and the tests skip.
+ * Only TCP on 127.0.0.1 (no Unix socket, whose path length a long TMPDIR
+ * would break). Without the binaries, POSTGRES_BIN is undefined and the tests skip.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,6 +37,7 @@ export interface Postgres {
 }
 
 const NOBODY = { uid: 65534, gid: 65534 };
+const SUPERUSER_PASSWORD = 'throwaway-superuser-pw';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -52,10 +54,11 @@ export async function startPostgres(): Promise<Postgres> {
   const bin = POSTGRES_BIN;
   if (!bin) throw new Error(POSTGRES_NOTICE);
   const asRoot = process.getuid?.() === 0;
-  const dir = mkdtempSync(join(tmpdir(), 'tsops-pg-'));
+  // As root the cluster runs as nobody, who must reach the directory: /tmp, not a private TMPDIR.
+  const dir = mkdtempSync(join(asRoot ? '/tmp' : tmpdir(), 'tsops-pg-'));
   const data = join(dir, 'data');
   const pwfile = join(dir, 'pw');
-  writeFileSync(pwfile, 'superuser-pw\n', { mode: 0o600 });
+  writeFileSync(pwfile, `${SUPERUSER_PASSWORD}\n`, { mode: 0o600 });
   if (asRoot) {
     chownSync(dir, NOBODY.uid, NOBODY.gid);
     chownSync(pwfile, NOBODY.uid, NOBODY.gid);
@@ -70,7 +73,7 @@ export async function startPostgres(): Promise<Postgres> {
   for (let attempt = 0; ; attempt++) {
     port = await freePort();
     try {
-      run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '60', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+      run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '60', '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c fsync=off`, 'start']);
       break;
     } catch (e) {
       // The probed port was taken in between: another one.
@@ -86,7 +89,7 @@ export async function startPostgres(): Promise<Postgres> {
   };
   const { Client } = await import('pg');
   const admin = async <T>(work: (c: InstanceType<typeof Client>) => Promise<T>): Promise<T> => {
-    const client = new Client({ host: dir, port, user: 'postgres', database: 'postgres' });
+    const client = new Client({ host: '127.0.0.1', port, user: 'postgres', password: SUPERUSER_PASSWORD, database: 'postgres' });
     await client.connect();
     try {
       return await work(client);
