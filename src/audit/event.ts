@@ -1,7 +1,7 @@
 import { hostname, userInfo } from 'node:os';
 
-/** What a command did with a file: sops's three actions, and the tsops commands that also show plaintext. */
-export type AuditAction = 'encrypt' | 'decrypt' | 'rotate' | 'edit' | 'exec-env' | 'exec-file';
+/** What a command did with a file: sops's three actions, and the other tsops commands that unwrap a data key. */
+export type AuditAction = 'encrypt' | 'decrypt' | 'rotate' | 'edit' | 'exec-env' | 'exec-file' | 'set' | 'unset';
 
 export interface AuditEvent {
   time: string;

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FAKE_EDITOR, sandbox, type Sandbox } from '../support/cli.js';
 import { AUDIT_ROLE, POSTGRES_BIN, startPostgres, type Postgres } from '../support/postgres.js';
 
+const ACTIONS = ['encrypt', 'decrypt', 'edit', 'exec-env', 'exec-file', 'rotate', 'set', 'unset'];
 const PLAIN = 'db_password: hunter2-not-real\napi_token: tok-123\n';
 
 let sb: Sandbox;
@@ -42,16 +43,18 @@ function everyAction(dir: string, env: NodeJS.ProcessEnv): string {
   ok(sb.run(['exec-env', file, 'true'], { env }));
   ok(sb.run(['exec-file', file, 'cat {} >/dev/null'], { env }));
   ok(sb.run(['rotate', '-i', file], { env }));
+  ok(sb.run(['set', file, '["added"]', '"x"'], { env }));
+  ok(sb.run(['unset', file, '["added"]'], { env }));
   return file;
 }
 
 describe('audit log: JSON-lines file backend', () => {
-  it('records encrypt, decrypt, edit, exec-env, exec-file and rotate with user, host, file and master key, in a 0600 file', () => {
+  it('records encrypt, decrypt, edit, exec-env, exec-file, rotate, set and unset with user, host, file and master key, in a 0600 file', () => {
     const log = join(sb.dir, 'events.jsonl');
     const env = auditEnv('jsonl', `backends:\n  file:\n    - path: ${log}\n`);
     const file = everyAction(join(sb.dir, 'jsonl'), env);
     const events = lines(log);
-    expect(events.map((e) => e['action'])).toEqual(['encrypt', 'decrypt', 'edit', 'exec-env', 'exec-file', 'rotate']);
+    expect(events.map((e) => e['action'])).toEqual(ACTIONS);
     for (const e of events) {
       expect(e['file']).toBe(file);
       expect(e['user']).toBe(userInfo().username);
@@ -158,11 +161,11 @@ describe.skipIf(!POSTGRES_BIN)('audit log: PostgreSQL (sops\'s audit_event table
     const file = everyAction(join(sb.dir, 'pg'), env);
     const rows = await pg.rows();
     expect(rows.map((r) => [r.action, r.username, r.file])).toEqual(
-      ['encrypt', 'decrypt', 'edit', 'exec-env', 'exec-file', 'rotate'].map((action) => [action, userInfo().username, file]),
+      ACTIONS.map((action) => [action, userInfo().username, file]),
     );
     expect(rows.every((r) => r.timestamp instanceof Date)).toBe(true);
     // Both backends get every event.
-    expect(lines(log)).toHaveLength(6);
+    expect(lines(log)).toHaveLength(ACTIONS.length);
   });
 
   it('a wrong password is one line naming the server, never the password tried, and the command succeeds', async () => {
