@@ -4,12 +4,13 @@ import { formatForPath } from '../formats/format.js';
 import { readStore } from '../formats/detect.js';
 import { MacMismatchError, NoKeyError, DecryptionError, describeError } from '../errors.js';
 import { keyIdentity, type KeyOptions } from '../keys/masterkey.js';
+import { wrappableKinds } from '../keys/registry.js';
 import { decryptDocument, forgetDecrypted } from '../sops/index.js';
 import { readMetadata } from '../sops/metadata.js';
 import { git } from '../git/repo.js';
 import { isCheckedBinding, STRUCTURE_FIELD } from '../sops/structure.js';
 import { planUpdate } from './updatekeys.js';
-import { ageInDays, dataKeyAge, olderThan, type KeyAgeSource } from './key-age.js';
+import { daysOld, dataKeyDate, olderThan, type KeyDateSource } from './key-date.js';
 
 /** One file's entry in `tsops status --json` (the schema is documented in docs/status.md). */
 export interface FileStatus {
@@ -25,16 +26,16 @@ export interface FileStatus {
   mac: 'ok' | 'mismatch' | 'undecryptable' | 'error';
   /** The structure binding (docs/structure-binding.md): "bound", "unbound", or "lost" (HEAD's version in git had it, this one does not). */
   structure: 'bound' | 'unbound' | 'lost';
-  /** When the data key was made and how that is known (docs/status.md); `overdue` only with a rotation age. */
-  dataKey: { created: string | null; ageDays: number | null; source: KeyAgeSource; overdue?: boolean };
+  /** When the data key was made and how that is known (docs/status.md); `overdue` only with a rotation keyDate. */
+  dataKey: { created: string | null; daysOld: number | null; source: KeyDateSource; overdue?: boolean };
   error?: string;
 }
 
-export async function fileStatus(file: string, cwd: string, env: NodeJS.ProcessEnv, keys: KeyOptions, names: Map<string, string>, rotationAgeDays?: number, now: Date = new Date()): Promise<FileStatus> {
+export async function fileStatus(file: string, cwd: string, env: NodeJS.ProcessEnv, keys: KeyOptions, names: Map<string, string>, rotateAfterDays?: number, now: Date = new Date()): Promise<FileStatus> {
   const { parsed } = await readStore(readFileSync(file), formatForPath(file), { file, needMetadata: true });
   const format = parsed.format;
   const metadata = readMetadata(parsed.metadata!);
-  const age = await dataKeyAge(file, metadata);
+  const keyDate = await dataKeyDate(file, metadata);
   const status: FileStatus = {
     file,
     format,
@@ -51,10 +52,10 @@ export async function fileStatus(file: string, cwd: string, env: NodeJS.ProcessE
     config: { state: 'unknown', missing: [], extra: [] },
     mac: 'undecryptable',
     structure: isCheckedBinding(metadata.structure) ? 'bound' : committedWithBinding(file) ? 'lost' : 'unbound',
-    dataKey: { created: age.since?.toISOString() ?? null, ageDays: ageInDays(age, now) ?? null, source: ageInDays(age, now) === undefined ? 'unknown' : age.source },
+    dataKey: { created: keyDate.since?.toISOString() ?? null, daysOld: daysOld(keyDate, now) ?? null, source: daysOld(keyDate, now) === undefined ? 'unknown' : keyDate.source },
   };
-  if (rotationAgeDays !== undefined) {
-    const overdue = olderThan(age, rotationAgeDays, now);
+  if (rotateAfterDays !== undefined) {
+    const overdue = olderThan(keyDate, rotateAfterDays, now);
     if (overdue !== undefined) status.dataKey.overdue = overdue;
   }
   try {
@@ -93,13 +94,15 @@ function committedWithBinding(file: string): boolean {
 
 /** `age1... # alice` in a config file names that key in reports. */
 export function keyNamesFromConfig(text: string): Map<string, string> {
+  // Built-in patterns of the kinds' own keys (no flags, so exec keeps no state between lines).
+  const keyPattern = new RegExp(wrappableKinds().map((kind) => kind.keys.keyPattern).join('|'));
   const names = new Map<string, string>();
   for (const line of text.split('\n')) {
     // The key before the line's first `#`, the name after it: found by cutting
     // at the `#` first, as one pattern spanning both backtracks cubically.
     const hash = line.indexOf('#');
     if (hash < 0) continue;
-    const key = /age1[0-9a-z]+|[0-9A-F]{40}|arn:aws[\w-]*:kms:[^\s,#]+/.exec(line.slice(0, hash))?.[0];
+    const key = keyPattern.exec(line.slice(0, hash))?.[0];
     const name = line.slice(hash + 1).trim();
     if (key && name) names.set(key, name);
   }

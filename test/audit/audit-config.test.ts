@@ -50,9 +50,10 @@ describe('postgres backend messages', () => {
     expect(describeServer("host=db.internal port=5433 user=sops password='p w' dbname=audit")).toBe('postgres sops@db.internal:5433/audit');
   });
 
+  // A password of asterisks cannot be told from the mask, so the property leaves `*` out.
   it('masks the password wherever a driver message repeats it, on one line', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1, maxLength: 20 }).filter((p) => !/[\s'\\]/.test(p)), (password) => {
+      fc.property(fc.string({ minLength: 1, maxLength: 20 }).filter((p) => !/[\s'\\*]/.test(p)), (password) => {
         for (const url of [`postgres://u:${encodeURIComponent(password)}@h/db`, `host=h user=u password=${password}`, `postgres://u@h/db?password=${encodeURIComponent(password)}`]) {
           const reason = safeReason(new Error(`auth failed for ${password}\nsecond line ${password}`), url);
           expect(reason).not.toContain(password);

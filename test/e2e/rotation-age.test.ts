@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandbox, type Sandbox } from '../support/cli.js';
 import { gitEnv } from '../support/git.js';
-import { ageInDays, dataKeyAge, olderThan } from '../../src/rekey/key-age.js';
-import { parseAge } from '../../src/config/rotation-age.js';
+import { daysOld, dataKeyDate, olderThan } from '../../src/rekey/key-date.js';
+import { parseDays } from '../../src/config/duration.js';
 import { parseConfig } from '../../src/config/index.js';
 import type { Metadata } from '../../src/sops/metadata.js';
 
@@ -52,7 +52,7 @@ beforeAll(async () => {
   repo = join(sb.dir, 'repo');
   mkdirSync(repo);
   git(['init', '-q', '-b', 'main']);
-  writeFileSync(join(repo, '.sops.yaml'), `creation_rules:\n  - age: ${sb.recipient}\ntsops:\n  rotation_age: 90d\n`);
+  writeFileSync(join(repo, '.sops.yaml'), `creation_rules:\n  - age: ${sb.recipient}\ntsops:\n  rotate_after: 90d\n`);
   git(['add', '.sops.yaml']);
   git(['commit', '-qm', 'config'], 300);
   for (const name of ['old', 'edited', 'rewrapped', 'rotated']) encryptNew(`${name}.enc.yaml`, 200);
@@ -61,7 +61,7 @@ beforeAll(async () => {
   const other = (await import('../support/pipeline.js')).throwawayAgeKey;
   const second = await other();
   // updatekeys: the same data key wrapped again, for one more recipient too.
-  writeFileSync(join(repo, '.sops.yaml'), `creation_rules:\n  - path_regex: rewrapped\n    age: ${sb.recipient},${second.recipient}\n  - age: ${sb.recipient}\ntsops:\n  rotation_age: 90d\n`);
+  writeFileSync(join(repo, '.sops.yaml'), `creation_rules:\n  - path_regex: rewrapped\n    age: ${sb.recipient},${second.recipient}\n  - age: ${sb.recipient}\ntsops:\n  rotate_after: 90d\n`);
   tsops(['updatekeys', '--yes', 'rewrapped.enc.yaml']);
   git(['commit', '-qam', 'add a key'], 5);
   tsops(['rotate', '-i', 'rotated.enc.yaml']);
@@ -83,16 +83,16 @@ beforeAll(async () => {
 afterAll(() => sb.cleanup());
 
 describe('data key age', () => {
-  it('status shows each file\'s age from git history and marks those past tsops.rotation_age', () => {
+  it('status shows each file\'s age from git history and marks those past tsops.rotate_after', () => {
     const r = tsops(['status', '--json']);
-    const files = Object.fromEntries((JSON.parse(r.stdout) as { files: { file: string; dataKey: { ageDays: number | null; source: string; overdue?: boolean } }[] }).files.map((f) => [f.file, f.dataKey]));
-    expect(files['old.enc.yaml']).toMatchObject({ ageDays: 200, source: 'git', overdue: true });
-    expect(files['edited.enc.yaml']).toMatchObject({ ageDays: 200, source: 'git', overdue: true });
-    expect(files['rewrapped.enc.yaml']).toMatchObject({ ageDays: 200, source: 'git', overdue: true });
-    expect(files['rotated.enc.yaml']).toMatchObject({ ageDays: 10, source: 'git', overdue: false });
-    expect(files['fresh.enc.yaml']).toMatchObject({ ageDays: 10, source: 'git', overdue: false });
-    expect(files['merged.enc.yaml']).toMatchObject({ ageDays: 20, source: 'git', overdue: false });
-    expect(files['loose.enc.yaml']).toEqual({ created: null, ageDays: null, source: 'unknown' });
+    const files = Object.fromEntries((JSON.parse(r.stdout) as { files: { file: string; dataKey: { daysOld: number | null; source: string; overdue?: boolean } }[] }).files.map((f) => [f.file, f.dataKey]));
+    expect(files['old.enc.yaml']).toMatchObject({ daysOld: 200, source: 'git', overdue: true });
+    expect(files['edited.enc.yaml']).toMatchObject({ daysOld: 200, source: 'git', overdue: true });
+    expect(files['rewrapped.enc.yaml']).toMatchObject({ daysOld: 200, source: 'git', overdue: true });
+    expect(files['rotated.enc.yaml']).toMatchObject({ daysOld: 10, source: 'git', overdue: false });
+    expect(files['fresh.enc.yaml']).toMatchObject({ daysOld: 10, source: 'git', overdue: false });
+    expect(files['merged.enc.yaml']).toMatchObject({ daysOld: 20, source: 'git', overdue: false });
+    expect(files['loose.enc.yaml']).toEqual({ created: null, daysOld: null, source: 'unknown' });
     const text = tsops(['status']).stdout;
     expect(text).toContain('data key: 200 days old (from git history)   ROTATE: older than 90d');
     expect(text).toContain('data key: 10 days old (from git history)   rotation due at 90d');
@@ -111,8 +111,8 @@ describe('data key age', () => {
     const changed = Object.keys(snapshot).filter((n) => before(`${n}.enc.yaml`) !== snapshot[n]).sort();
     expect(changed).toEqual(['edited', 'old', 'rewrapped']);
     // Rotated, not committed: now counted from the file's own lastmodified.
-    const after = JSON.parse(tsops(['status', '--json']).stdout) as { files: { file: string; dataKey: { ageDays: number; source: string } }[] };
-    expect(after.files.find((f) => f.file === 'old.enc.yaml')!.dataKey).toMatchObject({ ageDays: 0, source: 'lastmodified' });
+    const after = JSON.parse(tsops(['status', '--json']).stdout) as { files: { file: string; dataKey: { daysOld: number; source: string } }[] };
+    expect(after.files.find((f) => f.file === 'old.enc.yaml')!.dataKey).toMatchObject({ daysOld: 0, source: 'lastmodified' });
   });
 
   it('refuses a malformed age, and --older-than without -r', () => {
@@ -133,7 +133,7 @@ describe('data key age: created_at and the config field', () => {
   });
 
   it('takes the oldest created_at of the wrapped keys, before any git history', async () => {
-    const age = await dataKeyAge('/nonexistent/x.enc.yaml', metadata([{ fp: 'A', enc: 'x', created_at: '2025-06-01T00:00:00Z' }, { fp: 'B', enc: 'y', created_at: '2025-03-01T00:00:00Z' }]));
+    const age = await dataKeyDate('/nonexistent/x.enc.yaml', metadata([{ fp: 'A', enc: 'x', created_at: '2025-06-01T00:00:00Z' }, { fp: 'B', enc: 'y', created_at: '2025-03-01T00:00:00Z' }]));
     expect(age).toEqual({ since: new Date('2025-03-01T00:00:00Z'), source: 'created_at' });
     expect(olderThan(age, 90, new Date('2025-06-01T00:00:00Z'))).toBe(true);
     expect(olderThan(age, 90, new Date('2025-05-01T00:00:00Z'))).toBe(false);
@@ -141,20 +141,20 @@ describe('data key age: created_at and the config field', () => {
 
   it('a created_at in the future (not covered by the MAC) makes the age unknown, not young', async () => {
     const now = new Date('2025-06-01T00:00:00Z');
-    const age = await dataKeyAge('/nonexistent/x.enc.yaml', metadata([{ fp: 'A', enc: 'x', created_at: '2099-01-01T00:00:00Z' }]));
+    const age = await dataKeyDate('/nonexistent/x.enc.yaml', metadata([{ fp: 'A', enc: 'x', created_at: '2099-01-01T00:00:00Z' }]));
     expect(olderThan(age, 90, now)).toBeUndefined();
-    expect(ageInDays(age, now)).toBeUndefined();
+    expect(daysOld(age, now)).toBeUndefined();
   });
 
-  it('parses ages and the tsops.rotation_age field, which sops ignores', () => {
-    expect([parseAge('90d'), parseAge('12w'), parseAge('36h')]).toEqual([90, 84, 1.5]);
-    expect(() => parseAge('90')).toThrow(/not an age/);
-    expect(parseConfig('creation_rules: []\ntsops:\n  rotation_age: 12w\n', '.sops.yaml').rotationAgeDays).toBe(84);
+  it('parses ages and the tsops.rotate_after field, which sops ignores', () => {
+    expect([parseDays('90d'), parseDays('12w'), parseDays('36h')]).toEqual([90, 84, 1.5]);
+    expect(() => parseDays('90')).toThrow(/not an age/);
+    expect(parseConfig('creation_rules: []\ntsops:\n  rotate_after: 12w\n', '.sops.yaml').rotateAfterDays).toBe(84);
     // A mistake in the section sops never reads warns, and stops nothing sops would do.
-    const bad = parseConfig('creation_rules:\n  - age: age1x\ntsops:\n  rotation_age: soon\n', '.sops.yaml');
-    expect(bad.rotationAgeDays).toBeUndefined();
+    const bad = parseConfig('creation_rules:\n  - age: age1x\ntsops:\n  rotate_after: soon\n', '.sops.yaml');
+    expect(bad.rotateAfterDays).toBeUndefined();
     expect(bad.creationRules).toHaveLength(1);
-    expect(bad.warnings).toEqual([expect.stringMatching(/^\.sops\.yaml:4: .*tsops\.rotation_age: 'soon' is not an age like 90d, 12w or 36h; the tsops section is ignored$/)]);
+    expect(bad.warnings).toEqual([expect.stringMatching(/^\.sops\.yaml:4: .*tsops\.rotate_after: 'soon' is not an age like 90d, 12w or 36h; the tsops section is ignored$/)]);
     expect(parseConfig('tsops: [1]\n', '.sops.yaml').warnings).toEqual([expect.stringMatching(/tsops must be a mapping; the tsops section is ignored/)]);
   });
 });

@@ -2,12 +2,11 @@ import { readFileSync } from 'node:fs';
 import { aboutFile, ExitCode, TsopsError, UsageError } from '../../errors.js';
 import { readStore } from '../../formats/detect.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
-import { keyIdentity, type KeySpec } from '../../keys/masterkey.js';
-import { kmsFromString } from '../../keys/kms-arn.js';
 import { decryptDocument, forgetDecrypted, rotateDocument } from '../../sops/index.js';
 import { keyDrift, describeDrift } from '../../rekey/drift.js';
 import { recordAudit } from '../../audit/index.js';
 import { say, warn, writeOut, type CliContext } from '../context.js';
+import { keysFromFlags, removedIdentities } from '../key-flags.js';
 import { decryptionOrder, indentOf, inputFormat, keyOptions, type CommonFlags } from '../options.js';
 
 export interface RotateFlags extends CommonFlags {
@@ -17,15 +16,9 @@ export interface RotateFlags extends CommonFlags {
   /** With -r: only files whose data key is older than this (`90d`, `12w`). */
   olderThan?: string;
   output?: string;
-  addAge?: string;
-  rmAge?: string;
-  addPgp?: string;
-  rmPgp?: string;
-  addKms?: string;
-  rmKms?: string;
+  /** `--add-NAME` / `--rm-NAME` per key kind (src/cli/key-flags.ts). */
+  [keyChangeFlag: string]: unknown;
 }
-
-const list = (v: string | undefined): string[] => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
 /** `rotate`: a new data key, every value re-encrypted, master keys optionally added or removed. */
 export async function rotateCommand(file: string | undefined, flags: RotateFlags, ctx: CliContext): Promise<number> {
@@ -33,12 +26,8 @@ export async function rotateCommand(file: string | undefined, flags: RotateFlags
   if (flags.recursive) return rotateTree(file, flags, ctx);
   if (flags.olderThan !== undefined) throw new UsageError('--older-than picks files under a directory: use it with -r');
   if (flags.inPlace && flags.output) throw new UsageError('--in-place and --output cannot be used together');
-  const add: KeySpec[] = [
-    ...list(flags.addAge).map((recipient): KeySpec => ({ type: 'age', recipient })),
-    ...list(flags.addPgp).map((fingerprint): KeySpec => ({ type: 'pgp', fingerprint })),
-    ...list(flags.addKms).map((arn) => kmsFromString(arn)),
-  ];
-  const remove = [...list(flags.rmAge), ...list(flags.rmPgp), ...list(flags.rmKms).map((arn) => keyIdentity(kmsFromString(arn)))];
+  const add = keysFromFlags(flags, 'add-');
+  const remove = removedIdentities(flags);
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -70,7 +59,7 @@ export async function rotateCommand(file: string | undefined, flags: RotateFlags
 /**
  * `rotate -r DIR`: every encrypted file under DIR, in place, in parallel; one
  * bad file never stops the others. With --older-than, only the files whose
- * data key is older than that (src/rekey/key-age.ts); a file whose age cannot
+ * data key is older than that (src/rekey/key-date.ts); a file whose age cannot
  * be told is left alone and counted.
  */
 async function rotateTree(dir: string, flags: RotateFlags, ctx: CliContext): Promise<number> {
@@ -107,17 +96,17 @@ async function rotateTree(dir: string, flags: RotateFlags, ctx: CliContext): Pro
 }
 
 async function parseOlderThan(text: string): Promise<number> {
-  const { parseAge } = await import('../../config/rotation-age.js');
+  const { parseDays } = await import('../../config/duration.js');
   try {
-    return parseAge(text);
+    return parseDays(text);
   } catch (e) {
     throw new UsageError(`--older-than: ${(e as Error).message}`);
   }
 }
 
 async function isDue(file: string, maxDays: number, now: Date): Promise<boolean | undefined> {
-  const { dataKeyAge, olderThan } = await import('../../rekey/key-age.js');
+  const { dataKeyDate, olderThan } = await import('../../rekey/key-date.js');
   const { readMetadata } = await import('../../sops/metadata.js');
   const { parsed } = await readStore(readFileSync(file), inputFormat({}, file), { file, needMetadata: true });
-  return olderThan(await dataKeyAge(file, readMetadata(parsed.metadata!)), maxDays, now);
+  return olderThan(await dataKeyDate(file, readMetadata(parsed.metadata!)), maxDays, now);
 }

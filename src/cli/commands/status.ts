@@ -19,11 +19,11 @@ export async function statusCommand(dir: string | undefined, flags: StatusFlags,
   const configPath = await findConfig({ target: files[0] ?? dir ?? ctx.cwd, cwd: ctx.cwd, env: ctx.env, ...(flags.config ? { explicit: flags.config } : {}) }).catch(() => undefined);
   const configText = configPath ? readFileSync(configPath, 'utf8') : undefined;
   const names = configText ? keyNamesFromConfig(configText) : new Map<string, string>();
-  const rotationAge = configText && configPath ? rotationAgeOf(configText, configPath) : undefined;
+  const rotateAfter = configText && configPath ? rotateAfterOf(configText, configPath) : undefined;
   const keys = keyOptions(flags, ctx.env);
   let statuses = (await mapLimited(files, availableParallelism() * 2, async (f) => {
     try {
-      return await fileStatus(f, ctx.cwd, ctx.env, keys, names, rotationAge);
+      return await fileStatus(f, ctx.cwd, ctx.env, keys, names, rotateAfter);
     } catch {
       return undefined;
     }
@@ -42,27 +42,27 @@ export async function statusCommand(dir: string | undefined, flags: StatusFlags,
     ctx.stdout.write(`${escapeControl(s.file)}
     keys: ${escapeControl(groups + threshold)}
     last written: ${escapeControl(s.lastModified)}   config: ${config}   mac: ${s.mac}   structure: ${structure}
-    data key: ${describeKeyAge(s.dataKey, rotationAge)}
+    data key: ${describeKeyDate(s.dataKey, rotateAfter)}
 `);
   }
   if (statuses.length === 0) ctx.stdout.write(flags.recipient ? `no files readable by ${escapeControl(flags.recipient)}\n` : 'no encrypted files\n');
   return 0;
 }
 
-/** The config's `tsops.rotation_age`; a config that does not parse has none here (other commands report why). */
-function rotationAgeOf(text: string, path: string): number | undefined {
+/** The config's `tsops.rotate_after`; a config that does not parse has none here (other commands report why). */
+function rotateAfterOf(text: string, path: string): number | undefined {
   try {
-    return parseConfig(text, path).rotationAgeDays;
+    return parseConfig(text, path).rotateAfterDays;
   } catch {
     return undefined;
   }
 }
 
-function describeKeyAge(key: FileStatus['dataKey'], rotationAge: number | undefined): string {
-  if (key.ageDays === null) return key.created ? `age unknown (${key.created} is in the future)` : 'age unknown (no created_at in the metadata, no git history)';
+function describeKeyDate(key: FileStatus['dataKey'], rotateAfter: number | undefined): string {
+  if (key.daysOld === null) return key.created ? `age unknown (${key.created} is in the future)` : 'age unknown (no created_at in the metadata, no git history)';
   const from = key.source === 'created_at' ? 'created_at in the metadata' : key.source === 'git' ? 'git history' : 'lastmodified (rotated, not committed)';
-  const due = key.overdue ? `   ROTATE: older than ${rotationAge}d` : key.overdue === false ? `   rotation due at ${rotationAge}d` : '';
-  return `${key.ageDays} day${key.ageDays === 1 ? '' : 's'} old (from ${from})${due}`;
+  const due = key.overdue ? `   ROTATE: older than ${rotateAfter}d` : key.overdue === false ? `   rotation due at ${rotateAfter}d` : '';
+  return `${key.daysOld} day${key.daysOld === 1 ? '' : 's'} old (from ${from})${due}`;
 }
 
 function short(id: string): string {

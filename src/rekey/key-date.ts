@@ -18,12 +18,12 @@ import { git } from '../git/repo.js';
 import { readMetadata, type Metadata } from '../sops/metadata.js';
 import type { Node, ParsedFile } from '../tree.js';
 
-export type KeyAgeSource = 'created_at' | 'git' | 'lastmodified' | 'unknown';
+export type KeyDateSource = 'created_at' | 'git' | 'lastmodified' | 'unknown';
 
-export interface DataKeyAge {
+export interface DataKeyDate {
   /** When the data key was made, as well as the source tells; undefined when unknown. */
   since?: Date;
-  source: KeyAgeSource;
+  source: KeyDateSource;
 }
 
 const DAY_MS = 86_400_000;
@@ -34,16 +34,16 @@ const DAY_MS = 86_400_000;
  * age unknown rather than young, so `rotate --older-than` reports the file
  * instead of passing over it.
  */
-function trusted(age: DataKeyAge, now: Date): Date | undefined {
-  return age.since && age.since.getTime() <= now.getTime() + DAY_MS ? age.since : undefined;
+function trusted(keyDate: DataKeyDate, now: Date): Date | undefined {
+  return keyDate.since && keyDate.since.getTime() <= now.getTime() + DAY_MS ? keyDate.since : undefined;
 }
 
-export function ageInDays(age: DataKeyAge, now: Date): number | undefined {
-  const since = trusted(age, now);
+export function daysOld(keyDate: DataKeyDate, now: Date): number | undefined {
+  const since = trusted(keyDate, now);
   return since ? Math.max(0, Math.floor((now.getTime() - since.getTime()) / DAY_MS)) : undefined;
 }
 
-export async function dataKeyAge(file: string, metadata: Metadata): Promise<DataKeyAge> {
+export async function dataKeyDate(file: string, metadata: Metadata): Promise<DataKeyDate> {
   const created = oldestCreatedAt(metadata);
   if (created) return { since: created, source: 'created_at' };
   return fromGit(file, metadata);
@@ -99,7 +99,7 @@ function newDataKey(older: Fingerprint | undefined, newer: Fingerprint): boolean
   return true;
 }
 
-async function fromGit(file: string, metadata: Metadata): Promise<DataKeyAge> {
+async function fromGit(file: string, metadata: Metadata): Promise<DataKeyDate> {
   const cwd = dirname(resolve(file));
   const name = `./${basename(file)}`;
   let commits: { time: Date; blob: string | undefined }[];
@@ -175,8 +175,8 @@ class BlobReader {
 }
 
 /** Whether the data key is older than `days` at `now`; undefined when its age is unknown. */
-export function olderThan(age: DataKeyAge, days: number, now: Date): boolean | undefined {
-  const since = trusted(age, now);
+export function olderThan(keyDate: DataKeyDate, days: number, now: Date): boolean | undefined {
+  const since = trusted(keyDate, now);
   if (!since) return undefined;
   return now.getTime() - since.getTime() > days * DAY_MS;
 }
