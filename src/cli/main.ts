@@ -10,7 +10,7 @@ import { escapeControl } from '../escape.js';
 declare const TSOPS_VERSION: string;
 const VERSION = typeof TSOPS_VERSION === 'string' ? TSOPS_VERSION : '0.0.0-dev';
 
-const COMMANDS = new Set(['encrypt', 'decrypt', 'edit', 'set', 'unset', 'rotate', 'git', 'merge-driver', 'resolve', 'guard', 'updatekeys', 'status', 'init', 'exec-env', 'exec-file', 'run', 'keygen', 'filestatus', 'groups', 'publish', 'krm', 'help']);
+const COMMANDS = new Set(['encrypt', 'decrypt', 'edit', 'set', 'unset', 'rotate', 'git', 'merge-driver', 'resolve', 'guard', 'updatekeys', 'status', 'init', 'exec-env', 'exec-file', 'run', 'keygen', 'filestatus', 'groups', 'publish', 'krm', 'scan', 'help']);
 
 const NO_OP_FLAGS = ['--disable-version-check', '--enable-local-keyservice'];
 
@@ -201,8 +201,16 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
       .command('guard')
       .argument('[files...]', 'check only these files (their staged versions), as the pre-commit framework passes them')
       .option('--staged', 'check the staged versions of files (the default; for pre-commit hooks)')
-      .description('refuse a commit that stages a tsops-covered file unencrypted or with a MAC that does not verify')
+      .description('refuse a commit that stages a tsops-covered file unencrypted or with a MAC that does not verify, or a secret in any staged file')
       .action(async (files) => done((await import('./commands/git.js')).guardCommand(ctx, files)));
+
+  if (wanted('scan'))
+    cli
+      .command('scan')
+      .argument('[dir]', 'work tree or directory (default: the current one)')
+      .description('look for secrets in plaintext files: tracked files, a directory outside git, or (--history) every commit; exit 0 clean, 1 found, 2 unreadable')
+      .option('--history', 'every blob of every commit reachable from HEAD, named by the commit that added it')
+      .action(async (dir, opts) => done((await import('./commands/scan.js')).scanCommand(dir, opts, ctx)));
 
   if (wanted('resolve'))
     addCommonOptions(cli.command('resolve').argument('<file>'))
