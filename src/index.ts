@@ -27,7 +27,6 @@ export {
   DecryptionError,
   EmitError,
   EncryptionError,
-  ExitCode,
   FileAlreadyEncryptedError,
   InputError,
   KeyWrapError,
@@ -37,8 +36,10 @@ export {
   NoDocumentError,
   NoKeyError,
   TsopsError,
+  type ErrorKind,
   type KeyFailure,
 } from './errors.js';
+export { ExitCode, exitCodeOf } from './cli/exit-codes.js';
 export type { FormatName } from './tree.js';
 export type { MasterKeyType } from './keys/masterkey.js';
 
@@ -92,7 +93,7 @@ function firstDocument(documents: MapNode[]): Record<string, unknown> {
  * @throws {@link MacMismatchError} the values do not match the MAC (the file was tampered with)
  * @throws {@link DecryptionError} a value does not decrypt
  * @throws {@link MetadataNotFoundError} the file is not encrypted
- * @throws {@link TsopsError} anything else (missing file, malformed file), with `exitCode` as the CLI would use
+ * @throws {@link TsopsError} anything else (missing file, malformed file), whose `kind` says what failed ({@link exitCodeOf} gives the CLI's exit code for it)
  */
 export async function decryptFile(path: string, options: DecryptFileOptions = {}): Promise<Record<string, unknown>> {
   const parsed = await decryptPath(resolve(path), openOptions(options));

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ExitCode, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { formatForPath, parseFormatName } from '../formats/format.js';
 import type { KeyOptions, MasterKeyType } from '../keys/masterkey.js';
 import type { EncryptionRule } from '../sops/rules.js';
@@ -78,14 +78,14 @@ export function outputFormat(flags: CommonFlags, input: FormatName): FormatName 
 
 function formatName(value: string, flag: string): FormatName {
   const name = parseFormatName(value);
-  if (!name) throw new UsageError(`${flag} must be one of yaml, json, dotenv, ini, binary (not ${JSON.stringify(value)})`, ExitCode.Generic);
+  if (!name) throw new UsageError(`${flag} must be one of yaml, json, dotenv, ini, binary (not ${JSON.stringify(value)})`, 'bad-usage');
   return name;
 }
 
 export function indentOf(flags: CommonFlags): number | undefined {
   if (flags.indent === undefined) return undefined;
   const n = Number(flags.indent);
-  if (!Number.isInteger(n)) throw new UsageError(`--indent must be a whole number`, ExitCode.Generic);
+  if (!Number.isInteger(n)) throw new UsageError(`--indent must be a whole number`, 'bad-usage');
   return n;
 }
 
@@ -95,8 +95,8 @@ export function decryptionOrder(flags: CommonFlags, env: NodeJS.ProcessEnv): Mas
   const text = flags.decryptionOrder ?? env['SOPS_DECRYPTION_ORDER'];
   if (!text) return undefined;
   const types = splitList(text);
-  for (const t of types) if (!ORDERABLE.includes(t as MasterKeyType)) throw new UsageError(`unknown key type in decryption order: ${t}`, ExitCode.Generic);
-  if (new Set(types).size !== types.length) throw new UsageError('a key type is repeated in the decryption order', ExitCode.DuplicateDecryptionKeyType);
+  for (const t of types) if (!ORDERABLE.includes(t as MasterKeyType)) throw new UsageError(`unknown key type in decryption order: ${t}`, 'bad-usage');
+  if (new Set(types).size !== types.length) throw new UsageError('a key type is repeated in the decryption order', 'duplicate-key-type');
   return types as MasterKeyType[];
 }
 
@@ -123,6 +123,6 @@ export function ruleFromFlags(flags: KeyFlags): EncryptionRule | undefined {
 export function thresholdFromFlags(flags: KeyFlags): number | undefined {
   if (flags.shamirSecretSharingThreshold === undefined) return undefined;
   const n = Number(flags.shamirSecretSharingThreshold);
-  if (!Number.isInteger(n) || n < 0 || n > 255) throw new UsageError('--shamir-secret-sharing-threshold must be a number from 0 to 255', ExitCode.Generic);
+  if (!Number.isInteger(n) || n < 0 || n > 255) throw new UsageError('--shamir-secret-sharing-threshold must be a number from 0 to 255', 'bad-usage');
   return n || undefined;
 }

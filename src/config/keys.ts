@@ -1,4 +1,4 @@
-import { ConfigError, ExitCode, TsopsError } from '../errors.js';
+import { ConfigError, TsopsError } from '../errors.js';
 import { keyIdentity, type KeySpec } from '../keys/masterkey.js';
 import type { CreationRule, KeyGroupConfig, KmsKeyConfig } from './types.js';
 
@@ -36,7 +36,7 @@ export function keyGroupsForRule(rule: CreationRule, configPath: string, encrypt
  * config and fails only when a file needs the rule, with this message.
  */
 export function emptyKeyGroup(file?: string): TsopsError {
-  return new TsopsError('Could not generate data key: [empty key group provided]', ExitCode.Generic, file === undefined ? undefined : { file });
+  return new TsopsError('Could not generate data key: [empty key group provided]', 'failed', file === undefined ? undefined : { file });
 }
 
 /** One configured group's keys: merged groups first, then its own; repeats removed. */

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, ExitCode, TsopsError } from '../errors.js';
+import { ConfigError, TsopsError } from '../errors.js';
 import type { KeySpec } from '../keys/masterkey.js';
 import type { EncryptSettings } from '../sops/index.js';
 import type { EncryptionRule } from '../sops/rules.js';
@@ -159,7 +159,7 @@ export function parseEncryptionContext(text: string): Record<string, string> {
   for (const pair of splitKeys(text)) {
     const parts = pair.split(':');
     if (parts.length !== 2 || parts[0] === '') {
-      throw new TsopsError(`invalid encryption context pair ${JSON.stringify(pair)}: expected key:value with exactly one ':'`, ExitCode.InvalidEncryptionContext);
+      throw new TsopsError(`invalid encryption context pair ${JSON.stringify(pair)}: expected key:value with exactly one ':'`, 'bad-encryption-context');
     }
     pairs.push([parts[0]!, parts[1]!]);
   }

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
-import { ExitCode, TsopsError } from '../errors.js';
+import { TsopsError } from '../errors.js';
 
 /** `/bin/sh -c TEXT` (sops's form) or an argument vector run without a shell. */
 export type CommandLine = { shell: string } | { argv: string[] };
@@ -34,7 +34,7 @@ export type ChildOutcome = { code: number; signal?: undefined } | { signal: Node
 /** Runs the command to its end, forwarding {@link FORWARDED_SIGNALS} while it runs. */
 export function runChild(command: CommandLine, options: ChildOptions): Promise<ChildOutcome> {
   const [file, args] = 'shell' in command ? ['/bin/sh', ['-c', command.shell]] : [command.argv[0], command.argv.slice(1)];
-  if (file === undefined || file === '') return Promise.reject(new TsopsError('no command given', ExitCode.Generic));
+  if (file === undefined || file === '') return Promise.reject(new TsopsError('no command given'));
   return new Promise<ChildOutcome>((resolve, reject) => {
     let child: ChildProcess | undefined;
     // Installed in the same tick as the spawn: no signal can be handled before the child exists.
@@ -70,10 +70,10 @@ export function runChild(command: CommandLine, options: ChildOptions): Promise<C
 function spawnError(e: unknown, file: string): TsopsError {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   // 127 and 126 are what a shell answers for the same failures.
-  if (code === 'ENOENT') return new TsopsError(`${file}: command not found`, 127);
-  if (code === 'EACCES') return new TsopsError(`${file}: permission denied`, 126);
-  if (code === 'EPERM') return new TsopsError(`cannot start ${file} as another user: operation not permitted`, ExitCode.Generic);
-  return new TsopsError(`cannot start ${file}: ${code ?? 'error'}`, ExitCode.Generic);
+  if (code === 'ENOENT') return new TsopsError(`${file}: command not found`, 'command-not-found');
+  if (code === 'EACCES') return new TsopsError(`${file}: permission denied`, 'command-not-executable');
+  if (code === 'EPERM') return new TsopsError(`cannot start ${file} as another user: operation not permitted`);
+  return new TsopsError(`cannot start ${file}: ${code ?? 'error'}`);
 }
 
 /** The shell's number for an outcome: the exit code, or 128 + the signal's number. */

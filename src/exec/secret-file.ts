@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, closeSync, constants, linkSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ExitCode, OutputError, TsopsError } from '../errors.js';
+import { OutputError, TsopsError } from '../errors.js';
 import { makePrivateDirPath } from '../io/private-dir.js';
 
 export interface SecretFileOptions {
@@ -43,7 +43,7 @@ export const DEFAULT_SECRET_FILE_NAME = 'tmp-file';
 export function checkSecretFileName(name: string): string {
   const parts = name.split('/');
   if (name === '' || isAbsolute(name) || name.includes('\0') || parts.some((p) => p === '' || p === '.' || p === '..')) {
-    throw new TsopsError(`--filename must be a relative path without '.' or '..' parts (got ${JSON.stringify(name)})`, ExitCode.Generic);
+    throw new TsopsError(`--filename must be a relative path without '.' or '..' parts (got ${JSON.stringify(name)})`);
   }
   return name;
 }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { ExitCode, TsopsError } from '../errors.js';
+import { TsopsError } from '../errors.js';
 import { TERMINATING_SIGNALS } from './private-dir.js';
 import { splitCommand } from './split-command.js';
 
@@ -26,7 +26,7 @@ export function resolveEditor(env: NodeJS.ProcessEnv): string[] {
     if (value) return splitCommand(value);
   }
   for (const fallback of ['vim', 'nano', 'vi']) if (onPath(fallback, env)) return [fallback];
-  throw new TsopsError('no editor found: set $EDITOR (or $SOPS_EDITOR)', ExitCode.NoEditorFound);
+  throw new TsopsError('no editor found: set $EDITOR (or $SOPS_EDITOR)', 'no-editor');
 }
 
 /**
@@ -54,7 +54,7 @@ export function runEditor(command: string[], file: string, env: NodeJS.ProcessEn
     };
     child.on('error', (e: NodeJS.ErrnoException) => {
       done();
-      reject(new TsopsError(`could not run the editor '${bin}': ${e.code === 'ENOENT' ? 'not found' : e.message}`, ExitCode.NoEditorFound));
+      reject(new TsopsError(`could not run the editor '${bin}': ${e.code === 'ENOENT' ? 'not found' : e.message}`, 'no-editor'));
     });
     child.on('exit', (code, signal) => {
       done();

@@ -35,7 +35,7 @@ export async function planUpdate(file: string, cwd: string, env: NodeJS.ProcessE
   if (!rule) throw new ConfigError(`no creation rule in ${configPath} matches this file`, { file });
   const want = keyGroupsForRule(rule, configPath);
   const { parsed } = await readStore(readFileSync(file), formatForPath(file), { file, needMetadata: true });
-  if (!parsed.metadata) throw new TsopsError('not encrypted', 1, { file });
+  if (!parsed.metadata) throw new TsopsError('not encrypted', 'not-encrypted', { file });
   const metadata = readMetadata(parsed.metadata);
   const have = metadata.keyGroups.map((g) => g.map(keyIdentity));
   const threshold = rule.shamirThreshold ?? 0;

@@ -50,13 +50,13 @@ describe('runChild', () => {
   });
 
   it('a missing command is 127 and a non-executable one 126, as a shell says', async () => {
-    await expect(runChild({ argv: ['/nonexistent/cmd'] }, { env, cwd })).rejects.toMatchObject({ exitCode: 127, message: '/nonexistent/cmd: command not found' });
+    await expect(runChild({ argv: ['/nonexistent/cmd'] }, { env, cwd })).rejects.toMatchObject({ kind: 'command-not-found', message: '/nonexistent/cmd: command not found' });
     const dir = mkdtempSync(join(tmpdir(), 'tsops-child-'));
     try {
       const plain = join(dir, 'not-a-program');
       writeFileSync(plain, 'x');
       chmodSync(plain, 0o644);
-      await expect(runChild({ argv: [plain] }, { env, cwd })).rejects.toMatchObject({ exitCode: 126 });
+      await expect(runChild({ argv: [plain] }, { env, cwd })).rejects.toMatchObject({ kind: 'command-not-executable' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { formatForPath } from '../../formats/format.js';
-import { ExitCode, TsopsError, UsageError } from '../../errors.js';
+import { TsopsError, UsageError } from '../../errors.js';
 import { editFile } from '../../edit/session.js';
 import { resolveEditor } from '../../io/editor.js';
 import type { CliContext } from '../context.js';
@@ -16,7 +16,7 @@ export interface EditFlags extends CommonFlags, KeyFlags {
 }
 
 export async function editCommand(file: string | undefined, flags: EditFlags, ctx: CliContext): Promise<number> {
-  if (!file || file === '-') throw new UsageError('edit needs a file', ExitCode.NoFileSpecified);
+  if (!file || file === '-') throw new UsageError('edit needs a file', 'no-file-given');
   if (flags.bare && !flags.inputType && !existsSync(file) && !hasKnownExtension(file)) await confirmNewFile(file, ctx);
   const outcome = await editFile({
     file,
@@ -33,7 +33,7 @@ export async function editCommand(file: string | undefined, flags: EditFlags, ct
     warn: (line) => warn(ctx, line),
   });
   if (outcome.kind === 'unchanged') {
-    throw new TsopsError('file has not changed, nothing written', ExitCode.FileHasNotBeenModified, { file });
+    throw new TsopsError('file has not changed, nothing written', 'unchanged', { file });
   }
   return 0;
 }
@@ -47,7 +47,7 @@ function hasKnownExtension(file: string): boolean {
  * mistyped command than a new encrypted file: ask on a terminal, refuse without one.
  */
 async function confirmNewFile(file: string, ctx: CliContext): Promise<void> {
-  const refuse = (why: string): TsopsError => new TsopsError(`no such file (${why}; \`tsops edit FILE\` creates one)`, ExitCode.NoFileSpecified, { file });
+  const refuse = (why: string): TsopsError => new TsopsError(`no such file (${why}; \`tsops edit FILE\` creates one)`, 'no-file-given', { file });
   if (!ctx.stdinIsTTY) throw refuse('not a command either');
   ctx.stderr.write(`tsops: ${file} does not exist and is not a command; create it as a new encrypted file? [y/N] `);
   const answer = await new Promise<string>((resolve) => {

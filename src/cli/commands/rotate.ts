@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { aboutFile, ExitCode, TsopsError, UsageError } from '../../errors.js';
+import { aboutFile, TsopsError, UsageError } from '../../errors.js';
 import { readStore } from '../../formats/detect.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { keyIdentity, type KeySpec } from '../../keys/masterkey.js';
@@ -26,7 +26,7 @@ const list = (v: string | undefined): string[] => (v ?? '').split(',').map((s) =
 
 /** `rotate`: a new data key, every value re-encrypted, master keys optionally added or removed. */
 export async function rotateCommand(file: string | undefined, flags: RotateFlags, ctx: CliContext): Promise<number> {
-  if (!file) throw new UsageError('rotate needs a file', ExitCode.NoFileSpecified);
+  if (!file) throw new UsageError('rotate needs a file', 'no-file-given');
   if (flags.recursive) return rotateTree(file, flags, ctx);
   if (flags.inPlace && flags.output) throw new UsageError('--in-place and --output cannot be used together');
   const add: KeySpec[] = [
@@ -39,8 +39,8 @@ export async function rotateCommand(file: string | undefined, flags: RotateFlags
   try {
     bytes = readFileSync(file);
   } catch {
-    const code = add.length || remove.length ? ExitCode.CannotChangeKeysFromNonExistentFile : ExitCode.NoFileSpecified;
-    throw new TsopsError('no such file', code, { file });
+    const kind = add.length || remove.length ? 'no-file-to-rekey' : 'file-not-found';
+    throw new TsopsError('no such file', kind, { file });
   }
   const output = await aboutFile(file, async () => {
     const { format, parsed } = await readStore(bytes, inputFormat(flags, file), { file, needMetadata: true, exact: Boolean(flags.inputType) });

@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { ExitCode, TsopsError, UsageError, describeError } from '../../errors.js';
+import { TsopsError, UsageError, describeError } from '../../errors.js';
 import { formatForPath } from '../../formats/format.js';
 import { readStore } from '../../formats/detect.js';
 import { isEncrypted } from '../../sops/index.js';
@@ -25,13 +25,13 @@ export async function encryptedFiles(paths: string[], recursive: boolean, note?:
     try {
       isDir = statSync(p).isDirectory();
     } catch {
-      throw new TsopsError('no such file', ExitCode.NoFileSpecified, { file: p });
+      throw new TsopsError('no such file', 'file-not-found', { file: p });
     }
     if (!isDir) {
       out.push(p);
       continue;
     }
-    if (!recursive) throw new UsageError(`${p} is a directory (use -r to walk it)`, ExitCode.Generic);
+    if (!recursive) throw new UsageError(`${p} is a directory (use -r to walk it)`, 'bad-usage');
     for (const f of filesUnder(p, note)) {
       try {
         if (isEncrypted((await readStore(readFileSync(f), formatForPath(f), { file: f, needMetadata: true })).parsed)) out.push(f);
@@ -49,7 +49,7 @@ export async function encryptedFiles(paths: string[], recursive: boolean, note?:
  * rotates the data key when a key is removed (`--no-rotate` to keep it).
  */
 export async function updatekeysCommand(paths: string[], flags: UpdateKeysFlags, ctx: CliContext): Promise<number> {
-  if (paths.length === 0) throw new UsageError('updatekeys needs files or -r DIR', ExitCode.NoFileSpecified);
+  if (paths.length === 0) throw new UsageError('updatekeys needs files or -r DIR', 'no-file-given');
   const files = await encryptedFiles(paths, Boolean(flags.recursive), (line) => warn(ctx, line));
   const keys = keyOptions(flags, ctx.env);
   const noRotate = flags.rotate === false;
@@ -77,7 +77,7 @@ export async function updatekeysCommand(paths: string[], flags: UpdateKeysFlags,
       : 'tsops: keys are removed: those files get a new data key (every value re-encrypted)\n');
   }
   if (todo.length && !flags.yes) {
-    if (!interactive) throw new UsageError('updatekeys changes files: run it on a terminal to confirm, or pass --yes', ExitCode.Generic);
+    if (!interactive) throw new UsageError('updatekeys changes files: run it on a terminal to confirm, or pass --yes', 'bad-usage');
     const { confirm } = await import('@inquirer/prompts');
     if (!(await confirm({ message: `Update the keys of ${todo.length} file${todo.length === 1 ? '' : 's'}?`, default: false }))) {
       ctx.stderr.write('tsops: nothing changed\n');
