@@ -13,7 +13,7 @@
 import { resolve } from 'node:path';
 import { decryptBytes, decryptPath, type OpenOptions } from './exec/decrypt.js';
 import { emptyOverride, type EmptyValues } from './exec/env.js';
-import { loadSecretVariables } from './exec/run.js';
+import { loadSecretVariables } from './exec/run-with-secrets.js';
 import { loadFormat } from './formats/format.js';
 import type { KeyOptions, KeySpec, MasterKeyType } from './keys/masterkey.js';
 import { kmsFromString } from './keys/kms-arn.js';

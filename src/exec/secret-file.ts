@@ -11,6 +11,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OutputError, TsopsError } from '../errors.js';
 import { makePrivateDirPath } from '../io/private-dir.js';
+import { registerCleanup } from '../io/process-lifecycle.js';
 
 export interface SecretFileOptions {
   /** Name inside the private directory: relative, no `..` (default `tmp-file`). */
@@ -48,21 +49,14 @@ export function checkSecretFileName(name: string): string {
   return name;
 }
 
-const live = new Set<string>();
-let exitHooked = false;
-
-function removeOnExit(dir: string): void {
-  live.add(dir);
-  if (exitHooked) return;
-  exitHooked = true;
-  process.on('exit', () => {
-    for (const d of live) rmSync(d, { recursive: true, force: true });
-  });
-}
-
-function forget(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
-  live.delete(dir);
+/** The directory goes at the latest when the process exits; signals keep their effect (the FIFO server needs EPIPE, not SIGPIPE). */
+function removeOnExit(dir: string): () => void {
+  const removeDir = (): void => rmSync(dir, { recursive: true, force: true });
+  const unregister = registerCleanup(removeDir);
+  return () => {
+    removeDir();
+    unregister();
+  };
 }
 
 /**
@@ -72,20 +66,20 @@ function forget(dir: string): void {
 export function createSecretFile(content: Uint8Array, options: SecretFileOptions = {}): SecretFile {
   const name = checkSecretFileName(options.name ?? DEFAULT_SECRET_FILE_NAME);
   const dir = makePrivateDirPath('tsops-exec-', options.env ?? process.env);
-  removeOnExit(dir);
+  const forget = removeOnExit(dir);
   const path = join(dir, name);
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     if (options.fifo === false) {
       writeFileSync(path, content, { mode: 0o600, flag: 'wx' });
       content.fill(0);
-      return { dir, path, close: async () => forget(dir) };
+      return { dir, path, close: async () => forget() };
     }
     makeFifo(path);
     if (options.owner) chownSync(path, options.owner.uid, options.owner.gid);
   } catch (e) {
     content.fill(0);
-    forget(dir);
+    forget();
     throw e;
   }
   const server = new FifoServer(path, content, options.owner);
@@ -94,7 +88,7 @@ export function createSecretFile(content: Uint8Array, options: SecretFileOptions
     path,
     async close() {
       await server.stop();
-      forget(dir);
+      forget();
     },
   };
 }

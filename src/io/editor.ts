@@ -3,7 +3,7 @@ import { accessSync, constants } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { TsopsError } from '../errors.js';
-import { TERMINATING_SIGNALS } from './private-dir.js';
+import { registerForegroundChild } from './process-lifecycle.js';
 import { splitCommand } from './split-command.js';
 
 function onPath(name: string, env: NodeJS.ProcessEnv): boolean {
@@ -31,27 +31,15 @@ export function resolveEditor(env: NodeJS.ProcessEnv): string[] {
 
 /**
  * Runs the editor on `file` with the terminal, and resolves with its exit code.
- * While it runs, Ctrl+C belongs to the editor: tsops ignores SIGINT (the
- * terminal sends it to both). Any other terminating signal ends the editor
- * too (SIGHUP and SIGTERM as they are, the rest as SIGTERM, which editors
- * obey), then the private-dir handler removes the temp file.
+ * While it runs, Ctrl+C belongs to the editor, and any other terminating
+ * signal ends the editor before tsops removes the temp file (see
+ * {@link registerForegroundChild}).
  */
 export function runEditor(command: string[], file: string, env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
     const [bin, ...args] = command;
     const child = spawn(bin!, [...args, file], { stdio: 'inherit', env });
-    const ignoreInterrupt = (): void => {};
-    // Runs before the private-dir cleanup handler, so the editor does not outlive us.
-    const forward = (signal: NodeJS.Signals): void => {
-      child.kill(signal === 'SIGHUP' ? signal : 'SIGTERM');
-    };
-    const forwarded = TERMINATING_SIGNALS.filter((s) => s !== 'SIGINT');
-    process.on('SIGINT', ignoreInterrupt);
-    for (const s of forwarded) process.prependListener(s, forward);
-    const done = (): void => {
-      process.removeListener('SIGINT', ignoreInterrupt);
-      for (const s of forwarded) process.removeListener(s, forward);
-    };
+    const done = registerForegroundChild(child);
     child.on('error', (e: NodeJS.ErrnoException) => {
       done();
       reject(new TsopsError(`could not run the editor '${bin}': ${e.code === 'ENOENT' ? 'not found' : e.message}`, 'no-editor'));

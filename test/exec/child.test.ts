@@ -2,7 +2,8 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { exitStatus, FORWARDED_SIGNALS, runChild } from '../../src/exec/child.js';
+import { exitStatus, runChild } from '../../src/exec/child.js';
+import { FORWARDED_SIGNALS } from '../../src/io/process-lifecycle.js';
 import { TsopsError } from '../../src/errors.js';
 
 const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' };

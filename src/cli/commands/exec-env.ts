@@ -1,6 +1,6 @@
 import { parseExecArgs, lastValue, type ExecArgs } from '../../exec/argv.js';
-import { reraise } from '../../exec/child.js';
-import { execEnv } from '../../exec/run.js';
+import { reraise } from '../../io/process-lifecycle.js';
+import { execEnv } from '../../exec/run-with-secrets.js';
 import { decryptionOrder, inputFormat } from '../options.js';
 import { reportError } from '../report.js';
 import { logTo, warn } from '../context.js';

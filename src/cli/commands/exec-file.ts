@@ -1,6 +1,6 @@
 import { parseExecArgs, lastValue } from '../../exec/argv.js';
-import { reraise } from '../../exec/child.js';
-import { execFile } from '../../exec/run.js';
+import { reraise } from '../../io/process-lifecycle.js';
+import { execFile } from '../../exec/run-with-secrets.js';
 import { decryptionOrder, indentOf, inputFormat, outputFormat } from '../options.js';
 import { reportError } from '../report.js';
 import { logTo, warn } from '../context.js';
