@@ -4,6 +4,7 @@ import { formatForPath, parseFormatName } from '../formats/format.js';
 import type { KeyOptions, MasterKeyType } from '../keys/masterkey.js';
 import type { EncryptionRule } from '../sops/rules.js';
 import type { FormatName } from '../tree.js';
+import { splitCommaList } from '../comma-list.js';
 
 /** Flags shared by the commands that read or write encrypted files, spelled as sops spells them. */
 export interface CommonFlags {
@@ -62,9 +63,6 @@ export function addKeyOptions(cmd: Command): Command {
     .option('--shamir-secret-sharing-threshold <n>', 'key groups needed to decrypt');
 }
 
-function splitList(value: string | undefined): string[] {
-  return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-}
 
 export function inputFormat(flags: CommonFlags, file: string | undefined): FormatName {
   if (flags.inputType) return formatName(flags.inputType, '--input-type');
@@ -94,7 +92,7 @@ const ORDERABLE: MasterKeyType[] = ['age', 'pgp', 'kms', 'gcp_kms', 'azure_kv', 
 export function decryptionOrder(flags: CommonFlags, env: NodeJS.ProcessEnv): MasterKeyType[] | undefined {
   const text = flags.decryptionOrder ?? env['SOPS_DECRYPTION_ORDER'];
   if (!text) return undefined;
-  const types = splitList(text);
+  const types = splitCommaList(text);
   for (const t of types) if (!ORDERABLE.includes(t as MasterKeyType)) throw new UsageError(`unknown key type in decryption order: ${t}`, 'bad-usage');
   if (new Set(types).size !== types.length) throw new UsageError('a key type is repeated in the decryption order', 'duplicate-key-type');
   return types as MasterKeyType[];

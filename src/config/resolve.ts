@@ -9,7 +9,7 @@ import { ageKey, emptyKeyGroup, keyGroupsForRule, kmsKey, pgpKey } from './keys.
 import { kmsFromString, parseConfig } from './parse.js';
 import { matchCreationRule } from './rules.js';
 import type { Config, CreationRule, StoreSettings } from './types.js';
-import { splitKeys } from './yaml-reader.js';
+import { splitCommaList } from '../comma-list.js';
 
 /** What the command line says about keys and rules; every field optional. */
 export interface KeyFlagValues {
@@ -111,8 +111,8 @@ export async function resolveEncryptSettings(input: ResolveInput): Promise<Resol
  */
 export function keysFromFlagsAndEnv(flags: KeyFlagValues, env: NodeJS.ProcessEnv): KeySpec[] {
   const pick = (values: string[] | undefined, variable: string): string[] => {
-    const fromFlag = (values ?? []).flatMap(splitKeys);
-    return fromFlag.length ? fromFlag : splitKeys(env[variable] ?? '');
+    const fromFlag = (values ?? []).flatMap(splitCommaList);
+    return fromFlag.length ? fromFlag : splitCommaList(env[variable]);
   };
   const keys: KeySpec[] = [
     ...pick(flags.age, 'SOPS_AGE_RECIPIENTS').map(ageKey),
@@ -123,7 +123,7 @@ export function keysFromFlagsAndEnv(flags: KeyFlagValues, env: NodeJS.ProcessEnv
   ];
   // sops would use these instead of the config's keys; silently falling back to the config would encrypt for the wrong people.
   for (const [variable, kind] of UNSUPPORTED_ENV) {
-    if (splitKeys(env[variable] ?? '').length) throw new ConfigError(`${kind} keys are not supported by tsops (${variable} is set)`);
+    if (splitCommaList(env[variable]).length) throw new ConfigError(`${kind} keys are not supported by tsops (${variable} is set)`);
   }
   return keys;
 }
@@ -156,7 +156,7 @@ function noKeysError(file: string, configPath: string | undefined, config: Confi
  */
 export function parseEncryptionContext(text: string): Record<string, string> {
   const pairs: [string, string][] = [];
-  for (const pair of splitKeys(text)) {
+  for (const pair of splitCommaList(text)) {
     const parts = pair.split(':');
     if (parts.length !== 2 || parts[0] === '') {
       throw new TsopsError(`invalid encryption context pair ${JSON.stringify(pair)}: expected key:value with exactly one ':'`, 'bad-encryption-context');

@@ -32,7 +32,7 @@ export interface EditRequest {
 
 export type EditOutcome = { kind: 'unchanged' } | { kind: 'written' };
 
-export class ConcurrentChangeError extends TsopsError {
+class ConcurrentChangeError extends TsopsError {
   constructor(file: string, savedTo: string) {
     super(`${file} changed on disk while it was being edited; it was left as it is and your edit was saved, encrypted, to ${savedTo}`);
   }

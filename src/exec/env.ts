@@ -152,7 +152,7 @@ export function mergeVariables(sets: SecretVariables[], checks?: { empties: Empt
  * compromised or merely logs its environment would otherwise hold the keys
  * to every file. AWS, GnuPG and other tools' settings are theirs, not ours.
  */
-export const KEY_MATERIAL_VARIABLES: readonly string[] = [
+const KEY_MATERIAL_VARIABLES: readonly string[] = [
   'SOPS_AGE_KEY',
   'SOPS_AGE_KEY_FILE',
   'SOPS_AGE_KEY_CMD',

@@ -128,7 +128,7 @@ export interface ExecFileRequest extends ExecCommon {
 }
 
 /** The string every `{}` in a command is replaced with. */
-export function substitutePath(command: CommandLine, path: string): CommandLine {
+function substitutePath(command: CommandLine, path: string): CommandLine {
   const put = (s: string): string => s.split('{}').join(path);
   return 'shell' in command ? { shell: put(command.shell) } : { argv: command.argv.map(put) };
 }

@@ -38,7 +38,7 @@ export interface SecretFile {
   close(): Promise<void>;
 }
 
-export const DEFAULT_SECRET_FILE_NAME = 'tmp-file';
+const DEFAULT_SECRET_FILE_NAME = 'tmp-file';
 
 /** A name the file may have inside its directory; throws for anything that could point outside it. */
 export function checkSecretFileName(name: string): string {

@@ -3,7 +3,7 @@ import { lstatSync } from 'node:fs';
 import { TsopsError } from '../errors.js';
 
 /** Outside a work tree: one line naming the directory, never git's own usage text. */
-export class NotAGitRepositoryError extends TsopsError {
+class NotAGitRepositoryError extends TsopsError {
   constructor(dir: string) {
     super('not a git repository', 'failed', { file: dir });
   }

@@ -24,7 +24,7 @@ export interface PrivateDir {
 export const OWNER_RECORD = '.tsops-owner';
 
 /** Candidate bases, most private first: the user's runtime dir, shared memory, then the temp dir. */
-export function privateBases(env: NodeJS.ProcessEnv = process.env): string[] {
+function privateBases(env: NodeJS.ProcessEnv = process.env): string[] {
   const out: string[] = [];
   const usable = (dir: string | undefined): dir is string => {
     if (!dir) return false;

@@ -6,6 +6,7 @@ import { readStore } from '../formats/detect.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { keyIdentity, type KeyOptions, type KeySpec } from '../keys/masterkey.js';
 import { decryptDocument, forgetDecrypted, rewrapDataKey, rotateDocument } from '../sops/index.js';
+import { groupsNeeded } from '../sops/shamir.js';
 import { readMetadata } from '../sops/metadata.js';
 
 export interface KeyDiff {
@@ -40,7 +41,7 @@ export async function planUpdate(file: string, cwd: string, env: NodeJS.ProcessE
   const have = metadata.keyGroups.map((g) => g.map(keyIdentity));
   const threshold = rule.shamirThreshold ?? 0;
   // A file's threshold counts only with several groups; "every group" may be stored as the group count.
-  const effective = (t: number, groups: number): number => (groups > 1 ? (t > 0 ? t : groups) : 0);
+  const effective = (t: number, groups: number): number => (groups > 1 ? groupsNeeded(t, groups) : 0);
   const groups: KeyDiff['groups'] = [];
   for (let i = 0; i < Math.max(have.length, want.length); i++) {
     const h = new Set(have[i] ?? []);

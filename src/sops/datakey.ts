@@ -3,7 +3,7 @@ import { joinLines, KeyWrapError, MalformedFileError, NoKeyError, type KeyFailur
 import type { Keyring } from '../keys/index.js';
 import { keyIdentity, type KeyRecord, type KeySpec, type MasterKeyType } from '../keys/masterkey.js';
 import { DATA_KEY_BYTES } from './cipher.js';
-import { combine, split } from './shamir.js';
+import { combine, groupsNeeded, split } from './shamir.js';
 
 export function newDataKey(): Buffer {
   return randomBytes(DATA_KEY_BYTES);
@@ -37,15 +37,15 @@ export async function wrapDataKey(dataKey: Uint8Array, groups: KeySpec[][], thre
   }
 }
 
-export function effectiveThreshold(threshold: number | undefined, groupCount: number): number {
-  const t = threshold && threshold > 0 ? threshold : groupCount;
+function effectiveThreshold(threshold: number | undefined, groupCount: number): number {
+  const t = groupsNeeded(threshold, groupCount);
   if (groupCount > 1 && (t < 2 || t > groupCount || groupCount > 255)) {
     throw new KeyWrapError(`shamir threshold ${t} is not possible with ${groupCount} key groups (it must be 2 to ${Math.min(groupCount, 255)})`);
   }
   return t;
 }
 
-export const DEFAULT_DECRYPTION_ORDER: readonly MasterKeyType[] = ['age', 'pgp'];
+const DEFAULT_DECRYPTION_ORDER: readonly MasterKeyType[] = ['age', 'pgp'];
 
 /**
  * Recovers the data key: every group is tried; inside a group, keys are tried in
@@ -59,7 +59,7 @@ export async function unwrapDataKey(
   order: readonly MasterKeyType[] = DEFAULT_DECRYPTION_ORDER,
 ): Promise<Buffer> {
   const failures: KeyFailure[] = [];
-  const needed = groups.length === 1 ? 1 : Math.min(threshold && threshold > 0 ? threshold : groups.length, groups.length);
+  const needed = groups.length === 1 ? 1 : Math.min(groupsNeeded(threshold, groups.length), groups.length);
   const parts: Buffer[] = [];
   const missing: number[] = [];
   for (let g = 0; g < groups.length && parts.length < needed; g++) {

@@ -4,6 +4,7 @@ import { keyIdentity, type KeyOptions, type KeyRecord, type KeySpec, type Master
 import type { MapNode, ParsedFile } from '../tree.js';
 import { open, parseSealed, seal } from './cipher.js';
 import { newDataKey, unwrapDataKey, wrapDataKey } from './datakey.js';
+import { groupsNeeded } from './shamir.js';
 import { readMetadata, SOPS_FORMAT_VERSION, writeMetadata, type Metadata } from './metadata.js';
 import { DEFAULT_RULE, EncryptionPolicy, type EncryptionRule } from './rules.js';
 import { checkStructureBinding, STRUCTURE_FIELD, structureBinding, type StructureCheck } from './structure.js';
@@ -191,7 +192,7 @@ export async function rotateDocument(file: ParsedFile, decrypted: DecryptedDocum
     const keyGroups = await wrapDataKey(dataKey, groups, threshold, createKeyring(keys));
     const metadata: Metadata = { ...decrypted.metadata, keyGroups };
     delete metadata.shamirThreshold;
-    if (keyGroups.length > 1) metadata.shamirThreshold = Math.min(threshold && threshold > 0 ? threshold : keyGroups.length, keyGroups.length);
+    if (keyGroups.length > 1) metadata.shamirThreshold = Math.min(groupsNeeded(threshold, keyGroups.length), keyGroups.length);
     sealTree(file, metadata, dataKey, new EncryptionPolicy(metadata.rule ?? DEFAULT_RULE), decrypted.ivs);
   } finally {
     dataKey.fill(0);
@@ -207,7 +208,7 @@ export async function rewrapDataKey(decrypted: DecryptedDocument, groups: KeySpe
   const keyGroups = await wrapDataKey(decrypted.dataKey, groups, threshold, createKeyring(keys));
   const metadata: Metadata = { ...decrypted.metadata, keyGroups };
   delete metadata.shamirThreshold;
-  if (keyGroups.length > 1) metadata.shamirThreshold = Math.min(threshold && threshold > 0 ? threshold : keyGroups.length, keyGroups.length);
+  if (keyGroups.length > 1) metadata.shamirThreshold = Math.min(groupsNeeded(threshold, keyGroups.length), keyGroups.length);
   return writeMetadata(metadata);
 }
 

@@ -38,6 +38,14 @@ export function gfDiv(a: number, b: number): number {
   return gfMul(a, gfInverse(b));
 }
 
+/**
+ * How many key groups recover the data key: the file's threshold when it is
+ * positive, else every group (a threshold of 0 or none means all of them).
+ */
+export function groupsNeeded(threshold: number | undefined, groupCount: number): number {
+  return threshold !== undefined && threshold > 0 ? threshold : groupCount;
+}
+
 /** Splits `secret` into `parts` shares of `secret.length + 1` bytes, any `threshold` of which recover it. */
 export function split(secret: Uint8Array, parts: number, threshold: number): Uint8Array[] {
   if (!Number.isInteger(threshold) || threshold < 2 || threshold > 255) throw new TsopsError(`shamir threshold must be 2 to 255, not ${threshold}`);

@@ -4,7 +4,7 @@ import type { Entry, ListNode, MapNode, Node, Scalar } from '../tree.js';
 /** One step of a tree path: a map key or a list index (`["a"][0]`). */
 export type PathStep = string | number;
 
-export class TreePathError extends TsopsError {
+class TreePathError extends TsopsError {
   constructor(message: string, kind: ErrorKind = 'failed') {
     super(message, kind);
   }

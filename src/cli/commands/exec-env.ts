@@ -24,7 +24,7 @@ export function trustChoices(args: ExecArgs): { keepKeyEnv?: true; allowEmptyOve
   };
 }
 
-export const EXEC_ENV_USAGE = `Usage: tsops exec-env [flags] FILE 'command string'
+const EXEC_ENV_USAGE = `Usage: tsops exec-env [flags] FILE 'command string'
        tsops exec-env [flags] FILE -- command args...
        tsops exec-env [flags] -f FILE [-f FILE...] -- command args...
 
@@ -104,6 +104,3 @@ export async function run(argv: string[], ctx: ExecContext): Promise<number> {
     return reportError(e, ctx.stderr);
   }
 }
-
-/** `tsops run` is exec-env under a shorter name. */
-export const runAlias = run;

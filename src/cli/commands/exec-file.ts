@@ -6,7 +6,7 @@ import { reportError } from '../report.js';
 import { logTo, warn } from '../context.js';
 import { EXEC_TRUST_FLAGS, trustChoices, type ExecContext } from './exec-env.js';
 
-export const EXEC_FILE_USAGE = `Usage: tsops exec-file [flags] FILE 'command {}'
+const EXEC_FILE_USAGE = `Usage: tsops exec-file [flags] FILE 'command {}'
        tsops exec-file [flags] FILE -- command {} args...
 
 Run a command that reads the decrypted file at a private path, never on disk:

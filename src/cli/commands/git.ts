@@ -16,7 +16,7 @@ import { textconv } from '../../git/textconv.js';
 import { decryptDocument, forgetDecrypted, reencryptDocument } from '../../sops/index.js';
 import { setAtPath, unsetAtPath } from '../../sops/tree-edit.js';
 import { parseTreePath } from '../../sops/treepath.js';
-import { list, map, str, type MapNode, type Node } from '../../tree.js';
+import { getEntry, list, map, str, type Node } from '../../tree.js';
 import { say, warn, writeOut, type CliContext } from '../context.js';
 import { keyOptions, type CommonFlags } from '../options.js';
 
@@ -115,15 +115,12 @@ export async function resolveCommand(file: string, flags: CommonFlags, ctx: CliC
     const status = await runEditor(resolveEditor(ctx.env), temp, ctx.env);
     if (status !== 0) throw new TsopsError(`the editor exited with status ${status}; nothing resolved`, 'failed', { file });
     const edited = yaml.parse(readFileSync(temp), { file: 'the resolution' }).documents[0];
-    const entries = edited && (edited.items.find((i) => i.kind === 'entry' && i.key === 'conflicts') as { value: Node } | undefined)?.value;
+    const entries = edited && getEntry(edited, 'conflicts')?.value;
     if (!entries || entries.kind !== 'list') throw new TsopsError("the resolution must keep the 'conflicts' list", 'failed', { file });
     const doc = parsed.documents[0]!;
     for (const item of entries.items) {
       if (item.kind !== 'map') continue;
-      const get = (k: string): Node | undefined => {
-        for (const i of (item as MapNode).items) if (i.kind === 'entry' && i.key === k) return i.value;
-        return undefined;
-      };
+      const get = (k: string): Node | undefined => getEntry(item, k)?.value;
       const key = get('key');
       if (!key || key.kind !== 'scalar') continue;
       const path = parseTreePath(String(key.value));

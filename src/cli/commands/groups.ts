@@ -8,6 +8,7 @@ import { decryptDocument, forgetDecrypted, rewrapDataKey, specFromRecord, type D
 import { writeOut, type CliContext } from '../context.js';
 import { decryptionOrder, indentOf, inputFormat, keyOptions, outputFormat, thresholdFromFlags, type CommonFlags } from '../options.js';
 import { parseEncryptionContext } from '../settings.js';
+import { splitCommaList } from '../../comma-list.js';
 
 export interface GroupsFlags extends CommonFlags {
   file?: string;
@@ -27,7 +28,7 @@ export async function groupsAddCommand(args: string[], flags: GroupsFlags, ctx: 
   const group: KeySpec[] = [
     ...(flags.pgp ?? []).map((fingerprint): KeySpec => ({ type: 'pgp', fingerprint: fingerprint.replace(/\s+/g, '') })),
     ...(flags.kms ?? []).map((arn): KeySpec => ({ ...kmsFromString(arn, flags.awsProfile), ...(context ? { context } : {}) }) as KeySpec),
-    ...(flags.age ?? []).flatMap((list) => list.split(',')).map((r) => r.trim()).filter(Boolean).map((recipient): KeySpec => ({ type: 'age', recipient })),
+    ...(flags.age ?? []).flatMap(splitCommaList).map((recipient): KeySpec => ({ type: 'age', recipient })),
   ];
   if (!group.length) throw new UsageError('groups add needs at least one key: --age, --pgp or --kms', 'bad-usage');
   return changeGroups(flags, ctx, (groups) => [...groups, group]);

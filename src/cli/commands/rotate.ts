@@ -8,6 +8,7 @@ import { decryptDocument, forgetDecrypted, rotateDocument } from '../../sops/ind
 import { keyDrift, describeDrift } from '../../rekey/drift.js';
 import { say, warn, writeOut, type CliContext } from '../context.js';
 import { decryptionOrder, indentOf, inputFormat, keyOptions, type CommonFlags } from '../options.js';
+import { splitCommaList } from '../../comma-list.js';
 
 export interface RotateFlags extends CommonFlags {
   inPlace?: boolean;
@@ -22,7 +23,7 @@ export interface RotateFlags extends CommonFlags {
   rmKms?: string;
 }
 
-const list = (v: string | undefined): string[] => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const list = splitCommaList;
 
 /** `rotate`: a new data key, every value re-encrypted, master keys optionally added or removed. */
 export async function rotateCommand(file: string | undefined, flags: RotateFlags, ctx: CliContext): Promise<number> {
