@@ -27,7 +27,7 @@ export interface UpdatePlan {
   diff: KeyDiff;
 }
 
-/** What updatekeys would change in `file` to match its creation rule (spec §10). */
+/** What updatekeys would change in `file` to match its creation rule (see docs/config.md). */
 export async function planUpdate(file: string, cwd: string, env: NodeJS.ProcessEnv, explicitConfig?: string, warn?: (message: string) => void): Promise<UpdatePlan> {
   const configPath = await findConfig({ target: file, cwd, env, ...(explicitConfig ? { explicit: explicitConfig } : {}), ...(warn ? { warn } : {}) });
   if (!configPath) throw new ConfigError('no .sopsrc or .sops.yaml found for this file', { file });

@@ -10,7 +10,7 @@ export function newDataKey(): Buffer {
 }
 
 /**
- * Wraps the data key for every key of every group (spec §5, §6): one group holds
+ * Wraps the data key for every key of every group (docs/format.md#data-key, docs/format.md#key-groups): one group holds
  * the whole key; with several, each group holds one Shamir share. Any key that
  * fails fails the whole operation, as in sops.
  */

@@ -5,7 +5,7 @@ import { MalformedFileError, TsopsError } from '../errors.js';
  * Shamir secret sharing over GF(2^8) with the AES polynomial 0x11B, in the
  * share layout sops uses (HashiCorp Vault's): the y bytes, then one x byte.
  * The random coefficients are not part of the format, so any correct
- * implementation of this layout interoperates (spec §6).
+ * implementation of this layout interoperates (docs/format.md#key-groups).
  */
 
 const EXP = new Uint8Array(510);

@@ -37,7 +37,7 @@ export function getAtPath(root: Node, path: readonly PathStep[]): Node | undefin
 }
 
 /**
- * Sets the value at `path` as sops does (spec §11.1): missing map keys are
+ * Sets the value at `path` as sops does (docs/format.md#tree-paths): missing map keys are
  * created at the end of their map, an index past the end of a list appends, a
  * scalar in the middle of the path is replaced by a container. A scalar that
  * is replaced keeps its node identity (and so its place in the file's layout).

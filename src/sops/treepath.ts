@@ -2,7 +2,7 @@ import { TsopsError, type ErrorKind } from '../errors.js';
 import type { PathStep } from './tree-edit.js';
 
 /**
- * `["key"][0]['other']` as sops reads it (spec §11.1): split on `[`, each piece
+ * `["key"][0]['other']` as sops reads it (docs/format.md#tree-paths): split on `[`, each piece
  * ends with `]`; a quoted piece is a key (quotes stripped, no unescaping),
  * anything else a decimal list index. A malformed path throws `kind`: the
  * caller says what the path was for (`--extract`, `set`).
