@@ -4,12 +4,15 @@ import { existingRecipient, initRepository } from '../../git/init.js';
 import { gitRoot, installGitIntegration } from '../../git/install.js';
 import { repositoryPatterns } from '../../git/patterns.js';
 import { refuseSymlink } from '../../git/repo.js';
+import { PERSONAL_KIND } from '../../keys/registry.js';
 import { warn, type CliContext } from '../context.js';
+import { attributeOf } from '../key-flags.js';
 import { splitCommaList } from '../../comma-list.js';
 
 export interface InitFlags {
   pathRegex?: string;
-  age?: string;
+  /** The personal kind's recipients flag (`--age`), by its commander attribute. */
+  [recipientsFlag: string]: unknown;
   key?: boolean;
   ignore?: string;
   git?: boolean;
@@ -33,7 +36,7 @@ export async function initCommand(flags: InitFlags, ctx: CliContext): Promise<nu
   }
   const ask = ctx.stdinIsTTY && !flags.yes;
   let pathRegex = flags.pathRegex ?? DEFAULT_REGEX;
-  let extra = splitCommaList(flags.age);
+  let extra = splitCommaList(String(flags[attributeOf(PERSONAL_KIND.flag)] ?? ''));
   let createKey = flags.key !== false;
   let ignore = splitCommaList(flags.ignore ?? DEFAULT_IGNORE);
   let installGit = inGit && flags.git !== false;
