@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { ExitCode, TsopsError, UsageError } from '../errors.js';
+import { TsopsError, UsageError } from '../errors.js';
+import { ExitCode } from './exit-codes.js';
 import { beginCommand, processContext, settleStdout, type CliContext } from './context.js';
 import { PERSONAL_KIND } from '../keys/registry.js';
 import { addGroupKeyFlags, addRotateFlags, isKeyChangeFlag } from './key-flags.js';
@@ -30,7 +31,7 @@ export function normalizeArgs(args: string[]): string[] {
   if (argv.length === 0 || (first !== undefined && COMMANDS.has(first) && argv.indexOf(first) === 0)) return argv;
   if (argv.some((a) => a === '--version' || a === '-v' || a === '--help' || a === '-h')) return argv;
   if (first !== undefined && argv.indexOf(first) === 0 && SOPS_COMMANDS.includes(first)) {
-    throw new TsopsError(`"${first}" is a sops command that tsops does not have (see tsops --help)`, ExitCode.Generic);
+    throw new TsopsError(`"${first}" is a sops command that tsops does not have (see tsops --help)`);
   }
   const take = (flags: string[]): string[] | undefined => {
     const i = argv.findIndex((a) => flags.includes(a));
@@ -107,7 +108,7 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
       .action(async (file, path, value, opts) => {
         const m = await import('./commands/set.js');
         if (opts.legacy === undefined) return done(m.setCommand(file, path, value, opts, ctx));
-        if (file === undefined || path !== undefined) throw new TsopsError('--set takes one file, after the flags', ExitCode.NoFileSpecified);
+        if (file === undefined || path !== undefined) throw new TsopsError('--set takes one file, after the flags', 'no-file-given');
         const legacy = m.splitLegacySet(opts.legacy);
         return done(m.setCommand(file, legacy.path, legacy.value, opts, ctx));
       });
