@@ -5,7 +5,7 @@
  * for, so no secret is ever dropped without a word.
  */
 import { ExitCode, TsopsError } from '../errors.js';
-import { valueToString } from '../sops/values.js';
+import { valueToString } from '../values.js';
 import type { MapNode, Node } from '../tree.js';
 import type { Provenance } from './provenance.js';
 

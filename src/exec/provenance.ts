@@ -8,7 +8,7 @@
 import { readMetadata, type Metadata } from '../sops/metadata.js';
 import { DEFAULT_RULE, EncryptionPolicy } from '../sops/rules.js';
 import { describePath, walk } from '../sops/tree-crypto.js';
-import { plaintextBytes } from '../sops/values.js';
+import { plaintextBytes } from '../values.js';
 import type { MapNode, Node, ParsedFile, Scalar } from '../tree.js';
 import { ALLOW_EMPTY_OVERRIDE_HINT, ALLOW_UNAUTHENTICATED_HINT, EnvironmentError } from './env.js';
 

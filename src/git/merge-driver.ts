@@ -6,7 +6,7 @@ import { createKeyring } from '../keys/index.js';
 import type { KeyOptions } from '../keys/masterkey.js';
 import { newDataKey, wrapDataKey } from '../sops/datakey.js';
 import { decryptDocument, forgetDecrypted, reencryptDocument, type DecryptedDocument, type Metadata } from '../sops/index.js';
-import { looksEncrypted } from '../sops/cipher.js';
+import { looksEncrypted } from '../enc-string.js';
 import { DEFAULT_RULE } from '../sops/rules.js';
 import { IvCache } from '../sops/tree-crypto.js';
 import { formatPath, type PathStep } from '../sops/tree-edit.js';

@@ -1,6 +1,6 @@
 import { chmod, mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { nowTimestamp } from '../sops/values.js';
+import { nowTimestamp } from '../values.js';
 import { generateX25519 } from './age-native.js';
 
 export { defaultAgeKeysFile } from './age-identities.js';

@@ -8,7 +8,7 @@ import { readMetadata, SOPS_FORMAT_VERSION, writeMetadata, type Metadata } from 
 import { DEFAULT_RULE, EncryptionPolicy, type EncryptionRule } from './rules.js';
 import { checkStructureBinding, STRUCTURE_FIELD, structureBinding, type StructureCheck } from './structure.js';
 import { decryptTree, encryptTree, IvCache } from './tree-crypto.js';
-import { macTimestamp, nowTimestamp } from './values.js';
+import { macTimestamp, nowTimestamp } from '../values.js';
 
 export type { EncryptionRule } from './rules.js';
 export type { Metadata } from './metadata.js';

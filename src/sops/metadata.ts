@@ -3,7 +3,7 @@ import type { KeyFieldValue, KeyRecord, MasterKeyType } from '../keys/masterkey.
 import { list, map, scalar, str, type MapNode, type Node } from '../tree.js';
 import { RULE_KINDS, type EncryptionRule } from './rules.js';
 import { STRUCTURE_FIELD } from './structure.js';
-import { macTimestamp, ValueFormatError } from './values.js';
+import { macTimestamp, ValueFormatError } from '../values.js';
 
 /** The `sops` metadata block as a typed model (spec §7.0). */
 export interface Metadata {
