@@ -8,6 +8,7 @@ import { readMetadata, SOPS_FORMAT_VERSION, writeMetadata, type Metadata } from 
 import { DEFAULT_RULE, EncryptionPolicy, type EncryptionRule } from './rules.js';
 import { checkStructureBinding, STRUCTURE_FIELD, structureBinding, type StructureCheck } from './structure.js';
 import { decryptTree, encryptTree, IvCache } from './tree-crypto.js';
+import { storeNamed } from '../formats/registry.js';
 import { macTimestamp, nowTimestamp } from '../values.js';
 
 export type { EncryptionRule } from './rules.js';
@@ -41,12 +42,13 @@ export interface DecryptedDocument {
 export async function encryptDocument(file: ParsedFile, settings: EncryptSettings, keys?: KeyOptions): Promise<void> {
   if (file.metadata) throw new FileAlreadyEncryptedError();
   if (file.documents.length === 0) throw new NoDocumentError();
-  const binary = file.format === 'binary';
-  if (binary && (settings.rule || settings.macOnlyEncrypted)) {
-    (file.warnings ??= []).push('binary files are encrypted whole: encryption rules and mac_only_encrypted are ignored');
+  const store = storeNamed(file.format);
+  const whole = store.singleValued;
+  if (whole && (settings.rule || settings.macOnlyEncrypted)) {
+    (file.warnings ??= []).push(`${store.name} files are encrypted whole: encryption rules and mac_only_encrypted are ignored`);
   }
-  const rule = binary ? undefined : settings.rule;
-  const macOnlyEncrypted = binary ? false : Boolean(settings.macOnlyEncrypted);
+  const rule = whole ? undefined : settings.rule;
+  const macOnlyEncrypted = whole ? false : Boolean(settings.macOnlyEncrypted);
   const policy = new EncryptionPolicy(rule ?? DEFAULT_RULE);
   const dataKey = newDataKey();
   try {
@@ -59,7 +61,7 @@ export async function encryptDocument(file: ParsedFile, settings: EncryptSetting
       version: SOPS_FORMAT_VERSION,
     };
     if (keyGroups.length > 1) metadata.shamirThreshold = settings.shamirThreshold && settings.shamirThreshold > 0 ? settings.shamirThreshold : keyGroups.length;
-    if (!binary) metadata.rule = rule ?? DEFAULT_RULE;
+    if (!whole) metadata.rule = rule ?? DEFAULT_RULE;
     sealTree(file, metadata, dataKey, policy);
   } finally {
     dataKey.fill(0);
@@ -95,7 +97,7 @@ export async function decryptDocument(file: ParsedFile, options: DecryptOptions 
     const structure = !options.ignoreMac && metadata.structure ? checkStructureBinding(metadata.structure, file.documents, dataKey) : 'ok';
     const ivs = new IvCache();
     const policy = new EncryptionPolicy(metadata.rule ?? DEFAULT_RULE);
-    const result = decryptTree(file.documents, dataKey, policy, metadata.macOnlyEncrypted, { keepBytes: file.format === 'binary', ...(options.forReencryption ? { ivs } : {}) });
+    const result = decryptTree(file.documents, dataKey, policy, metadata.macOnlyEncrypted, { keepBytes: storeNamed(file.format).singleValued, ...(options.forReencryption ? { ivs } : {}) });
     if (result.warnings.length) (file.warnings ??= []).push(...result.warnings);
     if (!options.ignoreMac) verifyMac(metadata, dataKey, result.mac);
     reportStructure(file, structure);

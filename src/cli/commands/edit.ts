@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { formatForPath } from '../../formats/format.js';
+import { storeClaimingName } from '../../formats/registry.js';
 import { ExitCode, TsopsError, UsageError } from '../../errors.js';
 import { editFile } from '../../edit/session.js';
 import { resolveEditor } from '../../io/editor.js';
@@ -39,7 +39,7 @@ export async function editCommand(file: string | undefined, flags: EditFlags, ct
 }
 
 function hasKnownExtension(file: string): boolean {
-  return formatForPath(file) !== 'binary' || /\.bin$/i.test(file);
+  return storeClaimingName(file) !== undefined;
 }
 
 /**

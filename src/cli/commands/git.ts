@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ExitCode, TsopsError } from '../../errors.js';
-import { formatForPath, loadFormat } from '../../formats/format.js';
+import { formatForPath } from '../../formats/format.js';
 import { readStore } from '../../formats/detect.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { resolveEditor, runEditor } from '../../io/editor.js';
@@ -18,6 +18,7 @@ import { setAtPath, unsetAtPath } from '../../sops/tree-edit.js';
 import { parseTreePath } from '../../sops/treepath.js';
 import { list, map, str, type MapNode, type Node } from '../../tree.js';
 import { say, warn, writeOut, type CliContext } from '../context.js';
+import { yamlStore } from '../../formats/yaml/store.js';
 import { keyOptions, type CommonFlags } from '../options.js';
 
 /** `tsops git textconv FILE`: what `git diff` shows for an encrypted file. */
@@ -99,7 +100,7 @@ export async function resolveCommand(file: string, flags: CommonFlags, ctx: CliC
 
   const { format, parsed } = await readStore(readFileSync(file), formatForPath(file), { file, needMetadata: true });
   const decrypted = await decryptDocument(parsed, { keys, forReencryption: true });
-  const yaml = await loadFormat('yaml');
+  const yaml = await yamlStore.load();
   const dir = createPrivateDir('tsops-resolve-', ctx.env);
   try {
     const temp = join(dir.path, `resolve-${basename(file)}.yaml`);
@@ -111,7 +112,7 @@ export async function resolveCommand(file: string, flags: CommonFlags, ctx: CliC
       return map(fields);
     });
     const header = `# ${conflicts.length} value(s) in ${file} changed differently on both branches.\n# Edit each 'resolved' (start from ours, theirs or your own); delete a 'resolved' line to remove the key.\n`;
-    writeFileSync(temp, header + Buffer.from(yaml.emit({ format: 'yaml', documents: [map([['conflicts', list(items)]])] }, { indent: 2 })).toString('utf8'), { mode: 0o600 });
+    writeFileSync(temp, header + Buffer.from(yaml.emit({ format: yamlStore.name, documents: [map([['conflicts', list(items)]])] }, { indent: 2 })).toString('utf8'), { mode: 0o600 });
     const status = await runEditor(resolveEditor(ctx.env), temp, ctx.env);
     if (status !== 0) throw new TsopsError(`the editor exited with status ${status}; nothing resolved`, ExitCode.Generic, { file });
     const edited = yaml.parse(readFileSync(temp), { file: 'the resolution' }).documents[0];
