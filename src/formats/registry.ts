@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { binaryStore } from './binary/store.js';
 import { dotenvStore } from './dotenv/store.js';
 import { iniStore } from './ini/store.js';
@@ -23,7 +23,7 @@ const FALLBACK = STORES.find((s) => s.fallback)!;
 /** The store a parsed file's `format` names; a name no store has is a usage error, not a crash. */
 export function storeNamed(name: string): Store {
   const store = STORES.find((s) => s.name === name);
-  if (!store) throw new UsageError(`unknown file format '${name}' (one of: ${STORES.map((s) => s.name).join(', ')})`);
+  if (!store) throw new UsageError(`unknown file format '${name}' (one of: ${STORES.map((s) => s.name).join(', ')})`, ExitCode.Generic);
   return store;
 }
 
