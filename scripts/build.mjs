@@ -5,8 +5,17 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 rmSync('dist', { recursive: true, force: true });
+
+/** The packages each key kind's wrap/unwrap code imports on first use (its descriptor's `lazyPackages`), read from the registry. */
+async function keyKindPackages() {
+  const registry = await build({ entryPoints: ['src/keys/registry.ts'], bundle: true, write: false, format: 'cjs', platform: 'node', packages: 'external', logLevel: 'warning' });
+  const module = { exports: {} };
+  new Function('module', 'exports', 'require', registry.outputFiles[0].text)(module, module.exports, createRequire(import.meta.url));
+  return module.exports.KEY_KINDS.flatMap((kind) => kind.lazyPackages ?? []);
+}
 
 await build({
   entryPoints: { tsops: 'src/cli/main.ts' },
@@ -24,8 +33,9 @@ await build({
   // TSOPS_DEBUG_BUILD=1 keeps names readable, for CPU profiles.
   minify: !process.env.TSOPS_DEBUG_BUILD,
   legalComments: 'none',
-  // Lazily loaded SDKs (and the age library, needed only for post-quantum keys) stay in node_modules and are required only when a file uses them.
-  external: ['node:*', '@aws-sdk/*', '@smithy/*', '@inquirer/*', 'age-encryption'],
+  // Lazily loaded packages stay in node_modules and are required only when used: the key kinds' SDKs (and the
+  // age library, needed only for post-quantum keys), the S3 client of `publish`, the prompts of interactive commands.
+  external: ['node:*', '@aws-sdk/client-s3', '@inquirer/*', ...(await keyKindPackages())],
   supported: { 'dynamic-import': false },
   define: { TSOPS_VERSION: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) },
   logLevel: 'warning',
