@@ -10,7 +10,7 @@ import { escapeControl } from '../escape.js';
 declare const TSOPS_VERSION: string;
 const VERSION = typeof TSOPS_VERSION === 'string' ? TSOPS_VERSION : '0.0.0-dev';
 
-const COMMANDS = new Set(['encrypt', 'decrypt', 'edit', 'set', 'unset', 'rotate', 'git', 'merge-driver', 'resolve', 'guard', 'updatekeys', 'status', 'init', 'exec-env', 'exec-file', 'run', 'keygen', 'filestatus', 'groups', 'publish', 'help']);
+const COMMANDS = new Set(['encrypt', 'decrypt', 'edit', 'set', 'unset', 'rotate', 'git', 'merge-driver', 'resolve', 'guard', 'updatekeys', 'status', 'init', 'exec-env', 'exec-file', 'run', 'keygen', 'filestatus', 'groups', 'publish', 'krm', 'help']);
 
 const NO_OP_FLAGS = ['--disable-version-check', '--enable-local-keyservice'];
 
@@ -198,9 +198,10 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
   if (wanted('guard'))
     cli
       .command('guard')
+      .argument('[files...]', 'check only these files (their staged versions), as the pre-commit framework passes them')
       .option('--staged', 'check the staged versions of files (the default; for pre-commit hooks)')
       .description('refuse a commit that stages a tsops-covered file unencrypted or with a MAC that does not verify')
-      .action(async () => done((await import('./commands/git.js')).guardCommand(ctx)));
+      .action(async (files) => done((await import('./commands/git.js')).guardCommand(ctx, files)));
 
   if (wanted('resolve'))
     addCommonOptions(cli.command('resolve').argument('<file>'))
@@ -234,6 +235,12 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
       .option('--verbose', 'more output on stderr')
       .action(async (file, opts) => done((await import('./commands/publish.js')).publishCommand(file, opts, ctx)));
 
+  if (wanted('krm'))
+    cli
+      .command('krm')
+      .argument('[manifest]', 'a ksops manifest (legacy exec plugin); none: a ResourceList on standard input (KRM function)')
+      .description('kustomize plugin for ksops manifests; `tsops krm install` installs it as the legacy plugin (see tsops krm --help)');
+
   return cli;
 }
 
@@ -247,6 +254,12 @@ export async function main(argv: string[], ctx: CliContext = processContext()): 
     if (args[0] === 'exec-env' || args[0] === 'run' || args[0] === 'exec-file') {
       const command = args[0] === 'exec-file' ? await import('./commands/exec-file.js') : await import('./commands/exec-env.js');
       code = await command.run(args.slice(1), ctx);
+      process.exitCode = settleStdout(code);
+      return;
+    }
+    // krm reads a manifest path or a ResourceList, and has an `install` of its own.
+    if (args[0] === 'krm') {
+      code = await (await import('./commands/krm.js')).run(args.slice(1), ctx);
       process.exitCode = settleStdout(code);
       return;
     }
