@@ -26,6 +26,8 @@ export interface Store {
    * in it can be an unauthenticated plaintext.
    */
   readonly singleValued: boolean;
+  /** Holds any tree of maps and lists, as a structured document (a Kubernetes manifest) needs; flat and single-valued stores do not. */
+  readonly holdsNestedTrees: boolean;
   /** Its entry in the `stores:` section of `.sops.yaml`, and the indent it takes there (`tab`: -1 means a tab). */
   readonly config: { readonly key: string; readonly indent?: { readonly tab: boolean } };
   /** What `edit` opens a new file with: a short example in the store's own syntax. */

@@ -29,6 +29,10 @@ describe('the store registry', () => {
     expect(() => storeNamed('__proto__')).toThrow(UsageError);
   });
 
+  it('says which stores hold nested trees (what a Kubernetes manifest needs)', () => {
+    expect(STORES.filter((s) => s.holdsNestedTrees).map((s) => s.name)).toEqual(['yaml', 'json']);
+  });
+
   it('tries the most specific stores first when detecting content', () => {
     expect(detectableStores().map((s) => s.name)).toEqual(['json', 'dotenv', 'ini', 'yaml']);
   });

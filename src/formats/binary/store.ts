@@ -11,6 +11,7 @@ export const binaryStore: Store = {
   load: async () => (await import('../binary.js')).binaryFormat,
   // The value of a binary file is its `data`, a string; anything else is written as YAML writes it.
   writeValue: async (node, indent) => Buffer.from((await import('../yaml.js')).formatYamlValue(node, indent)),
+  holdsNestedTrees: false,
   singleValued: true,
   config: { key: 'json_binary', indent: { tab: true } },
   newFileTemplate: 'Replace this text with your secret.\n',

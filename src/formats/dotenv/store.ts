@@ -7,6 +7,7 @@ export const dotenvStore: Store = {
   claimsName: (base) => base === '.env' || base.endsWith('.env') || base.startsWith('.env.'),
   load: async () => (await import('../dotenv.js')).dotenvFormat,
   writeValue: async (node) => Buffer.from((await import('../dotenv.js')).formatDotenvValue(node) + '\n'),
+  holdsNestedTrees: false,
   singleValued: false,
   config: { key: 'dotenv' },
   newFileTemplate: '# New secrets file: replace these examples with your own.\nDATABASE_PASSWORD=change-me\nAPI_TOKEN=change-me\n',

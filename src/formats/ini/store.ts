@@ -7,6 +7,7 @@ export const iniStore: Store = {
   load: async () => (await import('../ini.js')).iniFormat,
   // An INI file has no syntax for a lone value: it is written as YAML writes it.
   writeValue: async (node, indent) => Buffer.from((await import('../yaml.js')).formatYamlValue(node, indent)),
+  holdsNestedTrees: false,
   singleValued: false,
   config: { key: 'ini' },
   newFileTemplate: '[database]\nuser     = app\npassword = change-me\n',
