@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { formatForPath, parseFormatName } from '../formats/format.js';
+import { STORES, unnamedStore } from '../formats/registry.js';
 import type { KeyOptions, MasterKeyType } from '../keys/masterkey.js';
 import { KEY_KINDS } from '../keys/registry.js';
 import { addKeyFlags } from './key-flags.js';
@@ -61,7 +62,7 @@ export function addKeyOptions(cmd: Command): Command {
 export function inputFormat(flags: CommonFlags, file: string | undefined): FormatName {
   if (flags.inputType) return formatName(flags.inputType, '--input-type');
   const name = file && file !== '-' ? file : flags.filenameOverride;
-  return name ? formatForPath(name) : 'binary';
+  return name ? formatForPath(name) : unnamedStore().name;
 }
 
 export function outputFormat(flags: CommonFlags, input: FormatName): FormatName {
@@ -70,7 +71,7 @@ export function outputFormat(flags: CommonFlags, input: FormatName): FormatName 
 
 function formatName(value: string, flag: string): FormatName {
   const name = parseFormatName(value);
-  if (!name) throw new UsageError(`${flag} must be one of yaml, json, dotenv, ini, binary (not ${JSON.stringify(value)})`, 'bad-usage');
+  if (!name) throw new UsageError(`${flag} must be one of ${STORES.map((s) => s.name).join(', ')} (not ${JSON.stringify(value)})`, 'bad-usage');
   return name;
 }
 

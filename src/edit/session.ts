@@ -4,6 +4,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { OutputError, TsopsError } from '../errors.js';
 import { loadFormat, type EmitOptions } from '../formats/format.js';
 import { readStore } from '../formats/detect.js';
+import { storeNamed } from '../formats/registry.js';
 import type { KeyOptions, MasterKeyType } from '../keys/masterkey.js';
 import { checkWritable, writeFileAtomic } from '../io/atomic-write.js';
 import { runEditor } from '../io/editor.js';
@@ -12,7 +13,6 @@ import { encryptDocument, type EncryptSettings } from '../sops/index.js';
 import { OpenedFile } from '../sops/opened-file.js';
 import { readMetadata, writeMetadata } from '../sops/metadata.js';
 import type { FormatName, ParsedFile } from '../tree.js';
-import { newFileTemplate } from './templates.js';
 
 export interface EditRequest {
   file: string;
@@ -59,7 +59,7 @@ export async function editFile(req: EditRequest): Promise<EditOutcome> {
     if (req.showMasterKeys) opened.file.metadata = writeMetadata(opened.metadata);
     plaintext = Buffer.from(format.emit(opened.file, req.emit));
   } else {
-    plaintext = Buffer.from(newFileTemplate(req.format), 'utf8');
+    plaintext = Buffer.from(storeNamed(req.format).newFileTemplate, 'utf8');
   }
 
   const dir = createPrivateDir('tsops-edit-', req.env);

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { TsopsError } from '../errors.js';
-import { emitAs, loadFormat, type EmitOptions } from '../formats/format.js';
+import { emitAs, type EmitOptions } from '../formats/format.js';
 import { readStore } from '../formats/detect.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import type { KeyOptions, MasterKeyType } from '../keys/masterkey.js';
 import { OpenedFile } from '../sops/opened-file.js';
 import { formatPath, setAtPath, unsetAtPath, type PathStep } from '../sops/tree-edit.js';
+import { jsonStore } from '../formats/json/store.js';
 import type { FormatName, Node } from '../tree.js';
 
 export interface TreeChangeRequest {
@@ -56,7 +57,7 @@ async function change(req: TreeChangeRequest, apply: (doc: import('../tree.js').
 
 /** A `set` value is JSON (as in sops); objects keep their key order, integers stay exact. */
 export async function parseJsonValue(text: string): Promise<Node> {
-  const json = await loadFormat('json');
+  const json = await jsonStore.load();
   try {
     const parsed = json.parse(Buffer.from(`{"value":${text}\n}`, 'utf8'));
     const entry = parsed.documents[0]?.items.find((i) => i.kind === 'entry');

@@ -6,7 +6,7 @@
  */
 import { TsopsError } from '../errors.js';
 import { KEY_KINDS } from '../keys/registry.js';
-import { valueToString } from '../sops/values.js';
+import { valueToString } from '../values.js';
 import type { MapNode, Node } from '../tree.js';
 import type { Provenance } from './provenance.js';
 

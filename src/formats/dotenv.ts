@@ -1,5 +1,5 @@
 import { EmitError, InputError } from '../errors.js';
-import { valueToString } from '../sops/values.js';
+import { valueToString } from '../values.js';
 import type { Comment, Entry, MapNode, Node, ParsedFile } from '../tree.js';
 import { flattenMetadata, unflattenMetadata } from './flatten.js';
 import type { Format } from './format.js';

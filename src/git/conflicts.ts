@@ -3,12 +3,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { loadFormat } from '../formats/format.js';
 import type { KeyOptions } from '../keys/masterkey.js';
 import type { OpenedFile } from '../sops/opened-file.js';
 import { verifyOpens } from '../sops/open.js';
 import { formatPath } from '../sops/tree-edit.js';
 import { getEntry, list, map, str, type Node, type ParsedFile } from '../tree.js';
+import { yamlStore } from '../formats/yaml/store.js';
 import type { MergeConflict } from './merge-tree.js';
 
 /**
@@ -27,11 +27,11 @@ export async function saveConflicts(storePath: string, file: string, conflicts: 
     ['file', str(file)],
     ['conflicts', list(conflicts.map(conflictNode))],
   ]);
-  const parsed: ParsedFile = { format: 'yaml', documents: [doc] };
+  const parsed: ParsedFile = { format: yamlStore.name, documents: [doc] };
   // Every value is encrypted here, whatever partial-encryption rule the file itself uses.
   sealedWith.reseal(parsed, { rule: undefined, macOnlyEncrypted: false });
   mkdirSync(join(storePath, '..'), { recursive: true, mode: 0o700 });
-  await writeFileAtomic(storePath, (await loadFormat('yaml')).emit(parsed));
+  await writeFileAtomic(storePath, (await yamlStore.load()).emit(parsed));
 }
 
 function conflictNode(c: MergeConflict): Node {
@@ -51,7 +51,7 @@ export interface StoredConflict {
 
 export async function loadConflicts(storePath: string, keys: KeyOptions): Promise<StoredConflict[] | undefined> {
   if (!existsSync(storePath)) return undefined;
-  const parsed = (await loadFormat('yaml')).parse(readFileSync(storePath), { file: storePath });
+  const parsed = (await yamlStore.load()).parse(readFileSync(storePath), { file: storePath });
   await verifyOpens(parsed, { keys });
   const root = parsed.documents[0];
   const conflicts = root && getEntry(root, 'conflicts')?.value;

@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { TsopsError } from '../errors.js';
-import { formatForPath, loadFormat } from '../formats/format.js';
+import { formatForPath } from '../formats/format.js';
+import { yamlStore } from '../formats/yaml/store.js';
 import { readStore } from '../formats/detect.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { resolveEditor, runEditor } from '../io/editor.js';
@@ -30,7 +31,7 @@ export async function resolveConflicts(file: string, options: { keys: KeyOptions
 
   const { format, parsed } = await readStore(readFileSync(file), formatForPath(file), { file, needMetadata: true });
   using opened = await OpenedFile.open(parsed, { keys, keepIvs: true });
-  const yaml = await loadFormat('yaml');
+  const yaml = await yamlStore.load();
   const dir = createPrivateDir('tsops-resolve-', env);
   try {
     const temp = join(dir.path, `resolve-${basename(file)}.yaml`);
@@ -42,7 +43,7 @@ export async function resolveConflicts(file: string, options: { keys: KeyOptions
       return map(fields);
     });
     const header = `# ${conflicts.length} value(s) in ${file} changed differently on both branches.\n# Edit each 'resolved' (start from ours, theirs or your own); delete a 'resolved' line to remove the key.\n`;
-    writeFileSync(temp, header + Buffer.from(yaml.emit({ format: 'yaml', documents: [map([['conflicts', list(items)]])] }, { indent: 2 })).toString('utf8'), { mode: 0o600 });
+    writeFileSync(temp, header + Buffer.from(yaml.emit({ format: yamlStore.name, documents: [map([['conflicts', list(items)]])] }, { indent: 2 })).toString('utf8'), { mode: 0o600 });
     const status = await runEditor(resolveEditor(env), temp, env);
     if (status !== 0) throw new TsopsError(`the editor exited with status ${status}; nothing resolved`, 'failed', { file });
     const edited = yaml.parse(readFileSync(temp), { file: 'the resolution' }).documents[0];

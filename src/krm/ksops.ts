@@ -8,6 +8,7 @@
  */
 import { TsopsError } from '../errors.js';
 import { emitAs, formatForPath } from '../formats/format.js';
+import { storeForPath } from '../formats/registry.js';
 import type { KeyOptions } from '../keys/masterkey.js';
 import { decryptBytes } from '../sops/open.js';
 import type { Node, ParsedFile } from '../tree.js';
@@ -81,8 +82,7 @@ export function readManifest(value: unknown, name: string): KsopsManifest {
 export async function generate(manifest: KsopsManifest, ctx: GenerateContext): Promise<Generated[]> {
   const out: Generated[] = [];
   for (const file of manifest.files) {
-    const format = formatForPath(file);
-    if (format !== 'yaml' && format !== 'json') throw new TsopsError('a file under `files` must be an encrypted YAML or JSON manifest (use secretFrom for other files)', 'failed', { file });
+    if (!storeForPath(file).holdsNestedTrees) throw new TsopsError('a file under `files` must be an encrypted YAML or JSON manifest (use secretFrom for other files)', 'failed', { file });
     const parsed = await decryptListed(file, ctx);
     out.push({ kind: 'manifest', file, bytes: await emitAs(parsed, parsed.format, undefined, file) });
   }

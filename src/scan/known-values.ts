@@ -8,11 +8,16 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { formatForPath } from '../formats/format.js';
 import { readStore } from '../formats/detect.js';
+import { storeNamed } from '../formats/registry.js';
+import type { KeyKind } from '../keys/kind.js';
+import { KEY_KINDS } from '../keys/registry.js';
 import type { KeyOptions } from '../keys/masterkey.js';
 import { readMetadata, writeMetadata } from '../sops/metadata.js';
 import { OpenedFile } from '../sops/opened-file.js';
 import { DEFAULT_RULE, EncryptionPolicy } from '../sops/rules.js';
 import { describePath, walk } from '../sops/tree-crypto.js';
+
+const UNATTENDED = new Set((KEY_KINDS as readonly KeyKind[]).filter((kind) => kind.unattended).map((kind) => kind.type));
 
 /** Shorter values (`true`, `8080`, `admin`) are everywhere; only longer ones are a signal. */
 export const MIN_KNOWN_LENGTH = 8;
@@ -39,22 +44,22 @@ export class KnownValues {
   }
 
   /**
-   * Adds the encrypted values of one sops file. Only age identities are tried:
+   * Adds the encrypted values of one sops file. Only kinds that unwrap unattended (age) are tried:
    * the guard runs on every commit and must neither reach a cloud KMS nor wait
-   * for a PGP passphrase; a file with a key group without an age recipient is
+   * for a PGP passphrase; a file with a key group without such a key is
    * skipped (counted as unopened).
    */
   async addEncrypted(file: string, bytes: Buffer, keys: KeyOptions): Promise<void> {
     try {
       const { parsed } = await readStore(bytes, formatForPath(file), { file, needMetadata: true });
-      if (!parsed.metadata || parsed.format === 'binary') return;
+      if (!parsed.metadata || storeNamed(parsed.format).singleValued) return;
       const metadata = readMetadata(parsed.metadata);
-      const ageOnly = metadata.keyGroups.map((group) => group.filter((record) => record.type === 'age'));
-      if (ageOnly.some((group) => group.length === 0)) {
+      const unattended = metadata.keyGroups.map((group) => group.filter((record) => UNATTENDED.has(record.type)));
+      if (unattended.some((group) => group.length === 0)) {
         this.unopened.push(file);
         return;
       }
-      parsed.metadata = writeMetadata({ ...metadata, keyGroups: ageOnly });
+      parsed.metadata = writeMetadata({ ...metadata, keyGroups: unattended });
       (await OpenedFile.open(parsed, { keys })).dispose();
       walk(parsed.documents, new EncryptionPolicy(metadata.rule ?? DEFAULT_RULE), {
         scalar: (node, path, encrypt) => {

@@ -44,7 +44,7 @@ export async function runScan(set: TargetSet, allowlist: Allowlist, keys: KeyOpt
       try {
         const outcome = await scanContent(target.path, bytes, { allowlist, known });
         summary.files++;
-        if (outcome.skipped === 'binary') summary.binary++;
+        if (outcome.skipped === 'not-text') summary.binary++;
         if (outcome.truncated) summary.truncated++;
         for (const finding of outcome.findings) summary.findings.push(target.commit ? { ...finding, commit: target.commit } : finding);
       } finally {

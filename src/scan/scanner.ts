@@ -28,7 +28,7 @@ export interface Finding {
 
 export interface ScanOutcome {
   findings: Finding[];
-  skipped?: 'binary';
+  skipped?: 'not-text';
   truncated?: boolean;
 }
 
@@ -42,7 +42,7 @@ export function isBinary(bytes: Uint8Array): boolean {
 }
 
 export async function scanContent(file: string, bytes: Uint8Array, settings: ScanSettings): Promise<ScanOutcome> {
-  if (isBinary(bytes)) return { findings: [], skipped: 'binary' };
+  if (isBinary(bytes)) return { findings: [], skipped: 'not-text' };
   const truncated = bytes.length > MAX_SCAN_BYTES;
   let text = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, MAX_SCAN_BYTES)).toString('utf8');
   if (truncated) text = text.slice(0, Math.max(0, text.lastIndexOf('\n')));

@@ -4,7 +4,7 @@ import { findKeyKind, KEY_KINDS_BY_LOAD_RANK } from '../keys/registry.js';
 import { list, map, scalar, str, type MapNode, type Node } from '../tree.js';
 import { RULE_KINDS, type EncryptionRule } from './rules.js';
 import { STRUCTURE_FIELD } from './structure.js';
-import { macTimestamp, ValueFormatError } from './values.js';
+import { macTimestamp, ValueFormatError } from '../values.js';
 
 /** The `sops` metadata block as a typed model (docs/format.md#metadata). */
 export interface Metadata {

@@ -17,7 +17,8 @@ import { DEFAULT_RULE, EncryptionPolicy } from './rules.js';
 import { groupsNeeded } from './shamir.js';
 import { checkStructureBinding, STRUCTURE_FIELD, type StructureCheck } from './structure.js';
 import { decryptTree, IvCache } from './tree-crypto.js';
-import { macTimestamp } from './values.js';
+import { storeNamed } from '../formats/registry.js';
+import { macTimestamp } from '../values.js';
 
 export interface OpenFileOptions {
   ignoreMac?: boolean;
@@ -74,7 +75,7 @@ export class OpenedFile implements Disposable {
       const structure = !options.ignoreMac && metadata.structure ? checkStructureBinding(metadata.structure, file.documents, dataKey) : 'ok';
       const ivs = new IvCache();
       const policy = new EncryptionPolicy(metadata.rule ?? DEFAULT_RULE);
-      const result = decryptTree(file.documents, dataKey, policy, metadata.macOnlyEncrypted, { keepBytes: file.format === 'binary', ...(options.keepIvs ? { ivs } : {}) });
+      const result = decryptTree(file.documents, dataKey, policy, metadata.macOnlyEncrypted, { keepBytes: storeNamed(file.format).singleValued, ...(options.keepIvs ? { ivs } : {}) });
       if (result.warnings.length) (file.warnings ??= []).push(...result.warnings);
       if (!options.ignoreMac) verifyMac(metadata, dataKey, result.mac);
       reportStructure(file, structure);

@@ -1,9 +1,10 @@
 import { DecryptionError, EncryptionError } from '../errors.js';
 import type { Comment, ListNode, MapNode, Scalar } from '../tree.js';
-import { looksEncrypted, open, parseSealed, seal } from './cipher.js';
+import { looksEncrypted } from '../enc-string.js';
+import { open, parseSealed, seal } from './cipher.js';
 import { MacHasher } from './mac.js';
 import type { EncryptionPolicy } from './rules.js';
-import { encType, plaintextBytes, scalarFromPlaintext, ValueFormatError } from './values.js';
+import { encType, plaintextBytes, scalarFromPlaintext, ValueFormatError } from '../values.js';
 
 /**
  * Remembers the IV of every value decrypted, keyed by (path, type, plaintext),

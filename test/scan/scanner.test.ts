@@ -130,6 +130,6 @@ describe('large and binary content', () => {
     expect(early.findings).toHaveLength(1);
     const late = await scanContent('a.txt', Buffer.from(`${filler}${token}\n`), { allowlist: new Allowlist() });
     expect(late.findings).toHaveLength(0);
-    expect((await scanContent('a.bin', Buffer.from(`\0${token}`), { allowlist: new Allowlist() })).skipped).toBe('binary');
+    expect((await scanContent('a.bin', Buffer.from(`\0${token}`), { allowlist: new Allowlist() })).skipped).toBe('not-text');
   });
 });

@@ -43,7 +43,7 @@ import { OpenedFile } from '../../src/sops/opened-file.js';
 import { readMetadata } from '../../src/sops/metadata.js';
 import { decryptBytes } from '../../src/sops/open.js';
 import { DEFAULT_RULE, EncryptionPolicy } from '../../src/sops/rules.js';
-import { plaintextBytes } from '../../src/sops/values.js';
+import { plaintextBytes } from '../../src/values.js';
 import { cloneNode, type Comment, type FormatName, type ListNode, type MapNode, type Node, type ParsedFile, type Scalar } from '../../src/tree.js';
 import { encryptText, throwawayAgeKey } from '../support/pipeline.js';
 

@@ -1,5 +1,6 @@
 import { aboutFile, TsopsError, UsageError } from '../../errors.js';
 import { emitAs, loadFormat } from '../../formats/format.js';
+import { storeNamed } from '../../formats/registry.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { readInput } from '../../io/input.js';
 import { recordAudit } from '../../audit/index.js';
@@ -64,12 +65,5 @@ export async function decryptCommand(file: string | undefined, flags: DecryptFla
 async function extracted(node: Node, format: FormatName, indent: number | undefined): Promise<Uint8Array> {
   if (node.kind === 'scalar' && node.type === 'str') return node.value instanceof Uint8Array ? node.value : Buffer.from(String(node.value), 'utf8');
   if (node.kind === 'map') return (await loadFormat(format)).emit({ format, documents: [node] }, { indent });
-  switch (format) {
-    case 'json':
-      return Buffer.from((await import('../../formats/json.js')).formatJsonValue(node, indent) + '\n');
-    case 'dotenv':
-      return Buffer.from((await import('../../formats/dotenv.js')).formatDotenvValue(node) + '\n');
-    default:
-      return Buffer.from((await import('../../formats/yaml.js')).formatYamlValue(node, indent));
-  }
+  return storeNamed(format).writeValue(node, indent);
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { recordAudit } from '../../audit/index.js';
-import { formatForPath } from '../../formats/format.js';
+import { storeClaimingName } from '../../formats/registry.js';
 import { TsopsError, UsageError } from '../../errors.js';
 import { editFile } from '../../edit/session.js';
 import { resolveEditor } from '../../io/editor.js';
@@ -47,7 +47,7 @@ export async function editCommand(file: string | undefined, flags: EditFlags, ct
 }
 
 function hasKnownExtension(file: string): boolean {
-  return formatForPath(file) !== 'binary' || /\.bin$/i.test(file);
+  return storeClaimingName(file) !== undefined;
 }
 
 /**

@@ -91,10 +91,10 @@ async function publishFile(file: string, config: Config, configPath: string, fla
   });
   if (!parsed.metadata) throw new MetadataNotFoundError({ file });
 
-  let upload: { kind: 'file'; contents: Uint8Array } | { kind: 'json'; json: string };
+  let upload: { kind: 'file'; contents: Uint8Array } | { kind: 'tree'; json: string };
   if (destination.kind === 'vault') {
     await aboutFile(file, () => verifyOpens(parsed, decryptOptions(flags, ctx)));
-    upload = { kind: 'json', json: (await import('../../publish/data.js')).treeAsJson(parsed.documents) };
+    upload = { kind: 'tree', json: (await import('../../publish/data.js')).treeAsJson(parsed.documents) };
   } else {
     upload = { kind: 'file', contents: await aboutFile(file, () => s3Contents(parsed, bytes, matched, configPath, flags, ctx)) };
   }
@@ -144,10 +144,10 @@ async function confirmUpload(absolute: string, target: string, ctx: CliContext):
   if (!(await confirm({ message: `uploading ${escapeControl(absolute)} to ${escapeControl(target)} ?`, default: false }))) throw new TsopsError('Publish canceled');
 }
 
-async function send(destination: Exclude<Destination, { kind: 'gcs' }>, destinationPath: string, upload: { kind: 'file'; contents: Uint8Array } | { kind: 'json'; json: string }, flags: PublishFlags, ctx: CliContext): Promise<void> {
+async function send(destination: Exclude<Destination, { kind: 'gcs' }>, destinationPath: string, upload: { kind: 'file'; contents: Uint8Array } | { kind: 'tree'; json: string }, flags: PublishFlags, ctx: CliContext): Promise<void> {
   if (destination.kind === 's3' && upload.kind === 'file') {
     await (await import('../../publish/s3.js')).uploadToS3(destination, destinationPath, upload.contents, ctx.env, flags.verbose ? (l) => say(ctx, l) : undefined);
-  } else if (destination.kind === 'vault' && upload.kind === 'json') {
+  } else if (destination.kind === 'vault' && upload.kind === 'tree') {
     const result = await (await import('../../publish/vault.js')).uploadToVault(destination, destinationPath, upload.json, ctx.env, (l) => warn(ctx, l));
     if (result.unchanged && flags.verbose) say(ctx, `secret in ${result.url} is already up-to-date`);
   }

@@ -1,7 +1,7 @@
 import { realpathSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { findConfig } from '../../config/find.js';
-import { ExitCode, TsopsError } from '../../errors.js';
+import { TsopsError } from '../../errors.js';
 import { git } from '../../git/repo.js';
 import { Allowlist } from '../../scan/allowlist.js';
 import { findingLine, summaryLine } from '../../scan/report.js';
@@ -22,9 +22,9 @@ export interface ScanFlags {
  */
 export async function scanCommand(dir: string | undefined, flags: ScanFlags, ctx: CliContext): Promise<number> {
   const start = resolve(ctx.cwd, dir ?? '.');
-  if (!statSync(start, { throwIfNoEntry: false })?.isDirectory()) throw new TsopsError('is not a directory', ExitCode.CouldNotReadInputFile, { file: dir ?? '.' });
+  if (!statSync(start, { throwIfNoEntry: false })?.isDirectory()) throw new TsopsError('is not a directory', 'unreadable-input', { file: dir ?? '.' });
   const root = workTreeRoot(start);
-  if (!root && flags.history) throw new TsopsError('--history needs a git repository', ExitCode.CouldNotReadInputFile, { file: dir ?? '.' });
+  if (!root && flags.history) throw new TsopsError('--history needs a git repository', 'unreadable-input', { file: dir ?? '.' });
   const base = root ?? start;
   const set = readable(() => (root ? (flags.history ? historyTargets(root) : worktreeTargets(root, relative(root, realpathSync(start)).split(sep).join('/'))) : directoryTargets(start)), dir ?? '.');
   const summary = await scanWith(set, base, ctx);
@@ -60,6 +60,6 @@ function readable<T>(work: () => T, file: string): T {
     return work();
   } catch (e) {
     if (e instanceof TsopsError) throw e;
-    throw new TsopsError(`cannot be read (${(e as NodeJS.ErrnoException).code ?? 'git failed'})`, ExitCode.CouldNotReadInputFile, { file });
+    throw new TsopsError(`cannot be read (${(e as NodeJS.ErrnoException).code ?? 'git failed'})`, 'unreadable-input', { file });
   }
 }

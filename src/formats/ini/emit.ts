@@ -1,5 +1,5 @@
 import { EmitError } from '../../errors.js';
-import { valueToString } from '../../sops/values.js';
+import { valueToString } from '../../values.js';
 import type { MapNode, ParsedFile } from '../../tree.js';
 import { flattenMetadata } from '../flatten.js';
 import { DEFAULT_SECTION, METADATA_SECTION, valueAsRead } from './parse.js';

@@ -1,4 +1,4 @@
-import { isInt64 } from '../../sops/values.js';
+import { isInt64 } from '../../values.js';
 import type { ScalarType, ScalarValue } from '../../tree.js';
 
 /**

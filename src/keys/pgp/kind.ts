@@ -1,5 +1,5 @@
 import { TsopsError } from '../../errors.js';
-import { nowTimestamp } from '../../sops/values.js';
+import { nowTimestamp } from '../../values.js';
 import type { KeyOptions, KeyRecord, KeySpec, MasterKeyKind } from '../masterkey.js';
 
 const GPG_TIMEOUT_MS = 60_000;

@@ -1,4 +1,4 @@
-import type { Scalar, ScalarType, ScalarValue } from '../tree.js';
+import type { Scalar, ScalarType, ScalarValue } from './tree.js';
 
 /**
  * How each value type becomes the bytes that are encrypted and hashed into the
