@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
+import type { Readable } from 'node:stream';
 import { ExitCode, TsopsError } from '../errors.js';
 
 /** `/bin/sh -c TEXT` (sops's form) or an argument vector run without a shell. */
@@ -24,6 +25,12 @@ export interface ChildOptions {
   /** Run as this user and group (needs root). */
   uid?: number;
   gid?: number;
+  /**
+   * Take the child's stdout and stderr through pipes (stdin stays shared);
+   * the outcome waits until this has finished with them. Without it the
+   * child writes straight to tsops's own stdout and stderr.
+   */
+  relayOutput?: (stdout: Readable, stderr: Readable) => Promise<void>;
   /** Called once the child exists, e.g. to serve it a file. */
   onSpawn?: (child: ChildProcess) => void;
 }
@@ -51,7 +58,7 @@ export function runChild(command: CommandLine, options: ChildOptions): Promise<C
     };
     try {
       child = spawn(file, args, {
-        stdio: 'inherit',
+        stdio: options.relayOutput ? ['inherit', 'pipe', 'pipe'] : 'inherit',
         env: options.env,
         cwd: options.cwd,
         ...(options.uid !== undefined ? { uid: options.uid } : {}),
@@ -62,7 +69,11 @@ export function runChild(command: CommandLine, options: ChildOptions): Promise<C
       return;
     }
     child.once('error', (e) => settle(() => reject(spawnError(e, file))));
-    child.once('exit', (code, signal) => settle(() => resolve(signal ? { signal } : { code: code ?? 0 })));
+    const relayed = options.relayOutput && child.stdout && child.stderr ? options.relayOutput(child.stdout, child.stderr) : Promise.resolve();
+    child.once('exit', (code, signal) => {
+      // The last lines are still on their way: the status waits for them.
+      void relayed.then(() => settle(() => resolve(signal ? { signal } : { code: code ?? 0 })));
+    });
     if (child.pid !== undefined) options.onSpawn?.(child);
   });
 }
