@@ -13,6 +13,8 @@ export class PatternAutomaton {
   private fail: Int32Array = new Int32Array(1);
   /** Length of the longest pattern ending at each state (0: none), failure chain included. */
   private longest: Int32Array = new Int32Array(1);
+  /** The root's moves as a table: most bytes of most output start no pattern. */
+  private fromRoot: Int32Array = new Int32Array(256);
   readonly maxLength: number;
 
   constructor(patterns: readonly Uint8Array[]) {
@@ -36,6 +38,7 @@ export class PatternAutomaton {
       maxLength = Math.max(maxLength, pattern.length);
     }
     this.maxLength = maxLength;
+    for (const [byte, next] of this.edges[0]!) this.fromRoot[byte] = next;
     this.fail = new Int32Array(this.edges.length);
     this.longest = Int32Array.from(ends);
     // Breadth first, so a state's failure target is complete before its children need it.
@@ -56,12 +59,12 @@ export class PatternAutomaton {
 
   /** The state after reading `byte` in `state`. */
   step(state: number, byte: number): number {
-    for (;;) {
+    while (state !== 0) {
       const next = this.edges[state]!.get(byte);
       if (next !== undefined) return next;
-      if (state === 0) return 0;
       state = this.fail[state]!;
     }
+    return this.fromRoot[byte]!;
   }
 
   /** Length of the longest pattern that ends on reaching `state` (0 for none). */
@@ -75,6 +78,7 @@ export class PatternAutomaton {
     this.edges = [new Map()];
     this.fail.fill(0);
     this.longest.fill(0);
+    this.fromRoot.fill(0);
   }
 }
 
