@@ -45,8 +45,11 @@ export function runChild(command: CommandLine, options: ChildOptions): Promise<C
   return new Promise<ChildOutcome>((resolve, reject) => {
     let child: ChildProcess | undefined;
     // Installed in the same tick as the spawn: no signal can be handled before the child exists.
+    let stopWaiting: (() => void) | undefined;
     const relay = (signal: NodeJS.Signals): void => {
       if (child && child.exitCode === null && child.signalCode === null) child.kill(signal);
+      // The command is gone but something it started still holds its output open.
+      else stopWaiting?.();
     };
     for (const s of FORWARDED_SIGNALS) process.on(s, relay);
     let settled = false;
@@ -71,8 +74,14 @@ export function runChild(command: CommandLine, options: ChildOptions): Promise<C
     child.once('error', (e) => settle(() => reject(spawnError(e, file))));
     const relayed = options.relayOutput && child.stdout && child.stderr ? options.relayOutput(child.stdout, child.stderr) : Promise.resolve();
     child.once('exit', (code, signal) => {
-      // The last lines are still on their way: the status waits for them.
-      void relayed.then(() => settle(() => resolve(signal ? { signal } : { code: code ?? 0 })));
+      const done = (): void => settle(() => resolve(signal ? { signal } : { code: code ?? 0 }));
+      stopWaiting = () => {
+        child?.stdout?.destroy();
+        child?.stderr?.destroy();
+        done();
+      };
+      // The last lines are still on their way (a background process may write more): the status waits for them.
+      void relayed.then(done);
     });
     if (child.pid !== undefined) options.onSpawn?.(child);
   });

@@ -102,5 +102,10 @@ function relayStream(source: Readable, target: NodeJS.WritableStream, redactor: 
       write(redactor.end());
       finish();
     });
+    // Destroyed when tsops stops waiting for a background process's output.
+    source.once('close', () => {
+      write(redactor.end());
+      finish();
+    });
   });
 }

@@ -10,7 +10,7 @@ import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TSOPS } from '../support/cli.js';
-import { execBox, uniqueSecret, type ExecBox } from '../exec/support.js';
+import { ended, execBox, lineReader, processExists, uniqueSecret, type ExecBox } from '../exec/support.js';
 
 const SECRET = uniqueSecret();
 /** Characters every escape treats differently: space, slash, plus, quote, backslash, non-ASCII, `::`. */
@@ -213,6 +213,26 @@ describe('exec-env --redact', () => {
         closeSync(fd);
       }
       expect(readFileSync(outFile, 'utf8')).toBe(kind);
+    }
+  });
+
+  it('output a background process writes after the command exits is waited for and redacted', () => {
+    const r = spawnSync(process.execPath, [TSOPS, 'exec-env', '--redact', 'app.enc.yaml', 'echo start; (read -r _ < /dev/null; printf "late %s\\n" "$SECRET") & exit 5'], { cwd: box.dir, env: box.env, timeout: 60_000 });
+    expect(r.status).toBe(5);
+    expect(r.stdout.toString().split('\n').sort()).toEqual(['', 'late [redacted]', 'start']);
+  });
+
+  it('a signal once the command has exited stops waiting for what a background process holds open', async () => {
+    const child = box.start(['exec-env', '--redact', 'app.enc.yaml', 'sleep 60 & echo "$! $$"; exit 4']);
+    const done = ended(child);
+    const [sleeper, shell] = (await lineReader(child.stdout).next()).split(' ').map(Number) as [number, number];
+    try {
+      while (processExists(shell)) await new Promise((r) => setTimeout(r, 20));
+      child.kill('SIGINT');
+      const result = await done;
+      expect(result.code).toBe(4);
+    } finally {
+      process.kill(sleeper, 'SIGKILL');
     }
   });
 
