@@ -97,6 +97,16 @@ describe('decrypt --output-type github-env', () => {
     expect(r.stdout.split('\n')).toContain(`::add-mask::${VALUES['STOP']}`);
   });
 
+  it('is recorded in the audit log as a decrypt', () => {
+    const log = join(box.dir, 'events.jsonl');
+    const config = join(box.dir, 'audit.yaml');
+    writeFileSync(config, `backends:\n  file:\n    - path: ${log}\n`);
+    const r = box.tsops(['decrypt', '--output-type', 'github-env', file], { env: { GITHUB_ENV: freshEnvFile('env_audit'), TSOPS_AUDIT_CONFIG: config } });
+    expect(r.status).toBe(0);
+    const events = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; file: string });
+    expect(events).toEqual([expect.objectContaining({ action: 'decrypt', file })]);
+  });
+
   it('the delimiter is fresh each run and is no line of any value', () => {
     const a = freshEnvFile('env_a');
     const b = freshEnvFile('env_b');

@@ -5,6 +5,7 @@
  * but the mask commands, which the runner consumes.
  */
 import { closeSync } from 'node:fs';
+import { recordAudit } from '../../audit/index.js';
 import { UsageError } from '../../errors.js';
 import { loadSecretVariables } from '../../exec/run.js';
 import { checkExportName, envRecord, freshDelimiter, maskCommands, openGithubEnv, writeAll } from '../../exec/github-env.js';
@@ -19,6 +20,7 @@ export async function githubEnvCommand(file: string | undefined, flags: DecryptF
   const fd = openGithubEnv(ctx.env);
   try {
     const order = decryptionOrder(flags, ctx.env);
+    const keys = { ...(flags.verbose ? { env: ctx.env, log: logTo(ctx) } : { env: ctx.env }), unwrappedBy: [] as string[] };
     const variables = await loadSecretVariables([file], {
       cwd: ctx.cwd,
       ...(flags.flatten ? { flatten: true } : {}),
@@ -26,10 +28,11 @@ export async function githubEnvCommand(file: string | undefined, flags: DecryptF
         ...(flags.inputType ? { format: inputFormat(flags, file) } : {}),
         ...(flags.ignoreMac ? { ignoreMac: true } : {}),
         ...(order ? { decryptionOrder: order } : {}),
-        keys: flags.verbose ? { env: ctx.env, log: logTo(ctx) } : { env: ctx.env },
+        keys,
       },
       warn: (message) => warn(ctx, message),
     });
+    await recordAudit(ctx, 'decrypt', file, keys.unwrappedBy);
     try {
       for (const name of variables.keys()) checkExportName(name);
       const delimiter = freshDelimiter(variables.values());
