@@ -4,10 +4,19 @@
  * keeps its own order; a line leaves as soon as it is complete.
  */
 import type { Readable } from 'node:stream';
+import { ExitCode, TsopsError } from '../errors.js';
 import type { Node } from '../tree.js';
 import { valueToString } from '../sops/values.js';
 import { MIN_REDACTED_LENGTH, tooWeakToRedact, valuePatterns } from './encodings.js';
 import { PatternAutomaton, StreamRedactor } from './matcher.js';
+
+/**
+ * The most pattern bytes (all values in all their encodings) the automaton
+ * is built for: about 200 bytes of memory each. Secrets are rarely that
+ * large; a whole binary file given to exec-file may be, and is refused
+ * before the command starts rather than shown unfiltered.
+ */
+export const MAX_PATTERN_BYTES = 1024 * 1024;
 
 export interface OutputTargets {
   stdout: NodeJS.WritableStream;
@@ -32,6 +41,11 @@ export function prepareRedaction(values: Iterable<readonly [name: string, value:
     if (typeof value === 'string' ? value === '' : value.length === 0) continue;
     if (tooWeakToRedact(value)) weak.push(name);
     else patterns.push(...valuePatterns(value));
+  }
+  const size = patterns.reduce((n, p) => n + p.length, 0);
+  if (size > MAX_PATTERN_BYTES) {
+    for (const p of patterns) p.fill(0);
+    throw new TsopsError(`--redact: the decrypted values are too large to look for in the output (${Math.ceil(size / 1024)} KiB with their encodings, at most ${MAX_PATTERN_BYTES / 1024} KiB)`, ExitCode.Generic);
   }
   if (weak.length > 0) {
     const shown = weak.slice(0, 10).join(', ') + (weak.length > 10 ? `, and ${weak.length - 10} more` : '');

@@ -253,6 +253,14 @@ describe('exec-file --redact', () => {
     expect(JSON.parse(out)).toEqual({ db: { password: '[redacted]', hosts: ['[redacted]'] } });
   });
 
+  it('refuses, before the command starts, values too large to look for', () => {
+    box.encrypt('huge.bin', 'x'.repeat(200 * 1024));
+    const r = spawnSync(process.execPath, [TSOPS, 'exec-file', '--redact', 'huge.bin', 'echo started; cat {}'], { cwd: box.dir, env: box.env });
+    expect(r.status).toBe(1);
+    expect(r.stdout.toString()).toBe('');
+    expect(r.stderr.toString()).toMatch(/^tsops: --redact: the decrypted values are too large to look for in the output \(\d+ KiB with their encodings, at most 1024 KiB\)\n$/);
+  });
+
   it('hides a binary file\'s content', () => {
     const r = spawnSync(process.execPath, [TSOPS, 'exec-file', '--redact', 'blob.bin', 'cat {}; cat {} >&2; exit 42'], { cwd: box.dir, env: box.env });
     expect(r.status).toBe(42);
