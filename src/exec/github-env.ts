@@ -38,13 +38,15 @@ export function checkExportName(name: string): void {
 
 /**
  * The `::add-mask::` commands for a value: one per line that has more than
- * white space (masking a blank would hide every blank of the log). The data
+ * white space (and one for it trimmed) (masking a blank would hide every blank of the log). The data
  * is escaped as the runner unescapes it (`%`, CR, LF).
  */
 export function maskCommands(value: string): string {
   return value
     .split(/\r\n|\r|\n/)
     .filter((line) => line.trim() !== '')
+    // Also without the blanks around it: a program printing the line may trim it.
+    .flatMap((line) => (line.trim() === line ? [line] : [line, line.trim()]))
     .map((line) => `::add-mask::${escapeCommandData(line)}\n`)
     .join('');
 }

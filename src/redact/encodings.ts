@@ -32,7 +32,11 @@ export function valuePatterns(value: string | Uint8Array): Buffer[] {
     if (bytes.length >= MIN_REDACTED_LENGTH && !bytes.includes(0x0a)) out.push(bytes);
   };
   const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value);
-  for (const line of lines(bytes)) add(line);
+  for (const line of lines(bytes)) {
+    add(line);
+    // A program printing the line may trim it (YAML and logs do).
+    add(trimmed(line));
+  }
   for (const encoded of base64Forms(bytes)) add(encoded);
   const text = typeof value === 'string' ? value : utf8(bytes);
   if (text !== undefined) {
@@ -68,6 +72,15 @@ function lines(bytes: Buffer): Buffer[] {
     if (nl < 0) return out;
     start = nl + 1;
   }
+}
+
+function trimmed(line: Buffer): Buffer {
+  const blank = (b: number | undefined): boolean => b === 0x20 || b === 0x09;
+  let start = 0;
+  let end = line.length;
+  while (start < end && blank(line[start])) start++;
+  while (end > start && blank(line[end - 1])) end--;
+  return line.subarray(start, end);
 }
 
 function utf8(bytes: Buffer): string | undefined {

@@ -146,6 +146,7 @@ describe('valuePatterns', () => {
     expect(has(value, '-----BEGIN KEY-----')).toBe(true);
     expect(has(value, 'AAAABBBBCCCC')).toBe(true);
     expect(has(value, 'ab')).toBe(false);
+    expect(has('  indented line\nnext line here', 'indented line')).toBe(true);
     expect(patterns.every((p) => !p.includes(0x0a))).toBe(true);
   });
 
