@@ -88,6 +88,7 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
       .option('-i, --in-place', 'write the result over the input file')
       .option('--output <file>', 'write the result to this file')
       .option('--extract <path>', 'print one value, e.g. \'["db"]["password"]\'')
+      .option('--flatten', 'with --output-type github-env: nested values become PATH_TO_LEAF variables')
       .action(async (file, opts) => done((await import('./commands/decrypt.js')).decryptCommand(file, opts, ctx)));
 
   if (wanted('edit'))

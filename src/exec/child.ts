@@ -4,8 +4,9 @@
  * for the child (no orphan) and Node reaps it (no zombie).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { TsopsError } from '../errors.js';
-import { FORWARDED_SIGNALS, relaySignals, signalStatus } from '../io/process-lifecycle.js';
+import { relaySignals, signalStatus } from '../io/process-lifecycle.js';
 
 /** `/bin/sh -c TEXT` (sops's form) or an argument vector run without a shell. */
 export type CommandLine = { shell: string } | { argv: string[] };
@@ -16,6 +17,12 @@ export interface ChildOptions {
   /** Run as this user and group (needs root). */
   uid?: number;
   gid?: number;
+  /**
+   * Take the child's stdout and stderr through pipes (stdin stays shared);
+   * the outcome waits until this has finished with them. Without it the
+   * child writes straight to tsops's own stdout and stderr.
+   */
+  relayOutput?: (stdout: Readable, stderr: Readable) => Promise<void>;
   /** Called once the child exists, e.g. to serve it a file. */
   onSpawn?: (child: ChildProcess) => void;
 }
@@ -30,8 +37,11 @@ export function runChild(command: CommandLine, options: ChildOptions): Promise<C
   return new Promise<ChildOutcome>((resolve, reject) => {
     let child: ChildProcess | undefined;
     // Installed in the same tick as the spawn: no signal can be handled before the child exists.
+    let stopWaiting: (() => void) | undefined;
     const stopRelaying = relaySignals((signal) => {
       if (child && child.exitCode === null && child.signalCode === null) child.kill(signal);
+      // The command is gone but something it started still holds its output open.
+      else stopWaiting?.();
     });
     let settled = false;
     const settle = (fn: () => void): void => {
@@ -42,7 +52,7 @@ export function runChild(command: CommandLine, options: ChildOptions): Promise<C
     };
     try {
       child = spawn(file, args, {
-        stdio: 'inherit',
+        stdio: options.relayOutput ? ['inherit', 'pipe', 'pipe'] : 'inherit',
         env: options.env,
         cwd: options.cwd,
         ...(options.uid !== undefined ? { uid: options.uid } : {}),
@@ -53,7 +63,17 @@ export function runChild(command: CommandLine, options: ChildOptions): Promise<C
       return;
     }
     child.once('error', (e) => settle(() => reject(spawnError(e, file))));
-    child.once('exit', (code, signal) => settle(() => resolve(signal ? { signal } : { code: code ?? 0 })));
+    const relayed = options.relayOutput && child.stdout && child.stderr ? options.relayOutput(child.stdout, child.stderr) : Promise.resolve();
+    child.once('exit', (code, signal) => {
+      const done = (): void => settle(() => resolve(signal ? { signal } : { code: code ?? 0 }));
+      stopWaiting = () => {
+        child?.stdout?.destroy();
+        child?.stderr?.destroy();
+        done();
+      };
+      // The last lines are still on their way (a background process may write more): the status waits for them.
+      void relayed.then(done);
+    });
     if (child.pid !== undefined) options.onSpawn?.(child);
   });
 }

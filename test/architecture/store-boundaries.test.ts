@@ -15,7 +15,10 @@ import { sourceFiles } from './sources.js';
 const REGISTRY = 'formats/registry.ts';
 
 /** Words that spell a store's name but mean something else where they stand. */
-const NOT_A_STORE = new Set(['formats/yaml/leaves.ts:binary' /* YAML's own !!binary tag */]);
+const NOT_A_STORE = new Set([
+  'formats/yaml/leaves.ts:binary' /* YAML's own !!binary tag */,
+  'exec/github-env.ts:ENV' /* the shell's ENV variable, refused as a name to export */,
+]);
 
 function ownFile(store: Store, path: string): boolean {
   return path === `formats/${store.name}.ts` || path.startsWith(`formats/${store.name}/`);

@@ -40,6 +40,7 @@ function orderOption(order: MasterKeyType[] | undefined): { decryptionOrder?: Ma
 }
 
 export async function decryptCommand(file: string | undefined, flags: DecryptFlags, ctx: CliContext): Promise<number> {
+  if (flags.outputType === 'github-env') return (await import('./github-env.js')).githubEnvCommand(file, flags, ctx);
   const stdin = file === undefined || file === '-';
   if (flags.inPlace && flags.output) throw new UsageError('--in-place and --output cannot be used together');
   if (flags.inPlace && stdin) throw new UsageError('--in-place needs a file, not standard input');
