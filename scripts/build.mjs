@@ -1,40 +1,76 @@
-// Builds the CLI as one CommonJS bundle (no module graph to resolve at
-// start-up; bin/tsops.cjs loads it with a V8 code cache of the user's own),
-// and the library with tsc (ES modules and types).
+// Builds the CLI as CommonJS bundles (no module graph to resolve at start-up;
+// bin/tsops.cjs loads each with a V8 code cache of the user's own), and the
+// library with tsc (ES modules and types).
+//
+// The CLI is a core bundle plus one file per large library that the
+// commonest commands do not need (the option parser, the YAML document layer,
+// the RE2 engine): V8 parses, compiles and caches only the files a command
+// loads, and each file has its own code cache entry.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const CHUNKS = ['commander', 'yaml', 're2js'];
 
 rmSync('dist', { recursive: true, force: true });
 
-await build({
-  entryPoints: { tsops: 'src/cli/main.ts' },
-  outdir: 'dist/cli',
-  outExtension: { '.js': '.cjs' },
+const common = {
   bundle: true,
   format: 'cjs',
   // `neutral` resolves packages through their exports maps' `default`
-  // condition (and `module` entries), so `yaml` comes as ES modules the
-  // bundler trims to the CST layer the store imports; Node's built-ins stay
-  // outside the bundle.
+  // condition (and `module` entries), so `yaml` comes as ES modules; Node's
+  // built-ins stay outside the bundles.
   platform: 'neutral',
   mainFields: ['module', 'main'],
   target: 'node20',
   // TSOPS_DEBUG_BUILD=1 keeps names readable, for CPU profiles.
   minify: !process.env.TSOPS_DEBUG_BUILD,
+  // Non-ASCII is escaped, so bin/tsops.cjs can read the files as Latin-1 (no UTF-8 decoding at start-up).
+  charset: 'ascii',
   legalComments: 'none',
+  supported: { 'dynamic-import': false },
+  logLevel: 'warning',
+};
+
+/** Imports of the chunked libraries become requires of their files next to the core bundle. */
+const chunkRequires = {
+  name: 'chunk-requires',
+  setup(b) {
+    b.onResolve({ filter: new RegExp(`^(${CHUNKS.join('|')})$`) }, (args) => ({ path: `./chunks/${args.path}.cjs`, external: true }));
+  },
+};
+
+await build({
+  ...common,
+  entryPoints: { tsops: 'src/cli/main.ts' },
+  outdir: 'dist/cli',
+  outExtension: { '.js': '.cjs' },
   // Lazily loaded SDKs (and the age library, needed only for post-quantum keys) stay in node_modules and are required only when a file uses them.
   external: ['node:*', '@aws-sdk/*', '@smithy/*', '@inquirer/*', 'age-encryption'],
-  supported: { 'dynamic-import': false },
+  plugins: [chunkRequires],
   define: { TSOPS_VERSION: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) },
-  logLevel: 'warning',
   // src/regex/re2.ts reads import.meta.url only when not bundled (the ES module library).
   logOverride: { 'empty-import-meta': 'silent' },
 });
 
-// Names the code caches bin/tsops.cjs writes: a cache made for another bundle is never offered to V8.
-const bundleHash = createHash('sha256').update(readFileSync('dist/cli/tsops.cjs')).digest('hex').slice(0, 16);
-writeFileSync('dist/cli/tsops.hash', `${bundleHash}\n`);
+for (const name of CHUNKS) {
+  await build({
+    ...common,
+    stdin: { contents: `export * from ${JSON.stringify(name)};`, resolveDir: '.', loader: 'js' },
+    outfile: `dist/cli/chunks/${name}.cjs`,
+    external: ['node:*'],
+  });
+}
+
+// Names the code caches bin/tsops.cjs writes: a cache made for other files is never offered to V8.
+const hash = createHash('sha256');
+for (const file of ['tsops.cjs', ...readdirSync('dist/cli/chunks').sort().map((f) => join('chunks', f))]) {
+  const bytes = readFileSync(join('dist/cli', file));
+  if (bytes.some((b) => b > 0x7f)) throw new Error(`dist/cli/${file} is not ASCII`);
+  hash.update(`${file}\0${bytes.length}\0`).update(bytes);
+}
+writeFileSync('dist/cli/tsops.hash', `${hash.digest('hex').slice(0, 16)}\n`);
 
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
