@@ -48,7 +48,7 @@ describe('package.json', () => {
     const shipped = readdirSync(join(ROOT, 'dist', 'cli'));
     expect(shipped.sort()).toEqual(['chunks', 'tsops.cjs', 'tsops.hash']);
     // The libraries the commonest commands do not need, each loaded (and cached) on its own.
-    expect(readdirSync(join(ROOT, 'dist', 'cli', 'chunks')).sort()).toEqual(['commander.cjs', 're2js.cjs', 'yaml.cjs']);
+    expect(readdirSync(join(ROOT, 'dist', 'cli', 'chunks')).sort()).toEqual(['commander.cjs', 're2js.cjs', 'yaml-store.cjs', 'yaml.cjs']);
   });
 });
 
@@ -65,10 +65,10 @@ describe('the code cache', () => {
       expect(files.length).toBeGreaterThan(0);
       return;
     }
-    // One per file the command loaded (the core and the YAML library), made by and for `decrypt`.
-    expect(files.sort()).toEqual([expect.stringMatching(/-decrypt-tsops-/), expect.stringMatching(/-decrypt-yaml-/)]);
+    // One per file the command loaded (the core and the YAML store's part of the YAML library), made by and for `decrypt`.
+    expect(files.sort()).toEqual([expect.stringMatching(/-decrypt-tsops-/), expect.stringMatching(/-decrypt-yaml-store-/)]);
     for (const file of files) {
-      expect(file).toMatch(new RegExp(`^tsops-${process.version.replace(/\./g, '\\.')}-${process.arch}-decrypt-(tsops|yaml)-${hash}-\\d+-\\d+\\.cache$`));
+      expect(file).toMatch(new RegExp(`^tsops-${process.version.replace(/\./g, '\\.')}-${process.arch}-decrypt-(tsops|yaml-store)-${hash}-\\d+-\\d+\\.cache$`));
       expect(statSync(join(cacheHome, 'tsops', file)).mode & 0o777).toBe(0o600);
     }
     const written = files.map((f) => statSync(join(cacheHome, 'tsops', f)).mtimeMs);
