@@ -10,34 +10,49 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
 
 const CHUNKS = ['commander', 'yaml', 're2js'];
 
 /**
- * The YAML store reads with the `yaml` package's CST layer only, about two
- * thirds of the package: it gets a chunk of just the names it imports, so a
- * decrypt never parses the document layer that configs need.
+ * Most of the code that imports `yaml` needs its CST layer (the YAML store)
+ * or a type test (`isMap`), not the document layer (`parseDocument`, about a
+ * third of the package), which only the config reader and `krm` use. So the
+ * files that import `parseDocument`, or import `yaml` in any form but a list
+ * of names, get the whole package; the others share a chunk of just the
+ * names they import, and a decrypt never parses the document layer. (Node type tests work across the two: yaml marks nodes
+ * with global symbols.)
  */
-const STORE_DIR = join('src', 'formats');
-function storeYamlImports() {
-  const names = new Set();
-  for (const entry of readdirSync(STORE_DIR, { recursive: true })) {
-    if (!String(entry).endsWith('.ts')) continue;
-    const text = readFileSync(join(STORE_DIR, String(entry)), 'utf8');
-    for (const m of text.matchAll(/^import\s+(type\s+)?\{([^}]*)\}\s+from\s+'yaml';$/gm)) {
-      if (m[1]) continue;
-      for (const name of m[2].split(',').map((n) => n.trim())) if (name && !name.startsWith('type ')) names.add(name);
-    }
-    // Any other form of import would slip past the list above.
-    const imports = text.match(/from\s+'yaml'|import\(\s*'yaml'\s*\)|require\(\s*'yaml'\s*\)/g) ?? [];
-    const understood = text.match(/^import\s+(type\s+)?\{[^}]*\}\s+from\s+'yaml';$/gm) ?? [];
-    if (imports.length !== understood.length) throw new Error(`${join(STORE_DIR, String(entry))}: import yaml as \`import { A, B } from 'yaml';\` (the build lists the names for its chunk)`);
+function yamlImports() {
+  const light = new Set();
+  const whole = new Set();
+  for (const entry of readdirSync('src', { recursive: true })) {
+    const file = join('src', String(entry));
+    if (!file.endsWith('.ts')) continue;
+    const text = readFileSync(file, 'utf8');
+    const statement = /^import\s+(type\s+)?\{([^}]*)\}\s+from\s+'yaml';$/gm;
+    const references = text.match(/from\s+'yaml'|import\(\s*'yaml'\s*\)|require\(\s*'yaml'\s*\)/g) ?? [];
+    if (references.length === 0) continue;
+    const names = [...text.matchAll(statement)].filter((m) => !m[1]).flatMap((m) => m[2].split(',').map((n) => n.trim()).filter((n) => n && !n.startsWith('type ')));
+    // Any other form of import (a namespace, a dynamic import) gets the whole package too.
+    const listed = references.length === (text.match(statement) ?? []).length;
+    if (!listed || names.includes('parseDocument')) whole.add(resolve(file));
+    else for (const name of names) light.add(name);
   }
-  return [...names].sort();
+  return { light: [...light].sort(), whole };
 }
+const YAML_IMPORTS = yamlImports();
 
 rmSync('dist', { recursive: true, force: true });
+
+/** The packages each key kind's wrap/unwrap code imports on first use (its descriptor's `lazyPackages`), read from the registry. */
+async function keyKindPackages() {
+  const registry = await build({ entryPoints: ['src/keys/registry.ts'], bundle: true, write: false, format: 'cjs', platform: 'node', packages: 'external', logLevel: 'warning' });
+  const module = { exports: {} };
+  new Function('module', 'exports', 'require', registry.outputFiles[0].text)(module, module.exports, createRequire(import.meta.url));
+  return module.exports.KEY_KINDS.flatMap((kind) => kind.lazyPackages ?? []);
+}
 
 const common = {
   bundle: true,
@@ -62,8 +77,8 @@ const chunkRequires = {
   name: 'chunk-requires',
   setup(b) {
     b.onResolve({ filter: new RegExp(`^(${CHUNKS.join('|')})$`) }, (args) => {
-      const store = args.path === 'yaml' && !relative(resolve(STORE_DIR), args.importer).startsWith('..');
-      return { path: `./chunks/${store ? 'yaml-store' : args.path}.cjs`, external: true };
+      const light = args.path === 'yaml' && !YAML_IMPORTS.whole.has(resolve(args.importer));
+      return { path: `./chunks/${light ? 'yaml-light' : args.path}.cjs`, external: true };
     });
   },
 };
@@ -73,15 +88,16 @@ await build({
   entryPoints: { tsops: 'src/cli/main.ts' },
   outdir: 'dist/cli',
   outExtension: { '.js': '.cjs' },
-  // Lazily loaded SDKs (and the age library, needed only for post-quantum keys) stay in node_modules and are required only when a file uses them.
-  external: ['node:*', '@aws-sdk/*', '@smithy/*', '@inquirer/*', 'age-encryption'],
+  // Lazily loaded packages stay in node_modules and are required only when used: the key kinds' SDKs (and the
+  // age library, needed only for post-quantum keys), the S3 client of `publish`, the prompts of interactive commands.
+  external: ['node:*', '@aws-sdk/client-s3', '@inquirer/*', ...(await keyKindPackages())],
   plugins: [chunkRequires],
   define: { TSOPS_VERSION: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) },
   // src/regex/re2.ts reads import.meta.url only when not bundled (the ES module library).
   logOverride: { 'empty-import-meta': 'silent' },
 });
 
-const chunkSources = { ...Object.fromEntries(CHUNKS.map((name) => [name, `export * from ${JSON.stringify(name)};`])), 'yaml-store': `export { ${storeYamlImports().join(', ')} } from 'yaml';` };
+const chunkSources = { ...Object.fromEntries(CHUNKS.map((name) => [name, `export * from ${JSON.stringify(name)};`])), 'yaml-light': `export { ${YAML_IMPORTS.light.join(', ')} } from 'yaml';` };
 for (const [name, contents] of Object.entries(chunkSources)) {
   await build({
     ...common,

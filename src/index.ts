@@ -16,7 +16,7 @@ import { emptyOverride, type EmptyValues } from './exec/env.js';
 import { loadSecretVariables } from './exec/run.js';
 import { loadFormat } from './formats/format.js';
 import type { KeyOptions, KeySpec, MasterKeyType } from './keys/masterkey.js';
-import { kmsFromString } from './keys/kms-arn.js';
+import { KEY_KINDS, wrappableKinds } from './keys/registry.js';
 import { Secret } from './secret.js';
 import { encryptDocument } from './sops/index.js';
 import { toPlain, type FormatName, type MapNode } from './tree.js';
@@ -42,12 +42,18 @@ export {
 export type { FormatName } from './tree.js';
 export type { MasterKeyType } from './keys/masterkey.js';
 
+type RegisteredKind = (typeof KEY_KINDS)[number];
+
+/** Extra identities per kind, under the option each kind names (`ageIdentities`: `AGE-SECRET-KEY-1...`), tried before those the environment names. */
+export type IdentityOptions = { [K in RegisteredKind as K extends { identitiesOption: infer N extends string } ? N : never]?: string[] };
+
+/** Keys to encrypt for, per kind tsops can encrypt for, by its metadata name (`age`: `age1...`; `pgp`: fingerprints; `kms`: `arn` or `arn+role_arn`). */
+export type KeysByKind = { [K in RegisteredKind as K extends { keys: object } ? K['type'] : never]?: string[] };
+
 /** How to find the keys that decrypt a file. */
-export interface KeyChoice {
+export interface KeyChoice extends IdentityOptions {
   /** Skip the MAC check (recovering a damaged file). Default false: a mismatch throws {@link MacMismatchError}. */
   ignoreMac?: boolean;
-  /** age identities (`AGE-SECRET-KEY-1...`), tried before those the environment names. */
-  ageIdentities?: string[];
   /**
    * Where key settings are read (`SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY`,
    * `GNUPGHOME`, AWS variables...). Default: `process.env`.
@@ -69,7 +75,10 @@ export interface DecryptDataOptions extends KeyChoice {
 
 function openOptions(options: KeyChoice & { format?: FormatName }): OpenOptions {
   const keys: KeyOptions = { env: options.env ?? process.env };
-  if (options.ageIdentities?.length) keys.ageIdentities = [...options.ageIdentities];
+  for (const kind of KEY_KINDS) {
+    const given = 'identitiesOption' in kind ? (options as Record<string, string[] | undefined>)[kind.identitiesOption] : undefined;
+    if (given?.length) (keys.identities ??= {})[kind.type] = [...given];
+  }
   return {
     keys,
     ...(options.format ? { format: options.format, exactFormat: true } : {}),
@@ -186,15 +195,9 @@ export async function loadEnv(paths: string | string[], options: LoadEnvOptions 
   return out;
 }
 
-export interface EncryptDataOptions {
+export interface EncryptDataOptions extends KeysByKind {
   /** The format of `data` (and of the result). */
   format: FormatName;
-  /** age recipients (`age1...`). */
-  age?: string[];
-  /** PGP fingerprints. */
-  pgp?: string[];
-  /** AWS KMS key ARNs (`arn` or `arn+role_arn`). */
-  kms?: string[];
   /** Where key settings are read (AWS credentials, GNUPGHOME). Default: `process.env`. */
   env?: NodeJS.ProcessEnv;
 }
@@ -205,12 +208,9 @@ export interface EncryptDataOptions {
  * ending in `_unencrypted`. Returns the encrypted file text.
  */
 export async function encryptData(data: string | Uint8Array, options: EncryptDataOptions): Promise<string> {
-  const keys: KeySpec[] = [
-    ...(options.age ?? []).map((recipient): KeySpec => ({ type: 'age', recipient })),
-    ...(options.pgp ?? []).map((fingerprint): KeySpec => ({ type: 'pgp', fingerprint })),
-    ...(options.kms ?? []).map((arn) => kmsFromString(arn)),
-  ];
-  if (keys.length === 0) throw new TypeError('encryptData needs at least one key (age, pgp or kms)');
+  const given = options as unknown as Record<string, string[] | undefined>;
+  const keys = wrappableKinds().flatMap((kind) => (given[kind.type] ?? []).map((text) => kind.keys.parse(text, undefined) as KeySpec));
+  if (keys.length === 0) throw new TypeError(`encryptData needs at least one key (${wrappableKinds().map((kind) => kind.type).join(', ')})`);
   const format = await loadFormat(options.format);
   const file = format.parse(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
   await encryptDocument(file, { keyGroups: [keys] }, { env: options.env ?? process.env });

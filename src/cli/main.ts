@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { ExitCode, TsopsError, UsageError } from '../errors.js';
 import { beginCommand, processContext, settleStdout, type CliContext } from './context.js';
+import { PERSONAL_KIND } from '../keys/registry.js';
+import { addGroupKeyFlags, addRotateFlags, isKeyChangeFlag } from './key-flags.js';
 import { addCommonOptions, addKeyOptions } from './options.js';
 import { reportError } from './report.js';
 import { escapeControl } from '../escape.js';
@@ -8,7 +10,7 @@ import { escapeControl } from '../escape.js';
 declare const TSOPS_VERSION: string;
 const VERSION = typeof TSOPS_VERSION === 'string' ? TSOPS_VERSION : '0.0.0-dev';
 
-const COMMANDS = new Set(['encrypt', 'decrypt', 'edit', 'set', 'unset', 'rotate', 'git', 'merge-driver', 'resolve', 'guard', 'updatekeys', 'status', 'init', 'exec-env', 'exec-file', 'run', 'keygen', 'filestatus', 'groups', 'publish', 'help']);
+const COMMANDS = new Set(['encrypt', 'decrypt', 'edit', 'set', 'unset', 'rotate', 'git', 'merge-driver', 'resolve', 'guard', 'updatekeys', 'status', 'init', 'exec-env', 'exec-file', 'run', 'keygen', 'filestatus', 'groups', 'publish', 'krm', 'help']);
 
 const NO_OP_FLAGS = ['--disable-version-check', '--enable-local-keyservice'];
 
@@ -47,7 +49,7 @@ export function normalizeArgs(args: string[]): string[] {
     const rest = [...argv.slice(0, setAt), ...argv.slice(setAt + (inline ? 1 : 2))];
     return ['set', '--legacy', spec, ...rest];
   }
-  const keyChange = argv.find((a) => /^--(add|rm)-(age|pgp|kms|gcp-kms|azure-kv|hc-vault-transit)(=|$)/.test(a));
+  const keyChange = argv.find(isKeyChangeFlag);
   if (keyChange) throw new UsageError(`${keyChange.split('=')[0]} changes master keys only with --rotate: tsops -r -i ${keyChange.split('=')[0]} ... FILE`);
   return ['edit', '--bare', ...argv];
 }
@@ -117,16 +119,12 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
       .action(async (file, path, opts) => done((await import('./commands/set.js')).unsetCommand(file, path, opts, ctx)));
 
   if (wanted('rotate'))
-    addCommonOptions(cli.command('rotate').argument('<file>', 'encrypted file (a directory with -r)'))
-      .description('new data key, every value re-encrypted; optionally add or remove master keys')
-      .option('-i, --in-place', 'write the result over the file')
-      .option('--output <file>', 'write the result to this file')
-      .option('--add-age <recipients>', 'age recipients to add')
-      .option('--rm-age <recipients>', 'age recipients to remove')
-      .option('--add-pgp <fingerprints>', 'PGP fingerprints to add')
-      .option('--rm-pgp <fingerprints>', 'PGP fingerprints to remove')
-      .option('--add-kms <arns>', 'KMS ARNs to add')
-      .option('--rm-kms <arns>', 'KMS ARNs to remove')
+    addRotateFlags(
+      addCommonOptions(cli.command('rotate').argument('<file>', 'encrypted file (a directory with -r)'))
+        .description('new data key, every value re-encrypted; optionally add or remove master keys')
+        .option('-i, --in-place', 'write the result over the file')
+        .option('--output <file>', 'write the result to this file'),
+    )
       .option('-r, --recursive', 'rotate every encrypted file under a directory, in place (respecting .gitignore)')
       .option('--jobs <n>', 'files processed at once with -r')
       .action(async (file, opts) => done((await import('./commands/rotate.js')).rotateCommand(file, opts, ctx)));
@@ -157,19 +155,12 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
 
   if (wanted('groups')) {
     const groups = cli.command('groups').description('add or delete key groups of an encrypted file (the data key is re-wrapped; values are untouched)');
-    const repeat = (value: string, previous: string[] = []): string[] => [...previous, value];
     const groupsOptions = (cmd: Command): Command =>
       addCommonOptions(cmd)
         .option('-f, --file <file>', 'the encrypted file')
         .option('-i, --in-place', 'write the result over the file (default: standard output)')
         .option('--shamir-secret-sharing-threshold <n>', 'key groups needed to decrypt');
-    groupsOptions(groups.command('add').argument('[args...]'))
-      .description('add a key group with the given keys')
-      .option('--age <recipient>', 'an age recipient for the new group (repeatable, or comma-separated)', repeat)
-      .option('--pgp <fingerprint>', 'a PGP fingerprint for the new group (repeatable)', repeat)
-      .option('--kms <arn>', 'an AWS KMS ARN for the new group (repeatable)', repeat)
-      .option('--aws-profile <name>', 'AWS profile for the KMS keys')
-      .option('--encryption-context <k:v,...>', 'KMS encryption context')
+    addGroupKeyFlags(groupsOptions(groups.command('add').argument('[args...]')).description('add a key group with the given keys'))
       .action(async (args, opts) => done((await import('./commands/groups.js')).groupsAddCommand(args, opts, ctx)));
     groupsOptions(groups.command('delete').argument('[index...]', 'the group to delete, from 0'))
       .description('delete the key group at an index')
@@ -197,7 +188,7 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
       .command('init')
       .description('set a repository up: age key, .sopsrc, .gitignore, git integration (asks on a terminal)')
       .option('--path-regex <regex>', 'files to encrypt (default: \\.enc\\.(ya?ml|json|env|ini)$)')
-      .option('--age <recipients>', 'more age recipients for the creation rule')
+      .option(`--${PERSONAL_KIND.flag} <recipients>`, 'more age recipients for the creation rule')
       .option('--no-key', 'do not create an age key')
       .option('--ignore <patterns>', '.gitignore patterns for plaintext files, comma-separated')
       .option('--no-git', 'do not install the git integration')
@@ -207,9 +198,10 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
   if (wanted('guard'))
     cli
       .command('guard')
+      .argument('[files...]', 'check only these files (their staged versions), as the pre-commit framework passes them')
       .option('--staged', 'check the staged versions of files (the default; for pre-commit hooks)')
       .description('refuse a commit that stages a tsops-covered file unencrypted or with a MAC that does not verify')
-      .action(async () => done((await import('./commands/git.js')).guardCommand(ctx)));
+      .action(async (files) => done((await import('./commands/git.js')).guardCommand(ctx, files)));
 
   if (wanted('resolve'))
     addCommonOptions(cli.command('resolve').argument('<file>'))
@@ -243,6 +235,12 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
       .option('--verbose', 'more output on stderr')
       .action(async (file, opts) => done((await import('./commands/publish.js')).publishCommand(file, opts, ctx)));
 
+  if (wanted('krm'))
+    cli
+      .command('krm')
+      .argument('[manifest]', 'a ksops manifest (legacy exec plugin); none: a ResourceList on standard input (KRM function)')
+      .description('kustomize plugin for ksops manifests; `tsops krm install` installs it as the legacy plugin (see tsops krm --help)');
+
   return cli;
 }
 
@@ -256,6 +254,12 @@ export async function main(argv: string[], ctx: CliContext = processContext()): 
     if (args[0] === 'exec-env' || args[0] === 'run' || args[0] === 'exec-file') {
       const command = args[0] === 'exec-file' ? await import('./commands/exec-file.js') : await import('./commands/exec-env.js');
       code = await command.run(args.slice(1), ctx);
+      process.exitCode = settleStdout(code);
+      return;
+    }
+    // krm reads a manifest path or a ResourceList, and has an `install` of its own.
+    if (args[0] === 'krm') {
+      code = await (await import('./commands/krm.js')).run(args.slice(1), ctx);
       process.exitCode = settleStdout(code);
       return;
     }

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
 import { formatForPath, parseFormatName } from '../formats/format.js';
 import type { KeyOptions, MasterKeyType } from '../keys/masterkey.js';
+import { KEY_KINDS } from '../keys/registry.js';
+import { addKeyFlags } from './key-flags.js';
 import type { EncryptionRule } from '../sops/rules.js';
 import type { FormatName } from '../tree.js';
 
@@ -17,12 +19,9 @@ export interface CommonFlags {
   verbose?: boolean;
 }
 
+/** The key flags (`--age`, `--kms`, their options: src/cli/key-flags.ts) and the rule flags. */
 export interface KeyFlags {
-  age?: string;
-  pgp?: string;
-  kms?: string;
-  awsProfile?: string;
-  encryptionContext?: string;
+  [keyFlag: string]: unknown;
   unencryptedSuffix?: string;
   encryptedSuffix?: string;
   unencryptedRegex?: string;
@@ -46,12 +45,7 @@ export function addCommonOptions(cmd: Command): Command {
 }
 
 export function addKeyOptions(cmd: Command): Command {
-  return cmd
-    .option('-a, --age <recipients>', 'age recipients, comma-separated (env SOPS_AGE_RECIPIENTS)')
-    .option('-p, --pgp <fingerprints>', 'PGP fingerprints, comma-separated (env SOPS_PGP_FP)')
-    .option('-k, --kms <arns>', 'AWS KMS key ARNs, comma-separated, arn+role_arn to assume a role (env SOPS_KMS_ARN)')
-    .option('--aws-profile <name>', 'AWS profile for KMS keys')
-    .option('--encryption-context <k:v,...>', 'KMS encryption context')
+  return addKeyFlags(cmd)
     .option('--unencrypted-suffix <suffix>', 'keys ending with this stay plaintext (default _unencrypted)')
     .option('--encrypted-suffix <suffix>', 'only keys ending with this are encrypted')
     .option('--unencrypted-regex <regex>', 'keys matching this stay plaintext')
@@ -89,13 +83,13 @@ export function indentOf(flags: CommonFlags): number | undefined {
   return n;
 }
 
-const ORDERABLE: MasterKeyType[] = ['age', 'pgp', 'kms', 'gcp_kms', 'azure_kv', 'hc_vault', 'hckms'];
+const ORDERABLE: readonly string[] = KEY_KINDS.map((kind) => kind.type);
 
 export function decryptionOrder(flags: CommonFlags, env: NodeJS.ProcessEnv): MasterKeyType[] | undefined {
   const text = flags.decryptionOrder ?? env['SOPS_DECRYPTION_ORDER'];
   if (!text) return undefined;
   const types = splitList(text);
-  for (const t of types) if (!ORDERABLE.includes(t as MasterKeyType)) throw new UsageError(`unknown key type in decryption order: ${t}`, ExitCode.Generic);
+  for (const t of types) if (!ORDERABLE.includes(t)) throw new UsageError(`unknown key type in decryption order: ${t}`, ExitCode.Generic);
   if (new Set(types).size !== types.length) throw new UsageError('a key type is repeated in the decryption order', ExitCode.DuplicateDecryptionKeyType);
   return types as MasterKeyType[];
 }

@@ -1,7 +1,8 @@
-import { parseEncryptionContext as parseContext, resolveEncryptSettings as resolveFromConfig, type KeyFlagValues, type StoreSettings } from '../config/index.js';
+import { resolveEncryptSettings as resolveFromConfig, type KeyFlagValues, type StoreSettings } from '../config/index.js';
 import type { EncryptSettings } from '../sops/index.js';
 import type { FormatName } from '../tree.js';
 import { warn, type CliContext } from './context.js';
+import { keyFlagOptions, keyFlagValues as keysGiven } from './key-flags.js';
 import { ruleFromFlags, thresholdFromFlags, type CommonFlags, type KeyFlags } from './options.js';
 
 /**
@@ -21,20 +22,13 @@ export async function resolveEncryptSettings(file: string, flags: CommonFlags & 
   });
 }
 
-/** `k1:v1,k2:v2` from --encryption-context (sops's exit 6 when malformed); undefined when not given. */
-export function parseEncryptionContext(text: string | undefined): Record<string, string> | undefined {
-  return text ? parseContext(text) : undefined;
-}
-
 /** The key and rule flags in the shape the config resolver takes. */
 export function keyFlagValues(flags: KeyFlags): KeyFlagValues {
   const values: KeyFlagValues = {};
-  if (flags.age) values.age = [flags.age];
-  if (flags.pgp) values.pgp = [flags.pgp];
-  if (flags.kms) values.kms = [flags.kms];
-  if (flags.awsProfile) values.awsProfile = flags.awsProfile;
-  const context = parseEncryptionContext(flags.encryptionContext);
-  if (context) values.encryptionContext = context;
+  const keys = keysGiven(flags);
+  if (Object.keys(keys).length) values.keys = keys;
+  const options = keyFlagOptions(flags);
+  if (Object.keys(options).length) values.options = options;
   const rule = ruleFromFlags(flags);
   if (rule) values.rule = rule;
   if (flags.macOnlyEncrypted) values.macOnlyEncrypted = true;

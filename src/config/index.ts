@@ -1,10 +1,9 @@
 export { CONFIG_NAMES, findConfig, type FindConfigOptions } from './find.js';
-export { keyGroupsForRule } from './keys.js';
-export { kmsFromString, parseConfig } from './parse.js';
+export { keyGroupsForRule, type KeyFlagOptions } from './keys.js';
+export { parseConfig } from './parse.js';
 export {
   keysFromFlagsAndEnv,
   loadConfig,
-  parseEncryptionContext,
   resolveEncryptSettings,
   type KeyFlagValues,
   type ResolvedSettings,
@@ -12,12 +11,11 @@ export {
 } from './resolve.js';
 export { matchCreationRule, pathForMatching } from './rules.js';
 export type {
-  AzureKeyConfig,
   Config,
+  ConfiguredKeys,
   CreationRule,
   DestinationRule,
   IndentSettings,
   KeyGroupConfig,
-  KmsKeyConfig,
   StoreSettings,
 } from './types.js';

@@ -1,32 +1,26 @@
 import { ConfigError, ExitCode, TsopsError } from '../errors.js';
-import { keyIdentity, type KeySpec } from '../keys/masterkey.js';
-import type { CreationRule, KeyGroupConfig, KmsKeyConfig } from './types.js';
+import { keyIdentity, type KeySpec, type MasterKeyType } from '../keys/masterkey.js';
+import type { KeyKind } from '../keys/kind.js';
+import { KEY_KINDS } from '../keys/registry.js';
+import type { ConfiguredKeys, CreationRule, KeyGroupConfig } from './types.js';
+
+/** The command-line options qualifying keys, per kind (`--encryption-context` for KMS), as each kind read them. */
+export type KeyFlagOptions = Partial<Record<MasterKeyType, unknown>>;
 
 /**
  * The key groups a creation rule names: its `key_groups` when it has any
  * (the flat keys are then ignored, as in sops), else its flat keys as one
- * group in the order age, pgp, kms. `encryptionContext` applies to flat KMS
- * keys only; group KMS keys carry their own `context`. Kinds tsops cannot
- * wrap for are an error, but only in the part of the rule that is used.
+ * group in the registry's order. Flat keys take the command line's options of
+ * their kind (a KMS encryption context); group keys carry their own. Kinds
+ * tsops cannot wrap for are an error, but only in the part of the rule that is used.
  */
-export function keyGroupsForRule(rule: CreationRule, configPath: string, encryptionContext?: Record<string, string>): KeySpec[][] {
+export function keyGroupsForRule(rule: CreationRule, configPath: string, flagOptions: KeyFlagOptions = {}): KeySpec[][] {
   if (rule.keyGroups.length > 0) {
     const groups = rule.keyGroups.map((group) => groupKeys(group, configPath));
     if (groups.some((group) => group.length === 0)) throw emptyKeyGroup();
     return groups;
   }
-  const at = `${configPath}:${rule.line}`;
-  rejectUnsupported(at, [
-    ['gcp_kms', rule.gcpKms.length],
-    ['hckms', rule.hckms.length],
-    ['azure_keyvault', rule.azureKeyvault.length],
-    ['hc_vault_transit_uri', rule.hcVaultTransitUri.length],
-  ]);
-  const keys: KeySpec[] = [
-    ...rule.age.map(ageKey),
-    ...rule.pgp.map(pgpKey),
-    ...rule.kms.map((kms) => kmsKey({ ...kms, ...(rule.awsProfile ? { awsProfile: rule.awsProfile } : {}), ...(encryptionContext ? { context: encryptionContext } : {}) })),
-  ];
+  const keys = specs(rule.keys, `${configPath}:${rule.line}`, (kind) => kind.config.ruleFields[0]!, flagOptions);
   return keys.length ? [keys] : [];
 }
 
@@ -52,37 +46,20 @@ function groupKeys(group: KeyGroupConfig, configPath: string): KeySpec[] {
 }
 
 function collect(group: KeyGroupConfig, configPath: string): KeySpec[] {
-  rejectUnsupported(`${configPath}:${group.line}`, [
-    ['gcp_kms', group.gcpKms.length],
-    ['hckms', group.hckms.length],
-    ['azure_keyvault', group.azureKeyvault.length],
-    ['hc_vault', group.hcVault.length],
-  ]);
-  return [
-    ...group.merge.flatMap((nested) => collect(nested, configPath)),
-    ...group.age.map(ageKey),
-    ...group.pgp.map(pgpKey),
-    ...group.kms.map(kmsKey),
-  ];
+  const own = specs(group.keys, `${configPath}:${group.line}`, (kind) => kind.config.groupField, {});
+  return [...group.merge.flatMap((nested) => collect(nested, configPath)), ...own];
 }
 
-function rejectUnsupported(at: string, kinds: [string, number][]): void {
-  const used = kinds.find(([, count]) => count > 0);
-  if (used) throw new ConfigError(`${at}: ${used[0]} keys are not supported by tsops`);
-}
+type Kind = KeyKind;
+const KINDS: readonly Kind[] = KEY_KINDS;
 
-export function ageKey(recipient: string): KeySpec {
-  return { type: 'age', recipient };
-}
-
-export function pgpKey(fingerprint: string): KeySpec {
-  return { type: 'pgp', fingerprint: fingerprint.replace(/\s+/g, '') };
-}
-
-export function kmsKey(kms: KmsKeyConfig): KeySpec {
-  const spec: KeySpec = { type: 'kms', arn: kms.arn };
-  if (kms.role) spec.role = kms.role;
-  if (kms.context && Object.keys(kms.context).length) spec.context = { ...kms.context };
-  if (kms.awsProfile) spec.awsProfile = kms.awsProfile;
-  return spec;
+/** The specs for configured keys, kinds in registry order; a kind tsops cannot wrap for is an error naming its field. */
+function specs(keys: ConfiguredKeys, at: string, fieldName: (kind: Kind) => string, flagOptions: KeyFlagOptions): KeySpec[] {
+  const entriesOf = (kind: Kind): unknown[] => (keys as Record<string, unknown[] | undefined>)[kind.type] ?? [];
+  const unsupported = KINDS.find((kind) => !kind.config.toSpec && entriesOf(kind).length > 0);
+  if (unsupported) throw new ConfigError(`${at}: ${fieldName(unsupported)} keys are not supported by tsops`);
+  return KINDS.flatMap((kind) => {
+    const toSpec = kind.config.toSpec as ((entry: unknown, options: unknown) => KeySpec) | undefined;
+    return toSpec ? entriesOf(kind).map((entry) => toSpec(entry, flagOptions[kind.type as MasterKeyType])) : [];
+  });
 }

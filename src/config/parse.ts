@@ -1,19 +1,20 @@
 import { ConfigError } from '../errors.js';
 import { isMap, type Node } from 'yaml';
-import { splitKmsArn } from '../keys/kms-arn.js';
+import { KEY_KINDS } from '../keys/registry.js';
 import { RULE_KINDS, type EncryptionRule } from '../sops/rules.js';
 import { compileRe2 } from '../regex/re2.js';
-import type { AzureKeyConfig, Config, CreationRule, DestinationRule, KeyGroupConfig, KmsKeyConfig, StoreSettings } from './types.js';
+import { optional } from './key-entries.js';
+import type { Config, ConfiguredKeys, CreationRule, DestinationRule, KeyGroupConfig, StoreSettings } from './types.js';
 import { YamlReader, type Field } from './yaml-reader.js';
 
 const TOP_LEVEL = ['creation_rules', 'destination_rules', 'stores'] as const;
 
 const CREATION_RULE_FIELDS = [
-  'path_regex', 'age', 'pgp', 'kms', 'aws_profile', 'gcp_kms', 'azure_keyvault', 'hc_vault_transit_uri', 'hckms',
+  'path_regex', ...KEY_KINDS.flatMap((kind) => kind.config.ruleFields),
   'key_groups', 'shamir_threshold', ...RULE_KINDS, 'mac_only_encrypted',
 ] as const;
 
-const KEY_GROUP_FIELDS = ['merge', 'age', 'pgp', 'kms', 'gcp_kms', 'hckms', 'azure_keyvault', 'hc_vault'] as const;
+const KEY_GROUP_FIELDS = ['merge', ...KEY_KINDS.map((kind) => kind.config.groupField)];
 
 const DESTINATION_RULE_FIELDS = [
   'path_regex', 's3_bucket', 's3_prefix', 'gcs_bucket', 'gcs_prefix', 'vault_path', 'vault_address',
@@ -72,17 +73,10 @@ function parseCreationRule(reader: YamlReader, node: Node | null, where: string,
     checkRegex(reader, get('path_regex')!, () => compileRe2(pathRegex));
     rule.pathRegex = pathRegex;
   }
-  const keys = (name: string): string[] => optional(get(name), (f) => reader.keyList(f)) ?? [];
-  rule.age = keys('age');
-  rule.pgp = keys('pgp').map(withoutSpaces);
-  rule.kms = keys('kms').map(kmsFromString);
-  rule.gcpKms = keys('gcp_kms');
-  rule.azureKeyvault = keys('azure_keyvault');
-  rule.hcVaultTransitUri = keys('hc_vault_transit_uri');
-  const hckms = get('hckms');
-  if (hckms?.value) rule.hckms = (reader.list(hckms) ?? []).map((item) => listString(reader, item));
-  const awsProfile = optional(get('aws_profile'), (f) => reader.string(f));
-  if (awsProfile) rule.awsProfile = awsProfile;
+  for (const kind of KEY_KINDS) {
+    const entries = kind.config.readRule(reader, get);
+    if (entries.length) (rule.keys as Record<string, unknown[]>)[kind.type] = entries;
+  }
 
   const groups = get('key_groups');
   if (groups?.value) {
@@ -108,7 +102,7 @@ function parseCreationRule(reader: YamlReader, node: Node | null, where: string,
 }
 
 function emptyRule(index: number, line: number): CreationRule {
-  return { index, line, age: [], pgp: [], kms: [], gcpKms: [], azureKeyvault: [], hcVaultTransitUri: [], hckms: [], keyGroups: [], macOnlyEncrypted: false };
+  return { index, line, keys: {}, keyGroups: [], macOnlyEncrypted: false };
 }
 
 /** At most one of the six suffix/regex fields; an empty value counts as unset, as in sops. */
@@ -132,68 +126,15 @@ function parseKeyGroup(reader: YamlReader, node: Node | null, where: string, dep
   if (node === null || !isMap(node)) return reader.fail(node, `${where} must be a mapping of keys`);
   if (depth > MAX_MERGE_DEPTH) reader.fail(node, `${where}: merge nested too deeply`);
   const fields = reader.fields(node, where, KEY_GROUP_FIELDS, 'warn');
-  const group: KeyGroupConfig = { line: reader.line(node), merge: [], age: [], pgp: [], kms: [], gcpKms: [], hckms: [], azureKeyvault: [], hcVault: [] };
-  const items = (name: string) => {
-    const field = fields.get(name);
-    return field ? (reader.list(field) ?? []) : [];
-  };
-  group.merge = items('merge').map(({ node: item, where: itemWhere }) => parseKeyGroup(reader, item, itemWhere, depth + 1));
-  const ageField = fields.get('age');
-  const pgpField = fields.get('pgp');
-  if (ageField) group.age = listOfKeys(reader, ageField);
-  if (pgpField) group.pgp = listOfKeys(reader, pgpField).map(withoutSpaces);
-  group.kms = items('kms').map(({ node: item, where: itemWhere }) => parseKmsItem(reader, item, itemWhere));
-  group.gcpKms = items('gcp_kms').map(({ node: item, where: itemWhere }) => requiredField(reader, item, itemWhere, ['resource_id'], 'resource_id'));
-  group.hckms = items('hckms').map(({ node: item, where: itemWhere }) => requiredField(reader, item, itemWhere, ['key_id'], 'key_id'));
-  group.azureKeyvault = items('azure_keyvault').map(({ node: item, where: itemWhere }) => parseAzureItem(reader, item, itemWhere));
-  group.hcVault = items('hc_vault').map((item) => listString(reader, item));
-  return group;
-}
-
-/** Key-group `age`/`pgp` must be lists (as in sops), whose items may be comma-separated. */
-function listOfKeys(reader: YamlReader, field: Field): string[] {
-  if (field.value !== null) reader.list(field);
-  return reader.keyList(field);
-}
-
-function parseKmsItem(reader: YamlReader, node: Node | null, where: string): KmsKeyConfig {
-  if (node === null || !isMap(node)) return reader.fail(node, `${where} must be a mapping with an 'arn'`);
-  const fields = reader.fields(node, where, ['arn', 'role', 'context', 'aws_profile'], 'warn');
-  const arnField = fields.get('arn');
-  const arn = arnField ? reader.string(arnField) : undefined;
-  if (!arn) reader.fail(arnField?.value ?? node, `${where}.arn is required`);
-  const key: KmsKeyConfig = { arn: withoutSpaces(arn) };
-  const role = optional(fields.get('role'), (f) => reader.string(f));
-  if (role) key.role = withoutSpaces(role);
-  const context = optional(fields.get('context'), (f) => reader.stringMap(f));
-  if (context && Object.keys(context).length) key.context = context;
-  const profile = optional(fields.get('aws_profile'), (f) => reader.string(f));
-  if (profile) key.awsProfile = profile;
-  return key;
-}
-
-function parseAzureItem(reader: YamlReader, node: Node | null, where: string): AzureKeyConfig {
-  if (node === null || !isMap(node)) return reader.fail(node, `${where} must be a mapping with 'vaultUrl', 'key' and 'version'`);
-  const fields = reader.fields(node, where, ['vaultUrl', 'key', 'version'], 'warn');
-  const text = (name: string) => optional(fields.get(name), (f) => reader.string(f)) ?? '';
-  const vaultUrl = text('vaultUrl');
-  const key = text('key');
-  if (!vaultUrl || !key) reader.fail(node, `${where} needs 'vaultUrl' and 'key'`);
-  return { vaultUrl, key, version: text('version') };
-}
-
-function requiredField(reader: YamlReader, node: Node | null, where: string, allowed: readonly string[], name: string): string {
-  if (node === null || !isMap(node)) return reader.fail(node, `${where} must be a mapping with '${name}'`);
-  const fields = reader.fields(node, where, allowed, 'warn');
-  const value = optional(fields.get(name), (f) => reader.string(f));
-  if (!value) reader.fail(node, `${where}.${name} is required`);
-  return value;
-}
-
-function listString(reader: YamlReader, item: { node: Node | null; where: string }): string {
-  const value = item.node === null ? undefined : reader.string({ name: '', keyNode: item.node, value: item.node, where: item.where });
-  if (!value?.trim()) reader.fail(item.node, `${item.where} must be a non-empty string`);
-  return value.trim();
+  const mergeField = fields.get('merge');
+  const merge = (mergeField ? (reader.list(mergeField) ?? []) : []).map(({ node: item, where: itemWhere }) => parseKeyGroup(reader, item, itemWhere, depth + 1));
+  const keys: ConfiguredKeys = {};
+  for (const kind of KEY_KINDS) {
+    const field = fields.get(kind.config.groupField);
+    const entries = field ? kind.config.readGroup(reader, field) : [];
+    if (entries.length) (keys as Record<string, unknown[]>)[kind.type] = entries;
+  }
+  return { line: reader.line(node), merge, keys };
 }
 
 function parseDestinationRule(reader: YamlReader, node: Node | null, where: string, index: number): DestinationRule {
@@ -240,14 +181,7 @@ function parseStores(reader: YamlReader, node: Node): StoreSettings {
   return stores;
 }
 
-/** A flat `kms` entry: `arn`, or `arn+role_arn` to assume a role (spaces removed first). */
-export function kmsFromString(text: string): KmsKeyConfig {
-  return splitKmsArn(text);
-}
 
-function withoutSpaces(text: string): string {
-  return text.replace(/\s+/g, '');
-}
 
 function checkRegex(reader: YamlReader, field: Field, compile: () => unknown): void {
   try {
@@ -258,6 +192,3 @@ function checkRegex(reader: YamlReader, field: Field, compile: () => unknown): v
   }
 }
 
-function optional<T>(field: Field | undefined, read: (f: Field) => T | undefined): T | undefined {
-  return field ? read(field) : undefined;
-}

@@ -1,24 +1,23 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, ExitCode, TsopsError } from '../errors.js';
-import type { KeySpec } from '../keys/masterkey.js';
+import { ConfigError, TsopsError } from '../errors.js';
+import type { KeySpec, MasterKeyType } from '../keys/masterkey.js';
+import { KEY_KINDS, PERSONAL_KIND, wrappableKinds } from '../keys/registry.js';
 import type { EncryptSettings } from '../sops/index.js';
 import type { EncryptionRule } from '../sops/rules.js';
 import { escapeControl } from '../escape.js';
 import { findConfig } from './find.js';
-import { ageKey, emptyKeyGroup, keyGroupsForRule, kmsKey, pgpKey } from './keys.js';
-import { kmsFromString, parseConfig } from './parse.js';
+import { emptyKeyGroup, keyGroupsForRule, type KeyFlagOptions } from './keys.js';
+import { parseConfig } from './parse.js';
 import { matchCreationRule } from './rules.js';
 import type { Config, CreationRule, StoreSettings } from './types.js';
 import { splitKeys } from './yaml-reader.js';
 
 /** What the command line says about keys and rules; every field optional. */
 export interface KeyFlagValues {
-  /** Each item may hold several comma-separated keys. */
-  age?: string[];
-  pgp?: string[];
-  kms?: string[];
-  awsProfile?: string;
-  encryptionContext?: Record<string, string>;
+  /** Keys per kind (by its metadata name); each item may hold several comma-separated keys. */
+  keys?: Partial<Record<MasterKeyType, string[]>>;
+  /** The options qualifying keys per kind, as the kind read them (a KMS profile and encryption context). */
+  options?: KeyFlagOptions;
   rule?: EncryptionRule;
   macOnlyEncrypted?: boolean;
   shamirThreshold?: number;
@@ -44,14 +43,6 @@ export interface ResolvedSettings {
   stores: StoreSettings;
 }
 
-/** Key kinds sops reads from the environment that tsops cannot wrap for. */
-const UNSUPPORTED_ENV: readonly [string, string][] = [
-  ['SOPS_GCP_KMS_IDS', 'gcp_kms'],
-  ['SOPS_AZURE_KEYVAULT_URLS', 'azure_keyvault'],
-  ['SOPS_VAULT_URIS', 'hc_vault'],
-  ['SOPS_HUAWEICLOUD_KMS_IDS', 'hckms'],
-];
-
 /** Reads and parses a config file; an unreadable file is a ConfigError naming it. */
 export async function loadConfig(path: string, warn?: (message: string) => void): Promise<Config> {
   let text: string;
@@ -68,7 +59,7 @@ export async function loadConfig(path: string, warn?: (message: string) => void)
 
 /**
  * The settings to encrypt a new file with, by sops's precedence: keys from
- * flags or SOPS_AGE_RECIPIENTS / SOPS_PGP_FP / SOPS_KMS_ARN replace the
+ * flags or each kind's environment variable (SOPS_..._RECIPIENTS, ...) replace the
  * config's keys entirely; a rule flag replaces the config's rule;
  * --mac-only-encrypted adds to the config's; a non-zero threshold flag
  * overrides the config's.
@@ -89,7 +80,7 @@ export async function resolveEncryptSettings(input: ResolveInput): Promise<Resol
 
   const cliKeys = keysFromFlagsAndEnv(flags, env);
   if (cliKeys.length && rule) log?.('keys: from the command line or environment, not the creation rule');
-  const keyGroups = cliKeys.length ? [cliKeys] : rule && configPath ? aboutTarget(file, () => keyGroupsForRule(rule, configPath, flags.encryptionContext)) : [];
+  const keyGroups = cliKeys.length ? [cliKeys] : rule && configPath ? aboutTarget(file, () => keyGroupsForRule(rule, configPath, flags.options)) : [];
   if (keyGroups.length === 0 && rule) throw emptyKeyGroup(file);
   if (keyGroups.length === 0) throw noKeysError(file, configPath, config);
 
@@ -114,16 +105,10 @@ export function keysFromFlagsAndEnv(flags: KeyFlagValues, env: NodeJS.ProcessEnv
     const fromFlag = (values ?? []).flatMap(splitKeys);
     return fromFlag.length ? fromFlag : splitKeys(env[variable] ?? '');
   };
-  const keys: KeySpec[] = [
-    ...pick(flags.age, 'SOPS_AGE_RECIPIENTS').map(ageKey),
-    ...pick(flags.pgp, 'SOPS_PGP_FP').map(pgpKey),
-    ...pick(flags.kms, 'SOPS_KMS_ARN').map((text) =>
-      kmsKey({ ...kmsFromString(text), ...(flags.awsProfile ? { awsProfile: flags.awsProfile } : {}), ...(flags.encryptionContext ? { context: flags.encryptionContext } : {}) }),
-    ),
-  ];
+  const keys: KeySpec[] = wrappableKinds().flatMap((kind) => pick(flags.keys?.[kind.type as MasterKeyType], kind.env).map((text) => kind.keys.parse(text, flags.options?.[kind.type as MasterKeyType]) as KeySpec));
   // sops would use these instead of the config's keys; silently falling back to the config would encrypt for the wrong people.
-  for (const [variable, kind] of UNSUPPORTED_ENV) {
-    if (splitKeys(env[variable] ?? '').length) throw new ConfigError(`${kind} keys are not supported by tsops (${variable} is set)`);
+  for (const kind of KEY_KINDS) {
+    if (!('keys' in kind) && splitKeys(env[kind.env] ?? '').length) throw new ConfigError(`${kind.config.groupField} keys are not supported by tsops (${kind.env} is set)`);
   }
   return keys;
 }
@@ -147,22 +132,5 @@ function checkThreshold(threshold: number, groupCount: number, source: string): 
 
 function noKeysError(file: string, configPath: string | undefined, config: Config | undefined): ConfigError {
   const searched = !configPath ? 'no config file found (.sopsrc, .sops.yaml)' : `${configPath} has no creation_rules`;
-  return new ConfigError(`no keys to encrypt ${file} with: ${searched}; pass --age, set SOPS_AGE_RECIPIENTS, or add a creation rule with keys to .sopsrc`);
-}
-
-/**
- * `--encryption-context k1:v1,k2:v2`. Each pair has exactly one `:`; anything
- * else is sops's exit code 6. Pairs are trimmed and empty ones skipped.
- */
-export function parseEncryptionContext(text: string): Record<string, string> {
-  const pairs: [string, string][] = [];
-  for (const pair of splitKeys(text)) {
-    const parts = pair.split(':');
-    if (parts.length !== 2 || parts[0] === '') {
-      throw new TsopsError(`invalid encryption context pair ${JSON.stringify(pair)}: expected key:value with exactly one ':'`, ExitCode.InvalidEncryptionContext);
-    }
-    pairs.push([parts[0]!, parts[1]!]);
-  }
-  // fromEntries defines own properties, so a key such as `__proto__` is kept as data.
-  return Object.fromEntries(pairs);
+  return new ConfigError(`no keys to encrypt ${file} with: ${searched}; pass --${PERSONAL_KIND.flag}, set ${PERSONAL_KIND.env}, or add a creation rule with keys to .sopsrc`);
 }

@@ -1,4 +1,5 @@
 import type { ConfigError } from '../errors.js';
+import type { KEY_KINDS } from '../keys/registry.js';
 import type { EncryptionRule } from '../sops/rules.js';
 
 /**
@@ -17,30 +18,17 @@ export interface Config {
   warnings?: string[];
 }
 
-export interface KmsKeyConfig {
-  arn: string;
-  role?: string;
-  context?: Record<string, string>;
-  awsProfile?: string;
-}
+/** The keys a rule or group names, per kind (by its metadata name), as each kind's descriptor reads them. */
+export type ConfiguredKeys = { [K in RegisteredKind as K['type']]?: EntryOf<K>[] };
 
-export interface AzureKeyConfig {
-  vaultUrl: string;
-  key: string;
-  version: string;
-}
+type RegisteredKind = (typeof KEY_KINDS)[number];
+type EntryOf<K> = K extends { config: { readRule(...args: never[]): (infer E)[] } } ? E : never;
 
-/** One `key_groups` item. Lists are empty when the field is absent. */
+/** One `key_groups` item. */
 export interface KeyGroupConfig {
   line: number;
   merge: KeyGroupConfig[];
-  age: string[];
-  pgp: string[];
-  kms: KmsKeyConfig[];
-  gcpKms: string[];
-  hckms: string[];
-  azureKeyvault: AzureKeyConfig[];
-  hcVault: string[];
+  keys: ConfiguredKeys;
 }
 
 export interface CreationRule {
@@ -53,15 +41,8 @@ export interface CreationRule {
    */
   error?: ConfigError;
   pathRegex?: string;
-  age: string[];
-  pgp: string[];
-  /** From `kms` strings: `arn` or `arn+role_arn`. */
-  kms: KmsKeyConfig[];
-  awsProfile?: string;
-  gcpKms: string[];
-  azureKeyvault: string[];
-  hcVaultTransitUri: string[];
-  hckms: string[];
+  /** The flat key fields (`age:`, `kms:`, ...). */
+  keys: ConfiguredKeys;
   keyGroups: KeyGroupConfig[];
   shamirThreshold?: number;
   /** The one suffix/regex rule the creation rule sets, if any. */

@@ -5,6 +5,7 @@
  * for, so no secret is ever dropped without a word.
  */
 import { ExitCode, TsopsError } from '../errors.js';
+import { KEY_KINDS } from '../keys/registry.js';
 import { valueToString } from '../sops/values.js';
 import type { MapNode, Node } from '../tree.js';
 import type { Provenance } from './provenance.js';
@@ -152,13 +153,7 @@ export function mergeVariables(sets: SecretVariables[], checks?: { empties: Empt
  * compromised or merely logs its environment would otherwise hold the keys
  * to every file. AWS, GnuPG and other tools' settings are theirs, not ours.
  */
-export const KEY_MATERIAL_VARIABLES: readonly string[] = [
-  'SOPS_AGE_KEY',
-  'SOPS_AGE_KEY_FILE',
-  'SOPS_AGE_KEY_CMD',
-  'SOPS_AGE_SSH_PRIVATE_KEY_FILE',
-  'SOPS_AGE_SSH_PRIVATE_KEY_CMD',
-];
+export const KEY_MATERIAL_VARIABLES: readonly string[] = KEY_KINDS.flatMap((kind) => ('keyMaterialEnv' in kind ? kind.keyMaterialEnv : []));
 
 export interface ChildEnvironmentOptions {
   /** The environment to start from (ignored with `pristine`). */

@@ -1,8 +1,8 @@
-import { basename, isAbsolute, join, posix, relative } from 'node:path';
+import { basename, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { CONFIG_NAMES, findConfig, matchCreationRule, parseConfig } from '../config/index.js';
 import { loadConfig } from '../config/resolve.js';
 import type { Config, CreationRule } from '../config/types.js';
-import { MacMismatchError, DecryptionError, NoKeyError, TsopsError } from '../errors.js';
+import { MacMismatchError, DecryptionError, NoKeyError, TsopsError, UsageError } from '../errors.js';
 import { formatForPath } from '../formats/format.js';
 import { readStore } from '../formats/detect.js';
 import type { KeyOptions } from '../keys/masterkey.js';
@@ -43,9 +43,9 @@ const MAX_PATHS = 5;
  * blobs are read: the working copy does not matter. Additions, changes,
  * copies, renames (seen as additions) and type changes are all checked.
  */
-export async function checkStaged(cwd: string, keys: KeyOptions, env: NodeJS.ProcessEnv): Promise<{ checked: string[]; violations: GuardViolation[]; unbound: string[] }> {
+export async function checkStaged(cwd: string, keys: KeyOptions, env: NodeJS.ProcessEnv, only?: string[]): Promise<{ checked: string[]; violations: GuardViolation[]; unbound: string[] }> {
   const root = gitRoot(cwd);
-  const staged = stagedEntries(root);
+  const staged = only ? namedEntries(root, cwd, only) : stagedEntries(root);
   if (staged.length === 0) return { checked: [], violations: [], unbound: [] };
   const routed = routedByAttributes(root, staged.map((e) => e.path));
   const rules = new RuleLookup(root, env);
@@ -129,6 +129,31 @@ function stagedEntries(root: string): StagedEntry[] {
     // ":<old mode> <new mode> <old blob> <new blob> <status>", then the path
     const [, mode, headBlob, blob] = fields[i]!.slice(1).split(' ');
     if (mode && blob && headBlob && fields[i + 1]) out.push({ path: fields[i + 1]!, mode, blob, headBlob });
+  }
+  return out;
+}
+
+/**
+ * The index entries of the named files (a pre-commit framework hook is handed
+ * the files to check, and `--all-files` names unchanged ones too): a staged
+ * change as the diff shows it, any other tracked file as the index holds it.
+ */
+function namedEntries(root: string, cwd: string, files: string[]): StagedEntry[] {
+  const wanted = new Set<string>();
+  for (const file of files) {
+    const rel = relative(root, resolve(cwd, file));
+    if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) throw new UsageError(`${file} is not a file in this repository`);
+    wanted.add(rel.split(sep).join('/'));
+  }
+  const out = stagedEntries(root).filter((e) => wanted.has(e.path));
+  for (const e of out) wanted.delete(e.path);
+  if (wanted.size === 0) return out;
+  // "<mode> <blob> <stage>\t<path>" per entry; a file in conflict (stage 1-3) is not committable yet.
+  for (const line of git(['ls-files', '-s', '-z'], root).toString('utf8').split('\0')) {
+    const tab = line.indexOf('\t');
+    const [mode, blob, stage] = line.slice(0, tab).split(' ');
+    const path = line.slice(tab + 1);
+    if (tab > 0 && stage === '0' && mode && blob && wanted.has(path)) out.push({ path, mode, blob, headBlob: blob });
   }
   return out;
 }

@@ -2,7 +2,7 @@ import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { refuseSymlink } from './repo.js';
-import { appendAgeKey, defaultAgeKeysFile, generateAgeKey } from '../keys/age-keygen.js';
+import { PERSONAL_KIND } from '../keys/registry.js';
 
 export interface InitChoices {
   /** Where the config goes (the repository root). */
@@ -26,8 +26,7 @@ export interface InitResult {
 /** Reads the recipient of the first identity in the default keys file, if there is one. */
 export function existingRecipient(env: NodeJS.ProcessEnv): string | undefined {
   try {
-    const text = readFileSync(defaultAgeKeysFile(env), 'utf8');
-    return /# public key: (age1[0-9a-z]+)/.exec(text)?.[1];
+    return PERSONAL_KIND.personal.publicKeyIn(readFileSync(PERSONAL_KIND.personal.defaultKeysFile(env), 'utf8'));
   } catch {
     return undefined;
   }
@@ -47,11 +46,10 @@ export async function initRepository(choices: InitChoices): Promise<InitResult> 
     const own = existingRecipient(choices.env);
     if (own) recipients.unshift(own);
     else {
-      const key = await generateAgeKey();
-      const path = defaultAgeKeysFile(choices.env);
-      await appendAgeKey(path, key);
-      result.keyCreated = { path, recipient: key.recipient };
-      recipients.unshift(key.recipient);
+      const path = PERSONAL_KIND.personal.defaultKeysFile(choices.env);
+      const recipient = await PERSONAL_KIND.personal.addIdentity(path);
+      result.keyCreated = { path, recipient };
+      recipients.unshift(recipient);
     }
   }
   const unique = [...new Set(recipients)];
@@ -64,7 +62,7 @@ export async function initRepository(choices: InitChoices): Promise<InitResult> 
       '# Reference: docs/config.md in the tsops repository.',
       'creation_rules:',
       `  - path_regex: ${JSON.stringify(choices.pathRegex)}`,
-      '    age: >-',
+      `    ${PERSONAL_KIND.config.ruleFields[0]}: >-`,
       ...unique.map((r, i) => `      ${r}${i < unique.length - 1 ? ',' : ''}`),
       '',
     ].join('\n');

@@ -5,7 +5,7 @@
  */
 import type { Destination } from '../config/destinations.js';
 import { TsopsError } from '../errors.js';
-import { quietly } from '../keys/kms/clients.js';
+import { quietly } from '../aws/quietly.js';
 
 type S3Destination = Extract<Destination, { kind: 's3' }>;
 

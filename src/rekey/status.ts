@@ -4,6 +4,7 @@ import { formatForPath } from '../formats/format.js';
 import { readStore } from '../formats/detect.js';
 import { MacMismatchError, NoKeyError, DecryptionError, describeError } from '../errors.js';
 import { keyIdentity, type KeyOptions } from '../keys/masterkey.js';
+import { wrappableKinds } from '../keys/registry.js';
 import { decryptDocument, forgetDecrypted } from '../sops/index.js';
 import { readMetadata } from '../sops/metadata.js';
 import { git } from '../git/repo.js';
@@ -84,13 +85,15 @@ function committedWithBinding(file: string): boolean {
 
 /** `age1... # alice` in a config file names that key in reports. */
 export function keyNamesFromConfig(text: string): Map<string, string> {
+  // Built-in patterns of the kinds' own keys (no flags, so exec keeps no state between lines).
+  const keyPattern = new RegExp(wrappableKinds().map((kind) => kind.keys.keyPattern).join('|'));
   const names = new Map<string, string>();
   for (const line of text.split('\n')) {
     // The key before the line's first `#`, the name after it: found by cutting
     // at the `#` first, as one pattern spanning both backtracks cubically.
     const hash = line.indexOf('#');
     if (hash < 0) continue;
-    const key = /age1[0-9a-z]+|[0-9A-F]{40}|arn:aws[\w-]*:kms:[^\s,#]+/.exec(line.slice(0, hash))?.[0];
+    const key = keyPattern.exec(line.slice(0, hash))?.[0];
     const name = line.slice(hash + 1).trim();
     if (key && name) names.set(key, name);
   }

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { joinLines, KeyWrapError, MalformedFileError, NoKeyError, type KeyFailure } from '../errors.js';
 import type { Keyring } from '../keys/index.js';
 import { keyIdentity, type KeyRecord, type KeySpec, type MasterKeyType } from '../keys/masterkey.js';
+import type { KeyKind } from '../keys/kind.js';
+import { KEY_KINDS } from '../keys/registry.js';
 import { DATA_KEY_BYTES } from './cipher.js';
 import { combine, split } from './shamir.js';
 
@@ -45,7 +47,11 @@ export function effectiveThreshold(threshold: number | undefined, groupCount: nu
   return t;
 }
 
-export const DEFAULT_DECRYPTION_ORDER: readonly MasterKeyType[] = ['age', 'pgp'];
+/** sops tries the kinds that ask for it first (offline kinds before cloud calls), then the rest as stored. */
+export const DEFAULT_DECRYPTION_ORDER: readonly MasterKeyType[] = (KEY_KINDS as readonly KeyKind[])
+  .filter((kind) => kind.decryptionPriority !== undefined)
+  .sort((a, b) => a.decryptionPriority! - b.decryptionPriority!)
+  .map((kind) => kind.type as MasterKeyType);
 
 /**
  * Recovers the data key: every group is tried; inside a group, keys are tried in

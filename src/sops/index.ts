@@ -1,5 +1,6 @@
 import { FileAlreadyEncryptedError, KeyWrapError, MacMismatchError, MetadataNotFoundError, NoDocumentError } from '../errors.js';
 import { createKeyring } from '../keys/index.js';
+import { findKeyKind } from '../keys/registry.js';
 import { keyIdentity, type KeyOptions, type KeyRecord, type KeySpec, type MasterKeyType } from '../keys/masterkey.js';
 import type { MapNode, ParsedFile } from '../tree.js';
 import { open, parseSealed, seal } from './cipher.js';
@@ -148,23 +149,7 @@ export function isEncrypted(file: ParsedFile): boolean {
 
 /** The spec to re-wrap a stored key with; undefined for kinds tsops cannot use. */
 export function specFromRecord(record: KeyRecord): KeySpec | undefined {
-  const f = (name: string): string => (typeof record.fields[name] === 'string' ? (record.fields[name] as string) : '');
-  switch (record.type) {
-    case 'age':
-      return { type: 'age', recipient: f('recipient') };
-    case 'pgp':
-      return { type: 'pgp', fingerprint: f('fp') };
-    case 'kms': {
-      const spec: KeySpec = { type: 'kms', arn: f('arn') };
-      if (f('role')) spec.role = f('role');
-      if (f('aws_profile')) spec.awsProfile = f('aws_profile');
-      const ctx = record.fields['context'];
-      if (ctx && typeof ctx === 'object' && Object.keys(ctx).length) spec.context = { ...ctx };
-      return spec;
-    }
-    default:
-      return undefined;
-  }
+  return findKeyKind(record.type)?.keys?.fromRecord(record);
 }
 
 export interface KeyChanges {

@@ -1,5 +1,6 @@
 import { MalformedFileError } from '../errors.js';
 import type { KeyFieldValue, KeyRecord, MasterKeyType } from '../keys/masterkey.js';
+import { findKeyKind, KEY_KINDS_BY_LOAD_RANK } from '../keys/registry.js';
 import { list, map, scalar, str, type MapNode, type Node } from '../tree.js';
 import { RULE_KINDS, type EncryptionRule } from './rules.js';
 import { STRUCTURE_FIELD } from './structure.js';
@@ -24,8 +25,8 @@ export interface Metadata {
 /** The version tsops writes: the sops release whose format it matches. */
 export const SOPS_FORMAT_VERSION = '3.13.2';
 
-// The order in which sops loads one group's keys; also the top-level list names.
-const KEY_TYPES: readonly MasterKeyType[] = ['kms', 'gcp_kms', 'hckms', 'azure_kv', 'hc_vault', 'pgp', 'age'];
+// The order in which sops loads one group's keys.
+const KEY_TYPES: readonly MasterKeyType[] = KEY_KINDS_BY_LOAD_RANK.map((kind) => kind.type as MasterKeyType);
 
 const SEMVER = /^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 
@@ -90,26 +91,17 @@ export function writeMetadata(m: Metadata): MapNode {
   };
   const ruleFor = (kind: string): Node | undefined => (m.rule?.kind === kind ? str(m.rule.value) : undefined);
 
-  put('age', byType?.get('age'));
-  put('azure_kv', byType?.get('azure_kv'));
-  put('encrypted_comment_regex', ruleFor('encrypted_comment_regex'));
-  put('encrypted_regex', ruleFor('encrypted_regex'));
-  put('encrypted_suffix', ruleFor('encrypted_suffix'));
-  put('gcp_kms', byType?.get('gcp_kms'));
-  put('hc_vault', byType?.get('hc_vault'));
-  put('hckms', byType?.get('hckms'));
+  if (byType) for (const [type, node] of byType) put(type, node);
+  for (const kind of RULE_KINDS) put(kind, ruleFor(kind));
   if (!single) put('key_groups', list(m.keyGroups.map(writeGroup)));
-  put('kms', byType?.get('kms'));
   put('lastmodified', str(m.lastModified));
   put('mac', str(m.mac));
   if (m.macOnlyEncrypted) put('mac_only_encrypted', scalar('bool', true));
-  put('pgp', byType?.get('pgp'));
   if (m.shamirThreshold) put('shamir_threshold', scalar('int', BigInt(m.shamirThreshold)));
   if (m.structure) put(STRUCTURE_FIELD, str(m.structure));
-  put('unencrypted_comment_regex', ruleFor('unencrypted_comment_regex'));
-  put('unencrypted_regex', ruleFor('unencrypted_regex'));
-  put('unencrypted_suffix', ruleFor('unencrypted_suffix'));
   put('version', str(m.version));
+  // sops writes the block's fields sorted by name.
+  out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return map(out);
 }
 
@@ -125,17 +117,18 @@ function groupByType(group: KeyRecord[]): Map<MasterKeyType, Node> {
 function writeGroup(group: KeyRecord[]): Node {
   const lists = groupByType(group);
   const out: [string, Node][] = [];
-  for (const type of ['age', 'azure_kv', 'gcp_kms', 'hc_vault', 'hckms', 'kms', 'pgp'] as const) {
-    const l = lists.get(type);
-    if (l) out.push([type, l]);
-    else if (type === 'age' || type === 'hc_vault') out.push([type, list([])]);
+  for (const kind of KEY_KINDS_BY_LOAD_RANK) {
+    const l = lists.get(kind.type as MasterKeyType);
+    if (l) out.push([kind.type, l]);
+    else if (kind.record.listedInEveryGroup) out.push([kind.type, list([])]);
   }
+  // sops writes a group's fields sorted by name.
+  out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return map(out);
 }
 
 function writeKey(key: KeyRecord): Node {
-  const fields = { ...key.fields };
-  if (key.type === 'kms' && fields['aws_profile'] === undefined) fields['aws_profile'] = '';
+  const fields = { ...findKeyKind(key.type)?.record.alwaysWritten, ...key.fields };
   const names = Object.keys(fields).sort();
   return map(
     names.map((name): [string, Node] => {

@@ -9,7 +9,10 @@ import {
   thresholdFromFlags,
   type KeyFlags,
 } from '../../src/cli/options.js';
-import { keyFlagValues, parseEncryptionContext } from '../../src/cli/settings.js';
+import { keyFlagValues } from '../../src/cli/settings.js';
+import { parseEncryptionContext as parseContext } from '../../src/keys/kms/arn.js';
+
+const parseEncryptionContext = (text: string | undefined) => (text ? parseContext(text) : undefined);
 import { keysFromFlagsAndEnv } from '../../src/config/index.js';
 
 /** The keys the CLI derives from its flags and sops's environment variables. */

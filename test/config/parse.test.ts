@@ -30,14 +30,14 @@ describe('parseConfig: the fixture repo', () => {
     const [prod, env, rest] = config.creationRules!;
     expect(config.creationRules).toHaveLength(3);
     expect(prod!.pathRegex).toBe('^prod/.*\\.ya?ml$');
-    expect(prod!.keyGroups.map((g) => g.age)).toEqual([[AGE_A], [AGE_B]]);
+    expect(prod!.keyGroups.map((g) => g.keys.age)).toEqual([[AGE_A], [AGE_B]]);
     expect(prod!.shamirThreshold).toBe(2);
     expect(prod!.rule).toEqual({ kind: 'encrypted_regex', value: '^(password|token)$' });
-    expect(env!.age).toEqual([AGE_A, AGE_B]);
+    expect(env!.keys.age).toEqual([AGE_A, AGE_B]);
     expect(env!.rule).toEqual({ kind: 'unencrypted_suffix', value: '_PUBLIC' });
     expect(env!.macOnlyEncrypted).toBe(true);
     expect(rest!.pathRegex).toBeUndefined();
-    expect(rest!.age).toEqual([AGE_B]);
+    expect(rest!.keys.age).toEqual([AGE_B]);
     expect(rest!.rule).toEqual({ kind: 'unencrypted_comment_regex', value: 'public' });
     expect(rest!.macOnlyEncrypted).toBe(false);
   });
@@ -49,22 +49,21 @@ describe('parseConfig: creation rule fields', () => {
   });
 
   it('splits age strings on commas, trims and drops empty entries', () => {
-    expect(rule0(`creation_rules:\n  - age: " ${AGE_A} ,, ${AGE_B},"\n`).age).toEqual([AGE_A, AGE_B]);
+    expect(rule0(`creation_rules:\n  - age: " ${AGE_A} ,, ${AGE_B},"\n`).keys.age).toEqual([AGE_A, AGE_B]);
   });
 
   it('takes age lists as they are, splitting comma-separated items', () => {
-    expect(rule0(`creation_rules:\n  - age:\n      - ${AGE_A}, ${AGE_B}\n      - ${AGE_C}\n`).age).toEqual([AGE_A, AGE_B, AGE_C]);
+    expect(rule0(`creation_rules:\n  - age:\n      - ${AGE_A}, ${AGE_B}\n      - ${AGE_C}\n`).keys.age).toEqual([AGE_A, AGE_B, AGE_C]);
   });
 
   it('reads pgp strings and lists, removing spaces inside fingerprints', () => {
-    expect(rule0(`creation_rules:\n  - pgp: FBC7 B9E2 A4F9 289A C0C1  D484 3D16 CEE4 A273 81B4\n`).pgp).toEqual([PGP_FP]);
-    expect(rule0(`creation_rules:\n  - pgp: [${PGP_FP}, D7229043384BCC60326C6FB9D8720D957C3D3074]\n`).pgp).toEqual([PGP_FP, 'D7229043384BCC60326C6FB9D8720D957C3D3074']);
+    expect(rule0(`creation_rules:\n  - pgp: FBC7 B9E2 A4F9 289A C0C1  D484 3D16 CEE4 A273 81B4\n`).keys.pgp).toEqual([PGP_FP]);
+    expect(rule0(`creation_rules:\n  - pgp: [${PGP_FP}, D7229043384BCC60326C6FB9D8720D957C3D3074]\n`).keys.pgp).toEqual([PGP_FP, 'D7229043384BCC60326C6FB9D8720D957C3D3074']);
   });
 
   it('reads kms strings with +role_arn and aws_profile', () => {
     const rule = rule0(`creation_rules:\n  - kms: "${KMS_ARN} + ${ROLE_ARN}, ${KMS_ARN}"\n    aws_profile: dev\n`);
-    expect(rule.kms).toEqual([{ arn: KMS_ARN, role: ROLE_ARN }, { arn: KMS_ARN }]);
-    expect(rule.awsProfile).toBe('dev');
+    expect(rule.keys.kms).toEqual([{ arn: KMS_ARN, role: ROLE_ARN, awsProfile: 'dev' }, { arn: KMS_ARN, awsProfile: 'dev' }]);
   });
 
   it('reads the key kinds tsops cannot use, so that using them can be refused', () => {
@@ -75,10 +74,10 @@ describe('parseConfig: creation rule fields', () => {
       '    hc_vault_transit_uri: [https://vault:8200/v1/transit/keys/k]',
       '    hckms: [tr-west-1:abc]',
     ].join('\n'));
-    expect(rule.gcpKms).toEqual(['projects/p/locations/l/keyRings/r/cryptoKeys/k']);
-    expect(rule.azureKeyvault).toEqual(['https://v.vault.azure.net/keys/k/1']);
-    expect(rule.hcVaultTransitUri).toEqual(['https://vault:8200/v1/transit/keys/k']);
-    expect(rule.hckms).toEqual(['tr-west-1:abc']);
+    expect(rule.keys.gcp_kms).toEqual(['projects/p/locations/l/keyRings/r/cryptoKeys/k']);
+    expect(rule.keys.azure_kv).toEqual(['https://v.vault.azure.net/keys/k/1']);
+    expect(rule.keys.hc_vault).toEqual(['https://vault:8200/v1/transit/keys/k']);
+    expect(rule.keys.hckms).toEqual(['tr-west-1:abc']);
   });
 
   it('reads key_groups with nested merge and every item kind', () => {
@@ -105,15 +104,15 @@ describe('parseConfig: creation rule fields', () => {
     const [first, second] = rule.keyGroups;
     expect(rule.keyGroups).toHaveLength(2);
     expect(first!.line).toBe(3);
-    expect(first!.merge[0]!.age).toEqual([AGE_C]);
-    expect(first!.merge[0]!.merge[0]!.pgp).toEqual([PGP_FP]);
-    expect(first!.age).toEqual([AGE_A, AGE_B]);
-    expect(first!.kms).toEqual([{ arn: KMS_ARN, role: ROLE_ARN, context: { team: 'web', env: 'prod' }, awsProfile: 'ops' }]);
-    expect(first!.gcpKms).toEqual(['projects/p/locations/l/keyRings/r/cryptoKeys/k']);
-    expect(first!.hckms).toEqual(['tr-west-1:abc']);
-    expect(first!.azureKeyvault).toEqual([{ vaultUrl: 'https://v.vault.azure.net', key: 'k', version: '1' }]);
-    expect(first!.hcVault).toEqual(['https://vault:8200/v1/transit/keys/k']);
-    expect(second!.pgp).toEqual([PGP_FP]);
+    expect(first!.merge[0]!.keys.age).toEqual([AGE_C]);
+    expect(first!.merge[0]!.merge[0]!.keys.pgp).toEqual([PGP_FP]);
+    expect(first!.keys.age).toEqual([AGE_A, AGE_B]);
+    expect(first!.keys.kms).toEqual([{ arn: KMS_ARN, role: ROLE_ARN, context: { team: 'web', env: 'prod' }, awsProfile: 'ops' }]);
+    expect(first!.keys.gcp_kms).toEqual(['projects/p/locations/l/keyRings/r/cryptoKeys/k']);
+    expect(first!.keys.hckms).toEqual(['tr-west-1:abc']);
+    expect(first!.keys.azure_kv).toEqual([{ vaultUrl: 'https://v.vault.azure.net', key: 'k', version: '1' }]);
+    expect(first!.keys.hc_vault).toEqual(['https://vault:8200/v1/transit/keys/k']);
+    expect(second!.keys.pgp).toEqual([PGP_FP]);
   });
 
   it('reads shamir_threshold; 0 means "all groups" and is left unset', () => {
@@ -155,9 +154,9 @@ describe('parseConfig: creation rule fields', () => {
       '      - age: [*alice, ' + AGE_B + ']',
     ].join('\n'), '.sopsrc').creationRules!;
     expect(rules[1]!.pathRegex).toBe('^b/');
-    expect(rules[1]!.age).toEqual([AGE_A]);
+    expect(rules[1]!.keys.age).toEqual([AGE_A]);
     expect(rules[1]!.rule).toEqual({ kind: 'encrypted_suffix', value: '_secret' });
-    expect(rules[1]!.keyGroups[0]!.age).toEqual([AGE_A, AGE_B]);
+    expect(rules[1]!.keyGroups[0]!.keys.age).toEqual([AGE_A, AGE_B]);
   });
 
   it('property: a comma-separated string and a YAML list of the same keys read the same', () => {
@@ -166,8 +165,8 @@ describe('parseConfig: creation rule fields', () => {
       fc.property(fc.array(key, { minLength: 1, maxLength: 6 }), fc.array(fc.constantFrom('', ' ', '  '), { minLength: 1, maxLength: 3 }), (keys, pads) => {
         const pad = (i: number) => pads[i % pads.length]!;
         const asString = keys.map((k, i) => `${pad(i)}${k}${pad(i + 1)}`).join(',') + ',';
-        const fromString = rule0(`creation_rules:\n  - age: "${asString}"\n`).age;
-        const fromList = rule0(`creation_rules:\n  - age:\n${keys.map((k) => `      - ${k}\n`).join('')}`).age;
+        const fromString = rule0(`creation_rules:\n  - age: "${asString}"\n`).keys.age;
+        const fromList = rule0(`creation_rules:\n  - age:\n${keys.map((k) => `      - ${k}\n`).join('')}`).keys.age;
         expect(fromString).toEqual(keys);
         expect(fromList).toEqual(keys);
       }),
@@ -210,7 +209,7 @@ describe('parseConfig: top level, stores and destination rules', () => {
     ].join('\n'), '.sopsrc');
     const [s3, other] = config.destinationRules;
     expect(s3).toMatchObject({ pathRegex: '^s3/', s3Bucket: 'bucket', s3Prefix: 'pre/', omitExtensions: true });
-    expect(s3!.recreationRule!.age).toEqual([AGE_A]);
+    expect(s3!.recreationRule!.keys.age).toEqual([AGE_A]);
     expect(other).toMatchObject({ gcsBucket: 'g', gcsPrefix: 'p', vaultPath: 'secret/x', vaultAddress: 'https://vault:8200', vaultKvMountName: 'kv', vaultKvVersion: 2, omitExtensions: false });
   });
 });
@@ -299,12 +298,12 @@ creation_rules:
       "c.yaml:8: unknown field 'agee' in creation_rules[1] (did you mean 'age'?); ignored, as sops does",
       "c.yaml:11: unknown field 'pgpp' in creation_rules[1].key_groups[0] (did you mean 'pgp'?); ignored, as sops does",
     ]);
-    expect(config.creationRules![0]!.age).toEqual([AGE_A]);
-    expect(config.creationRules![1]!.keyGroups[0]!.age).toEqual([AGE_B]);
+    expect(config.creationRules![0]!.keys.age).toEqual([AGE_A]);
+    expect(config.creationRules![1]!.keyGroups[0]!.keys.age).toEqual([AGE_B]);
     expect(config.creationRules![2]!.keyGroups).toEqual([]);
     const kms = parseConfig(`creation_rules:\n  - key_groups:\n      - kms:\n          - arn: ${KMS_ARN}\n            region: x\n`, 'k.yaml');
     expect(kms.warnings).toEqual(["k.yaml:5: unknown field 'region' in creation_rules[0].key_groups[0].kms[0]; ignored, as sops does"]);
-    expect(kms.creationRules![0]!.keyGroups[0]!.kms[0]!.arn).toBe(KMS_ARN);
+    expect(kms.creationRules![0]!.keyGroups[0]!.keys.kms![0]!.arn).toBe(KMS_ARN);
   });
 
   it.skipIf(!HAS_INTEROP)('accepts that real config once the typo is fixed', () => {
@@ -312,8 +311,8 @@ creation_rules:
     const config = parseConfig(readFileSync(path, 'utf8').replace('path_regexp', 'path_regex'), path);
     const rule = config.creationRules![0]!;
     expect(rule.pathRegex).toBe('\\.(yml|yaml|json|env)$');
-    expect(rule.keyGroups[0]!.age).toHaveLength(3);
-    expect(rule.keyGroups[0]!.age[0]).toBe('age1je6kjhzuhdjy3fqptpttxjh5k8q46vygzlgtpuq3030c947pc5tqz9dqvr');
+    expect(rule.keyGroups[0]!.keys.age).toHaveLength(3);
+    expect(rule.keyGroups[0]!.keys.age![0]).toBe('age1je6kjhzuhdjy3fqptpttxjh5k8q46vygzlgtpuq3030c947pc5tqz9dqvr');
   });
 });
 

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { keyGroupsForRule, parseConfig, parseEncryptionContext, resolveEncryptSettings, type KeyFlagValues } from '../../src/config/index.js';
+import { keyGroupsForRule, parseConfig, resolveEncryptSettings, type KeyFlagValues } from '../../src/config/index.js';
+import { parseEncryptionContext } from '../../src/keys/kms/arn.js';
 import { ExitCode, TsopsError } from '../../src/errors.js';
 import { AGE_A, AGE_B, AGE_C, asyncConfigErrorOf, configErrorOf, FIXTURE_REPO, INTEROP, KMS_ARN, PGP_FP, ROLE_ARN, tempTree } from './helpers.js';
 import { HAS_INTEROP } from '../support/interop.js';
@@ -60,7 +61,7 @@ describe('resolveEncryptSettings: precedence', () => {
   ].join('\n');
 
   it('key flags replace the config\'s keys but keep the rule\'s other fields', async () => {
-    const { settings } = await resolveIn(repo(rc), 'f.yaml', { age: [`${AGE_B},${AGE_C}`] });
+    const { settings } = await resolveIn(repo(rc), 'f.yaml', { keys: { age: [`${AGE_B},${AGE_C}`] } });
     expect(settings).toEqual({ keyGroups: [[age(AGE_B), age(AGE_C)]], rule: { kind: 'encrypted_suffix', value: '_secret' } });
   });
 
@@ -74,23 +75,23 @@ describe('resolveEncryptSettings: precedence', () => {
   });
 
   it('a flag beats the environment variable of its own kind, and kinds add up in one group', async () => {
-    const { settings } = await resolveIn(repo(rc), 'f.yaml', { age: [AGE_C] }, { SOPS_AGE_RECIPIENTS: AGE_B, SOPS_PGP_FP: PGP_FP });
+    const { settings } = await resolveIn(repo(rc), 'f.yaml', { keys: { age: [AGE_C] } }, { SOPS_AGE_RECIPIENTS: AGE_B, SOPS_PGP_FP: PGP_FP });
     expect(settings.keyGroups).toEqual([[age(AGE_C), { type: 'pgp', fingerprint: PGP_FP }]]);
   });
 
   it('an empty flag or variable counts as not given', async () => {
-    const { settings } = await resolveIn(repo(rc), 'f.yaml', { age: [' , '] }, { SOPS_PGP_FP: '' });
+    const { settings } = await resolveIn(repo(rc), 'f.yaml', { keys: { age: [' , '] } }, { SOPS_PGP_FP: '' });
     expect(settings.keyGroups[0]![0]).toEqual(age(AGE_A));
   });
 
   it('CLI KMS keys take --aws-profile and --encryption-context', async () => {
-    const { settings } = await resolveIn(repo(rc), 'f.yaml', { kms: [`${KMS_ARN} + ${ROLE_ARN}`], awsProfile: 'cli', encryptionContext: { app: 'web' } });
+    const { settings } = await resolveIn(repo(rc), 'f.yaml', { keys: { kms: [`${KMS_ARN} + ${ROLE_ARN}`] }, options: { kms: { awsProfile: 'cli', context: { app: 'web' } } } });
     expect(settings.keyGroups).toEqual([[{ type: 'kms', arn: KMS_ARN, role: ROLE_ARN, awsProfile: 'cli', context: { app: 'web' } }]]);
   });
 
   it('config flat keys come in the order age, pgp, kms; KMS gets the rule\'s aws_profile and --encryption-context', async () => {
     const root = repo(`creation_rules:\n  - kms: ${KMS_ARN}\n    pgp: ${PGP_FP}\n    age: ${AGE_A}\n    aws_profile: from-rule\n`);
-    const { settings } = await resolveIn(root, 'f.yaml', { encryptionContext: { app: 'web' }, awsProfile: 'ignored-for-config-keys' });
+    const { settings } = await resolveIn(root, 'f.yaml', { options: { kms: { context: { app: 'web' }, awsProfile: 'ignored-for-config-keys' } } });
     expect(settings.keyGroups).toEqual([[age(AGE_A), { type: 'pgp', fingerprint: PGP_FP }, { type: 'kms', arn: KMS_ARN, awsProfile: 'from-rule', context: { app: 'web' } }]]);
   });
 
@@ -130,13 +131,13 @@ describe('resolveEncryptSettings: precedence', () => {
 
   it('with no config, CLI keys alone are enough and stores are empty', async () => {
     const root = repo('', 'unrelated.txt');
-    const result = await resolveIn(root, 'f.yaml', { age: [AGE_A] });
+    const result = await resolveIn(root, 'f.yaml', { keys: { age: [AGE_A] } });
     expect(result).toEqual({ settings: { keyGroups: [[age(AGE_A)]] }, stores: {} });
   });
 
   it('a config without creation_rules gives only stores', async () => {
     const root = repo('stores:\n  json:\n    indent: 4\n');
-    const result = await resolveIn(root, 'f.json', { age: [AGE_A] });
+    const result = await resolveIn(root, 'f.json', { keys: { age: [AGE_A] } });
     expect(result.stores).toEqual({ json: { indent: 4 } });
     expect(result.settings.keyGroups).toEqual([[age(AGE_A)]]);
   });
@@ -164,7 +165,7 @@ describe('resolveEncryptSettings: key groups', () => {
       '            aws_profile: ops',
       `      - age: [${AGE_B}]`,
     ].join('\n'));
-    const { settings } = await resolveIn(root, 'f.yaml', { encryptionContext: { not: 'used' } });
+    const { settings } = await resolveIn(root, 'f.yaml', { options: { kms: { context: { not: 'used' } } } });
     expect(settings.keyGroups).toEqual([
       [{ type: 'pgp', fingerprint: PGP_FP }, age(AGE_C), age(AGE_A), { type: 'kms', arn: KMS_ARN, role: ROLE_ARN, context: { b: '2', a: '1' }, awsProfile: 'ops' }],
       [age(AGE_B)],
@@ -186,7 +187,7 @@ describe('resolveEncryptSettings: key groups', () => {
     const message = await asyncConfigErrorOf(() => resolveIn(root, 'f.yaml'));
     expect(message).toBe(`${join(root, '.sopsrc')}:2: ${kind} keys are not supported by tsops`);
     // CLI keys replace the config's keys, so the unsupported ones are never used.
-    await expect(resolveIn(root, 'f.yaml', { age: [AGE_B] })).resolves.toBeDefined();
+    await expect(resolveIn(root, 'f.yaml', { keys: { age: [AGE_B] } })).resolves.toBeDefined();
   });
 
   it.each([
@@ -212,8 +213,8 @@ describe('resolveEncryptSettings: errors', () => {
     const root = repo(`creation_rules:\n  - path_regex: ^prod/\n    age: ${AGE_A}\n`);
     const expected = `no creation rule in ${join(root, '.sopsrc')} matches dev/x.yaml`;
     expect(await asyncConfigErrorOf(() => resolveIn(root, 'dev/x.yaml'))).toBe(expected);
-    expect(await asyncConfigErrorOf(() => resolveIn(root, 'dev/x.yaml', { age: [AGE_B] }))).toBe(expected);
-    expect(await asyncConfigErrorOf(() => resolveIn(repo('creation_rules: []\n'), 'x.yaml', { age: [AGE_B] }))).toMatch(/^no creation rule in .* matches x\.yaml$/);
+    expect(await asyncConfigErrorOf(() => resolveIn(root, 'dev/x.yaml', { keys: { age: [AGE_B] } }))).toBe(expected);
+    expect(await asyncConfigErrorOf(() => resolveIn(repo('creation_rules: []\n'), 'x.yaml', { keys: { age: [AGE_B] } }))).toMatch(/^no creation rule in .* matches x\.yaml$/);
   });
 
   it('no keys and no config says so and how to fix it', async () => {
@@ -234,7 +235,7 @@ describe('resolveEncryptSettings: errors', () => {
 
   it('a broken config found by discovery fails with its line', async () => {
     const root = repo(`creation_rules:\n  - age: ${AGE_A}\n    encrypted_regex: "("\n`);
-    expect(await asyncConfigErrorOf(() => resolveIn(root, 'f.yaml', { age: [AGE_B] }))).toMatch(new RegExp(`^${join(root, '.sopsrc')}:3: creation_rules\\[0\\]\\.encrypted_regex is not a valid regular expression`));
+    expect(await asyncConfigErrorOf(() => resolveIn(root, 'f.yaml', { keys: { age: [AGE_B] } }))).toMatch(new RegExp(`^${join(root, '.sopsrc')}:3: creation_rules\\[0\\]\\.encrypted_regex is not a valid regular expression`));
   });
 
   it.skipIf(!HAS_INTEROP)('the sops-age interop config loads with a warning for its misspelt path_regexp', async () => {

@@ -11,7 +11,7 @@ function config(rules: string): ReturnType<typeof parseConfig> {
 }
 
 function matchedAge(cfg: ReturnType<typeof parseConfig>, file: string, cwd = '/repo'): string[] | undefined {
-  return matchCreationRule(cfg, CONFIG, file, cwd)?.age;
+  return matchCreationRule(cfg, CONFIG, file, cwd)?.keys.age;
 }
 
 describe('pathForMatching', () => {

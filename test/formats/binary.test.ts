@@ -111,7 +111,7 @@ describe('binary with real encryption', () => {
     expect(encrypted).toMatch(/^\{\n\t"data": "ENC\[AES256_GCM,[^"]+,type:str\]",\n\t"sops": \{\n/);
     expect(encrypted).not.toContain('secret');
     const file = await parseText('binary', encrypted);
-    await decryptDocument(file, { keys: { env: {}, ageIdentities: [key.identity] } });
+    await decryptDocument(file, { keys: { env: {}, identities: { age: [key.identity] } } });
     expect(Buffer.from(binaryFormat.emit(file)).equals(Buffer.from(input))).toBe(true);
   });
 

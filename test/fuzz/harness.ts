@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { parseConfig } from '../../src/config/parse.js';
 import { TsopsError } from '../../src/errors.js';
 import { loadFormat } from '../../src/formats/format.js';
-import { parseIdentityText } from '../../src/keys/age-identities.js';
+import { parseIdentityText } from '../../src/keys/age/identities.js';
 import { parseSealed } from '../../src/sops/cipher.js';
 import { readMetadata } from '../../src/sops/metadata.js';
 import { parseTreePath } from '../../src/sops/treepath.js';

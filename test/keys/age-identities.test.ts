@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultAgeKeysFile, gatherIdentities, parseIdentityText } from '../../src/keys/age-identities.js';
-import { generateAgeKey } from '../../src/keys/age-keygen.js';
+import { defaultAgeKeysFile, gatherIdentities, parseIdentityText } from '../../src/keys/age/identities.js';
+import { generateAgeKey } from '../../src/keys/age/keygen.js';
 import { TsopsError } from '../../src/errors.js';
 import { SPEC_IDENTITY, isolatedEnv, tempDir } from './helpers.js';
 

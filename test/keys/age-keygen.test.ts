@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Decrypter, Encrypter, armor as libArmor, identityToRecipient } from 'age-encryption';
-import { appendAgeKey, defaultAgeKeysFile, generateAgeKey } from '../../src/keys/age-keygen.js';
-import { createAgeKeyKind } from '../../src/keys/age.js';
+import { appendAgeKey, defaultAgeKeysFile, generateAgeKey } from '../../src/keys/age/keygen.js';
+import { createAgeKeyKind } from '../../src/keys/age/kind.js';
 import { isolatedEnv, tempDir } from './helpers.js';
 
 let dir: ReturnType<typeof tempDir>;

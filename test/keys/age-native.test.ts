@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Decrypter, Encrypter, armor as libArmor, generateIdentity, identityToRecipient } from 'age-encryption';
-import { armor, bech32Decode, dearmor, decryptX25519, encryptX25519, parseX25519Identity } from '../../src/keys/age-native.js';
+import { armor, dearmor } from '../../src/keys/age/armor.js';
+import { bech32Decode } from '../../src/keys/age/bech32.js';
+import { decryptX25519, encryptX25519, parseX25519Identity } from '../../src/keys/age/x25519.js';
 
 describe('age X25519 on node:crypto', () => {
   it('decrypts what the age library encrypts, and the library decrypts what it encrypts', async () => {
@@ -48,7 +50,7 @@ describe('age X25519 on node:crypto', () => {
 
 describe('age keygen on node:crypto', () => {
   it('makes identities the age library accepts, with matching recipients', async () => {
-    const { generateX25519 } = await import('../../src/keys/age-native.js');
+    const { generateX25519 } = await import('../../src/keys/age/x25519.js');
     for (let i = 0; i < 5; i++) {
       const { identity, recipient } = generateX25519();
       expect(identity).toMatch(/^AGE-SECRET-KEY-1[0-9A-Z]{58}$/);

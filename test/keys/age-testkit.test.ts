@@ -1,6 +1,6 @@
 /**
  * The age testkit (C2SP CCTV, the `cctv-age` package) against tsops's own age
- * header, X25519 and STREAM code (src/keys/age-native.ts): every vector whose
+ * header, X25519 and STREAM code (src/keys/age/): every vector whose
  * identities are X25519 keys must succeed with exactly the expected payload,
  * or fail (throw, or find no stanza for the identity) as the vector expects.
  * Vectors for other recipient types (scrypt, post-quantum hybrid) go to the
@@ -10,7 +10,8 @@ import { createHash } from 'node:crypto';
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import * as vectors from 'cctv-age';
-import { dearmor, decryptX25519, parseX25519Identity, type X25519Identity } from '../../src/keys/age-native.js';
+import { dearmor } from '../../src/keys/age/armor.js';
+import { decryptX25519, parseX25519Identity, type X25519Identity } from '../../src/keys/age/x25519.js';
 
 interface Vector {
   name: string;

@@ -3,8 +3,8 @@ import fc from 'fast-check';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Decrypter, armor as libArmor, generateHybridIdentity, identityToRecipient } from 'age-encryption';
-import { createAgeKeyKind } from '../../src/keys/age.js';
-import { generateAgeKey } from '../../src/keys/age-keygen.js';
+import { createAgeKeyKind } from '../../src/keys/age/kind.js';
+import { generateAgeKey } from '../../src/keys/age/keygen.js';
 import { open, parseSealed } from '../../src/sops/cipher.js';
 import type { KeyRecord } from '../../src/keys/masterkey.js';
 import { TsopsError } from '../../src/errors.js';
@@ -36,7 +36,7 @@ async function reasonOf(promise: Promise<unknown>): Promise<string> {
 describe('age wrap', () => {
   it('round-trips 32- and 33-byte secrets through a generated identity', async () => {
     const { identity, recipient } = await generateAgeKey();
-    const kind = createAgeKeyKind({ env: isolatedEnv(dir.root), ageIdentities: [identity] });
+    const kind = createAgeKeyKind({ env: isolatedEnv(dir.root), identities: { age: [identity] } });
     for (const secret of [secret32(), Uint8Array.from({ length: 33 }, (_, i) => 255 - i)]) {
       const record = await kind.wrap({ type: 'age', recipient }, secret);
       expect(bytes(await kind.unwrap(record))).toEqual(secret);
@@ -45,7 +45,7 @@ describe('age wrap', () => {
 
   it('round-trips any secret (property)', async () => {
     const { identity, recipient } = await generateAgeKey();
-    const kind = createAgeKeyKind({ env: isolatedEnv(dir.root), ageIdentities: [identity] });
+    const kind = createAgeKeyKind({ env: isolatedEnv(dir.root), identities: { age: [identity] } });
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 100 }), async (secret) => {
         expect(new Uint8Array(await kind.unwrap(await kind.wrap({ type: 'age', recipient }, secret)))).toEqual(secret);
@@ -92,7 +92,7 @@ describe('age wrap', () => {
     expect(enc.endsWith('-----END AGE ENCRYPTED FILE-----\n')).toBe(true);
     for (const line of enc.split('\n').slice(1, -3)) expect(line).toHaveLength(64);
     expect(bytes(await kind.unwrap(record))).toEqual(secret32());
-    const other = createAgeKeyKind({ env: isolatedEnv(dir.root), ageIdentities: [(await generateAgeKey()).identity, await generateHybridIdentity()] });
+    const other = createAgeKeyKind({ env: isolatedEnv(dir.root), identities: { age: [(await generateAgeKey()).identity, await generateHybridIdentity()] } });
     expect(await reasonOf(other.unwrap(record))).toMatch(/^no age identity for recipient age1pq1\S+: tried 2 identities from the identities given$/);
   });
 

@@ -16,7 +16,7 @@ describe('createKeyring', () => {
   });
 
   it('hands its options to the kinds', async () => {
-    const keyring = createKeyring({ env: {}, ageIdentities: [SPEC_IDENTITY] });
+    const keyring = createKeyring({ env: {}, identities: { age: [SPEC_IDENTITY] } });
     const age = await keyring.kind('age');
     const record = await age.wrap({ type: 'age', recipient: SPEC_RECIPIENT }, new Uint8Array(32).fill(3));
     expect(new Uint8Array(await age.unwrap(record))).toEqual(new Uint8Array(32).fill(3));

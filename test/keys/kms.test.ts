@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KeyWrapError, MalformedFileError, NoKeyError } from '../../src/errors.js';
 import type { Keyring } from '../../src/keys/index.js';
-import { createKmsKeyKind, roleSessionName } from '../../src/keys/kms.js';
+import { createKmsKeyKind, roleSessionName } from '../../src/keys/kms/kind.js';
 import type { KeyRecord, MasterKeyKind } from '../../src/keys/masterkey.js';
 import { startKmsServer, type KmsServer } from '../support/kms-server.js';
 import { childEnv, isolatedAws, type IsolatedAws } from '../support/kms/test-env.js';

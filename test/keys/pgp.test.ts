@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createPgpKeyKind, summarize } from '../../src/keys/pgp.js';
+import { createPgpKeyKind, summarize } from '../../src/keys/pgp/kind.js';
 import type { KeyRecord } from '../../src/keys/masterkey.js';
 import { TsopsError } from '../../src/errors.js';
 import { INTEROP, tempDir } from './helpers.js';

@@ -76,7 +76,7 @@ describe('partial encryption follows the policy exactly', () => {
         const text = Buffer.from(yaml.emit(file)).toString('utf8');
         expect(await decryptSops(text, { secretKey: key.identity, fileType: 'yaml' })).toEqual(plain);
         const back = yaml.parse(Buffer.from(text));
-        await decryptDocument(back, { keys: { env: {}, ageIdentities: [key.identity] } });
+        await decryptDocument(back, { keys: { env: {}, identities: { age: [key.identity] } } });
         expect(toPlain(back.documents[0]!)).toEqual(plain);
       }),
       { numRuns: 80 },

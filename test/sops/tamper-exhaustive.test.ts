@@ -211,7 +211,7 @@ let key: { identity: string; recipient: string };
 const originals = new Map<FormatName, Original>();
 
 async function open(format: FormatName, bytes: Uint8Array): Promise<ParsedFile> {
-  return decryptBytes(bytes, format, undefined, { keys: { env: {}, ageIdentities: [key.identity] } });
+  return decryptBytes(bytes, format, undefined, { keys: { env: {}, identities: { age: [key.identity] } } });
 }
 
 async function parse(format: FormatName, bytes: Uint8Array): Promise<ParsedFile> {
@@ -455,7 +455,7 @@ describe.each(FORMATS)('%s', (format) => {
     // over an existing file does): every value differs, so each one is a valid ciphertext under
     // this key at its path, but not this file's value.
     const other = await parse(format, o.enc);
-    const decryptedOther = await decryptDocument(other, { keys: { env: {}, ageIdentities: [key.identity] } });
+    const decryptedOther = await decryptDocument(other, { keys: { env: {}, identities: { age: [key.identity] } } });
     for (const l of leaves(other.documents)) {
       const v = l.node.value;
       if (v instanceof Uint8Array) l.node.value = Buffer.concat([Buffer.from(v), Buffer.from('-other')]);

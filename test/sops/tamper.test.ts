@@ -141,6 +141,6 @@ async function decryptTextBytes(enc: string): Promise<Uint8Array> {
   const { decryptDocument } = await import('../../src/sops/index.js');
   const { loadFormat } = await import('../../src/formats/format.js');
   const file = await parseText('binary', enc);
-  await decryptDocument(file, { keys: { env: {}, ageIdentities: [key.identity] } });
+  await decryptDocument(file, { keys: { env: {}, identities: { age: [key.identity] } } });
   return (await loadFormat('binary')).emit(file);
 }

@@ -28,7 +28,7 @@ export async function encryptText(format: FormatName, plaintext: string | Uint8A
 /** encrypted text -> plaintext text, MAC verified. */
 export async function decryptText(format: FormatName, encrypted: string | Uint8Array, identity: string, options: { ignoreMac?: boolean } = {}): Promise<string> {
   const file = await parseText(format, encrypted);
-  await decryptDocument(file, { keys: { env: {}, ageIdentities: [identity] }, ...options });
+  await decryptDocument(file, { keys: { env: {}, identities: { age: [identity] } }, ...options });
   return emitText(file);
 }
 

@@ -2,6 +2,7 @@ import { parseExecArgs, lastValue, type ExecArgs } from '../../exec/argv.js';
 import { reraise } from '../../exec/child.js';
 import { execEnv } from '../../exec/run.js';
 import { decryptionOrder, inputFormat } from '../options.js';
+import { KEY_MATERIAL_VARIABLES } from '../../exec/env.js';
 import { reportError } from '../report.js';
 import { logTo, warn } from '../context.js';
 
@@ -42,7 +43,7 @@ Flags:
   --flatten                   nested values become PATH_TO_LEAF variables
                               (db: {user: x} gives db_user; lists give hosts_0)
   --user NAME                 run the command as this user (tsops must be root)
-  --keep-key-env              pass on SOPS_AGE_KEY, SOPS_AGE_KEY_FILE and the other
+  --keep-key-env              pass on ${KEY_MATERIAL_VARIABLES.slice(0, 2).join(', ')} and the other
                               variables holding tsops's own keys (withheld by default)
   --allow-empty-override      let an empty value replace an inherited variable
                               (empty values are never in the MAC: refused by default)

@@ -2,6 +2,7 @@ import { parseExecArgs, lastValue } from '../../exec/argv.js';
 import { reraise } from '../../exec/child.js';
 import { execFile } from '../../exec/run.js';
 import { decryptionOrder, indentOf, inputFormat, outputFormat } from '../options.js';
+import { KEY_MATERIAL_VARIABLES } from '../../exec/env.js';
 import { reportError } from '../report.js';
 import { logTo, warn } from '../context.js';
 import { EXEC_TRUST_FLAGS, trustChoices, type ExecContext } from './exec-env.js';
@@ -21,7 +22,7 @@ Flags:
   --input-type TYPE           yaml, json, dotenv, ini or binary (default: from the name)
   --indent N                  indentation of YAML and JSON output
   --user NAME                 run the command as this user (tsops must be root)
-  --keep-key-env              pass on SOPS_AGE_KEY, SOPS_AGE_KEY_FILE and the other
+  --keep-key-env              pass on ${KEY_MATERIAL_VARIABLES.slice(0, 2).join(', ')} and the other
                               variables holding tsops's own keys (withheld by default)
   --allow-empty-override      write a key twice when one of the values is empty
                               (empty values are never in the MAC: refused by default)

@@ -60,9 +60,10 @@ export async function mergeDriverCommand(base: string, ours: string, theirs: str
 }
 
 /** `tsops guard --staged`: the pre-commit check; names each file, the key paths and the fix, never a value. */
-export async function guardCommand(ctx: CliContext): Promise<number> {
+/** `tsops guard [FILE...]`: every staged change, or only the named files (as the pre-commit framework passes them). */
+export async function guardCommand(ctx: CliContext, files: string[] = []): Promise<number> {
   const { checkStaged } = await import('../../git/guard.js');
-  const { violations, unbound } = await checkStaged(ctx.cwd, keyOptions({}, ctx.env), ctx.env);
+  const { violations, unbound } = await checkStaged(ctx.cwd, keyOptions({}, ctx.env), ctx.env, files.length ? files : undefined);
   for (const file of unbound) warn(ctx, `${file} lost its structure binding (HEAD has it): rewritten by sops, or removed; 'tsops rotate -i ${file}' writes it again`);
   for (const v of violations) say(ctx, `${v.file} ${v.problem}; fix: ${v.fix}`);
   if (violations.length) say(ctx, `commit refused: ${violations.length} file${violations.length === 1 ? '' : 's'} must be encrypted first`);

@@ -2,34 +2,25 @@ import { readFileSync } from 'node:fs';
 import { aboutFile, ExitCode, KeyWrapError, TsopsError, UsageError } from '../../errors.js';
 import { emitAs, loadFormat } from '../../formats/format.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
-import { kmsFromString } from '../../keys/kms-arn.js';
 import type { KeySpec } from '../../keys/masterkey.js';
 import { decryptDocument, forgetDecrypted, rewrapDataKey, specFromRecord, type DecryptedDocument } from '../../sops/index.js';
 import { writeOut, type CliContext } from '../context.js';
 import { decryptionOrder, indentOf, inputFormat, keyOptions, outputFormat, thresholdFromFlags, type CommonFlags } from '../options.js';
-import { parseEncryptionContext } from '../settings.js';
+import { keyFlagList, keyFlagOptions, keysFromFlags } from '../key-flags.js';
 
 export interface GroupsFlags extends CommonFlags {
   file?: string;
   inPlace?: boolean;
-  age?: string[];
-  pgp?: string[];
-  kms?: string[];
-  awsProfile?: string;
-  encryptionContext?: string;
   shamirSecretSharingThreshold?: string;
+  /** `--NAME KEY` per key kind and the kinds' options (src/cli/key-flags.ts). */
+  [keyFlag: string]: unknown;
 }
 
 /** `groups add`: one more key group holding the given keys; the same data key is split anew and wrapped for every group. */
 export async function groupsAddCommand(args: string[], flags: GroupsFlags, ctx: CliContext): Promise<number> {
   if (args.length) throw new UsageError('groups add takes no positional arguments (the keys are flags, the file is --file)', ExitCode.Generic);
-  const context = parseEncryptionContext(flags.encryptionContext);
-  const group: KeySpec[] = [
-    ...(flags.pgp ?? []).map((fingerprint): KeySpec => ({ type: 'pgp', fingerprint: fingerprint.replace(/\s+/g, '') })),
-    ...(flags.kms ?? []).map((arn): KeySpec => ({ ...kmsFromString(arn, flags.awsProfile), ...(context ? { context } : {}) }) as KeySpec),
-    ...(flags.age ?? []).flatMap((list) => list.split(',')).map((r) => r.trim()).filter(Boolean).map((recipient): KeySpec => ({ type: 'age', recipient })),
-  ];
-  if (!group.length) throw new UsageError('groups add needs at least one key: --age, --pgp or --kms', ExitCode.Generic);
+  const group = keysFromFlags(flags, '', keyFlagOptions(flags));
+  if (!group.length) throw new UsageError(`groups add needs at least one key: ${keyFlagList()}`, ExitCode.Generic);
   return changeGroups(flags, ctx, (groups) => [...groups, group]);
 }
 

@@ -4,11 +4,14 @@ import { existingRecipient, initRepository } from '../../git/init.js';
 import { gitRoot, installGitIntegration } from '../../git/install.js';
 import { repositoryPatterns } from '../../git/patterns.js';
 import { refuseSymlink } from '../../git/repo.js';
+import { PERSONAL_KIND } from '../../keys/registry.js';
 import { warn, type CliContext } from '../context.js';
+import { attributeOf } from '../key-flags.js';
 
 export interface InitFlags {
   pathRegex?: string;
-  age?: string;
+  /** The personal kind's recipients flag (`--age`), by its commander attribute. */
+  [recipientsFlag: string]: unknown;
   key?: boolean;
   ignore?: string;
   git?: boolean;
@@ -32,7 +35,7 @@ export async function initCommand(flags: InitFlags, ctx: CliContext): Promise<nu
   }
   const ask = ctx.stdinIsTTY && !flags.yes;
   let pathRegex = flags.pathRegex ?? DEFAULT_REGEX;
-  let extra = (flags.age ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  let extra = String(flags[attributeOf(PERSONAL_KIND.flag)] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   let createKey = flags.key !== false;
   let ignore = (flags.ignore ?? DEFAULT_IGNORE).split(',').map((s) => s.trim()).filter(Boolean);
   let installGit = inGit && flags.git !== false;

@@ -1,4 +1,4 @@
-import { appendAgeKey, defaultAgeKeysFile, generateAgeKey } from '../../keys/age-keygen.js';
+import { PERSONAL_KIND } from '../../keys/registry.js';
 import { say, type CliContext } from '../context.js';
 
 /**
@@ -6,10 +6,9 @@ import { say, type CliContext } from '../context.js';
  * else $SOPS_AGE_KEY_FILE, else sops's default path); prints its recipient.
  */
 export async function keygenCommand(flags: { output?: string }, ctx: CliContext): Promise<number> {
-  const path = flags.output ?? (ctx.env['SOPS_AGE_KEY_FILE'] || defaultAgeKeysFile(ctx.env));
-  const key = await generateAgeKey();
-  await appendAgeKey(path, key);
+  const path = flags.output ?? PERSONAL_KIND.personal.keysFile(ctx.env);
+  const recipient = await PERSONAL_KIND.personal.addIdentity(path);
   say(ctx, `added a new age identity to ${path}`);
-  ctx.stdout.write(`${key.recipient}\n`);
+  ctx.stdout.write(`${recipient}\n`);
   return 0;
 }

@@ -2,11 +2,10 @@ import { readFileSync } from 'node:fs';
 import { aboutFile, ExitCode, TsopsError, UsageError } from '../../errors.js';
 import { readStore } from '../../formats/detect.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
-import { keyIdentity, type KeySpec } from '../../keys/masterkey.js';
-import { kmsFromString } from '../../keys/kms-arn.js';
 import { decryptDocument, forgetDecrypted, rotateDocument } from '../../sops/index.js';
 import { keyDrift, describeDrift } from '../../rekey/drift.js';
 import { say, warn, writeOut, type CliContext } from '../context.js';
+import { keysFromFlags, removedIdentities } from '../key-flags.js';
 import { decryptionOrder, indentOf, inputFormat, keyOptions, type CommonFlags } from '../options.js';
 
 export interface RotateFlags extends CommonFlags {
@@ -14,27 +13,17 @@ export interface RotateFlags extends CommonFlags {
   recursive?: boolean;
   jobs?: string;
   output?: string;
-  addAge?: string;
-  rmAge?: string;
-  addPgp?: string;
-  rmPgp?: string;
-  addKms?: string;
-  rmKms?: string;
+  /** `--add-NAME` / `--rm-NAME` per key kind (src/cli/key-flags.ts). */
+  [keyChangeFlag: string]: unknown;
 }
-
-const list = (v: string | undefined): string[] => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
 /** `rotate`: a new data key, every value re-encrypted, master keys optionally added or removed. */
 export async function rotateCommand(file: string | undefined, flags: RotateFlags, ctx: CliContext): Promise<number> {
   if (!file) throw new UsageError('rotate needs a file', ExitCode.NoFileSpecified);
   if (flags.recursive) return rotateTree(file, flags, ctx);
   if (flags.inPlace && flags.output) throw new UsageError('--in-place and --output cannot be used together');
-  const add: KeySpec[] = [
-    ...list(flags.addAge).map((recipient): KeySpec => ({ type: 'age', recipient })),
-    ...list(flags.addPgp).map((fingerprint): KeySpec => ({ type: 'pgp', fingerprint })),
-    ...list(flags.addKms).map((arn) => kmsFromString(arn)),
-  ];
-  const remove = [...list(flags.rmAge), ...list(flags.rmPgp), ...list(flags.rmKms).map((arn) => keyIdentity(kmsFromString(arn)))];
+  const add = keysFromFlags(flags, 'add-');
+  const remove = removedIdentities(flags);
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);

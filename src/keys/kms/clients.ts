@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import { joinLines } from '../../errors.js';
 import { describeFailure } from './failure.js';
+import { quietly } from '../../aws/quietly.js';
 
 export const DEFAULT_TIMEOUT_MS = 5000;
 const MAX_ATTEMPTS = 3;
@@ -105,21 +106,4 @@ function describeLogPart(part: unknown): string {
     return names.join(' ');
   }
   return '';
-}
-
-/**
- * Runs a client constructor with process warnings (the SDK's notice about the
- * Node version is one) sent to the verbose log instead of stderr. Constructors
- * are synchronous, so no other code can emit a warning in between.
- */
-export function quietly<T>(log: ((line: string) => void) | undefined, build: () => T): T {
-  const original = process.emitWarning;
-  process.emitWarning = ((warning: string | Error) => {
-    log?.(`aws-sdk: ${joinLines(typeof warning === 'string' ? warning : warning.message, ' ')}`);
-  }) as typeof process.emitWarning;
-  try {
-    return build();
-  } finally {
-    process.emitWarning = original;
-  }
 }

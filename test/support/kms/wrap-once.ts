@@ -3,7 +3,7 @@
  * tests of what reaches stderr. argv: key ARN, then `verbose` to pass a log.
  * stdout: `LOG <line>` per verbose line, then `OK <enc>`.
  */
-import { createKmsKeyKind } from '../../../src/keys/kms.js';
+import { createKmsKeyKind } from '../../../src/keys/kms/kind.js';
 
 const [arn, mode] = process.argv.slice(2);
 const log = mode === 'verbose' ? (line: string) => process.stdout.write(`LOG ${line}\n`) : undefined;

@@ -1,9 +1,9 @@
 import { chmod, mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { nowTimestamp } from '../sops/values.js';
-import { generateX25519 } from './age-native.js';
+import { nowTimestamp } from '../../sops/values.js';
+import { generateX25519 } from './x25519.js';
 
-export { defaultAgeKeysFile } from './age-identities.js';
+export { defaultAgeKeysFile } from './keys-file.js';
 
 export interface AgeKeyPair {
   identity: string;

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { TsopsError } from '../errors.js';
-import { splitCommand } from '../io/split-command.js';
-import { bech32Decode, parseX25519Identity, type X25519Identity } from './age-native.js';
+import { TsopsError } from '../../errors.js';
+import { splitCommand } from '../../io/split-command.js';
+import { bech32Decode } from './bech32.js';
+import { defaultAgeKeysFile } from './keys-file.js';
+import { parseX25519Identity, type X25519Identity } from './x25519.js';
 
 const X25519_PREFIX = 'AGE-SECRET-KEY-1';
 const HYBRID_PREFIX = 'AGE-SECRET-KEY-PQ-1';
@@ -25,25 +26,6 @@ export interface AgeIdentities {
   hybrid: string[];
 }
 
-/**
- * `<userConfigDir>/sops/age/keys.txt`, as sops computes it per platform. Throws
- * when the environment names no config or home directory.
- */
-export function defaultAgeKeysFile(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
-  const base = userConfigDir(env, platform);
-  if (!base) {
-    throw new TsopsError(platform === 'win32' ? 'cannot find the age keys file: %AppData% is not set' : 'cannot find the age keys file: neither $XDG_CONFIG_HOME nor $HOME is set');
-  }
-  return join(base, 'sops', 'age', 'keys.txt');
-}
-
-function userConfigDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string | undefined {
-  if (platform === 'win32') return env['AppData'] || env['APPDATA'] || undefined;
-  if (env['XDG_CONFIG_HOME']) return env['XDG_CONFIG_HOME'];
-  const home = env['HOME'];
-  if (!home) return undefined;
-  return platform === 'darwin' ? join(home, 'Library', 'Application Support') : join(home, '.config');
-}
 
 interface ParsedText {
   identities: string[];
@@ -191,3 +173,5 @@ export function tryDefaultAgeKeysFile(env: NodeJS.ProcessEnv): string | undefine
     return undefined;
   }
 }
+
+export { defaultAgeKeysFile };

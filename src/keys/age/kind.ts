@@ -1,7 +1,9 @@
-import { TsopsError } from '../errors.js';
-import { armor, bech32Decode, dearmor, decryptX25519, encryptX25519 } from './age-native.js';
-import { gatherIdentities, tryDefaultAgeKeysFile, type AgeIdentities, type IdentitySource } from './age-identities.js';
-import type { KeyOptions, KeyRecord, KeySpec, MasterKeyKind } from './masterkey.js';
+import { TsopsError } from '../../errors.js';
+import { armor, dearmor } from './armor.js';
+import { bech32Decode } from './bech32.js';
+import { decryptX25519, encryptX25519 } from './x25519.js';
+import { gatherIdentities, tryDefaultAgeKeysFile, type AgeIdentities, type IdentitySource } from './identities.js';
+import type { KeyOptions, KeyRecord, KeySpec, MasterKeyKind } from '../masterkey.js';
 
 type RecipientKind = 'x25519' | 'hybrid';
 
@@ -14,7 +16,7 @@ export function createAgeKeyKind(options: KeyOptions = {}): MasterKeyKind {
   const env = options.env ?? process.env;
   // Gathered once: SOPS_AGE_KEY_CMD may prompt or be slow, and every key of a file shares the result.
   let gathered: Promise<AgeIdentities> | undefined;
-  const identities = (recipient: string): Promise<AgeIdentities> => (gathered ??= gatherIdentities(env, options.ageIdentities, recipient));
+  const identities = (recipient: string): Promise<AgeIdentities> => (gathered ??= gatherIdentities(env, options.identities?.age, recipient));
 
   return {
     type: 'age',

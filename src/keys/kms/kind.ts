@@ -4,12 +4,12 @@
  * (standard base64 of the KMS CiphertextBlob), `role` (when set).
  * Loading this module is cheap: the AWS SDK is imported on the first wrap or unwrap.
  */
-import { KeyWrapError, MalformedFileError, TsopsError } from '../errors.js';
-import type { KeyOptions, KeyRecord, KeySpec, MasterKeyKind } from './masterkey.js';
-import { kmsClient, regionFromArn, timeoutFrom, type ClientSettings } from './kms/clients.js';
-import { describeFailure } from './kms/failure.js';
+import { KeyWrapError, MalformedFileError, TsopsError } from '../../errors.js';
+import type { KeyOptions, KeyRecord, KeySpec, MasterKeyKind } from '../masterkey.js';
+import { kmsClient, regionFromArn, timeoutFrom, type ClientSettings } from './clients.js';
+import { describeFailure } from './failure.js';
 
-export { regionFromArn, roleSessionName } from './kms/clients.js';
+export { regionFromArn, roleSessionName } from './clients.js';
 
 export function createKmsKeyKind(options: KeyOptions): MasterKeyKind {
   const env = options.env ?? process.env;

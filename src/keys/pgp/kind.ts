@@ -1,6 +1,6 @@
-import { TsopsError } from '../errors.js';
-import { nowTimestamp } from '../sops/values.js';
-import type { KeyOptions, KeyRecord, KeySpec, MasterKeyKind } from './masterkey.js';
+import { TsopsError } from '../../errors.js';
+import { nowTimestamp } from '../../sops/values.js';
+import type { KeyOptions, KeyRecord, KeySpec, MasterKeyKind } from '../masterkey.js';
 
 const GPG_TIMEOUT_MS = 60_000;
 const NOT_FOUND = 'gpg not found (install GnuPG or set SOPS_GPG_EXEC)';
