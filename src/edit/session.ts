@@ -8,7 +8,8 @@ import type { KeyOptions, MasterKeyType } from '../keys/masterkey.js';
 import { checkWritable, writeFileAtomic } from '../io/atomic-write.js';
 import { runEditor } from '../io/editor.js';
 import { createPrivateDir, OWNER_RECORD } from '../io/private-dir.js';
-import { decryptDocument, encryptDocument, forgetDecrypted, reencryptDocument, type DecryptedDocument, type EncryptSettings } from '../sops/index.js';
+import { encryptDocument, type EncryptSettings } from '../sops/index.js';
+import { OpenedFile } from '../sops/opened-file.js';
 import { readMetadata, writeMetadata } from '../sops/metadata.js';
 import type { FormatName, ParsedFile } from '../tree.js';
 import { newFileTemplate } from './templates.js';
@@ -49,15 +50,14 @@ export async function editFile(req: EditRequest): Promise<EditOutcome> {
   // A file that cannot be written is reported before the user spends time in the editor.
   await checkWritable(req.file);
   const original = existsSync(req.file) ? readFileSync(req.file) : undefined;
-  let decrypted: DecryptedDocument | undefined;
+  const read = original ? await readStore(original, req.format, { file: req.file, needMetadata: true }) : undefined;
+  if (read) format = read.format;
+  using opened = read ? await OpenedFile.open(read.parsed, { keepIvs: true, ignoreMac: req.ignoreMac, keys: req.keys, decryptionOrder: req.decryptionOrder }) : undefined;
   let plaintext: Buffer;
-  if (original) {
-    let parsed;
-    ({ format, parsed } = await readStore(original, req.format, { file: req.file, needMetadata: true }));
-    decrypted = await decryptDocument(parsed, { forReencryption: true, ignoreMac: req.ignoreMac, keys: req.keys, decryptionOrder: req.decryptionOrder });
-    for (const w of parsed.warnings ?? []) req.warn(w);
-    if (req.showMasterKeys) parsed.metadata = writeMetadata(decrypted.metadata);
-    plaintext = Buffer.from(format.emit(parsed, req.emit));
+  if (opened) {
+    for (const w of opened.file.warnings ?? []) req.warn(w);
+    if (req.showMasterKeys) opened.file.metadata = writeMetadata(opened.metadata);
+    plaintext = Buffer.from(format.emit(opened.file, req.emit));
   } else {
     plaintext = Buffer.from(newFileTemplate(req.format), 'utf8');
   }
@@ -70,12 +70,12 @@ export async function editFile(req: EditRequest): Promise<EditOutcome> {
     writeFileSync(tempFile, plaintext, { mode: 0o600, flag: 'wx' });
     plaintext.fill(0);
     const before = digest(readFileSync(tempFile));
-    const shown = decrypted && req.showMasterKeys ? metadataDigest(writeMetadata(decrypted.metadata)) : undefined;
+    const shown = opened && req.showMasterKeys ? metadataDigest(writeMetadata(opened.metadata)) : undefined;
     const edited = await editUntilValid(req, format, tempFile, before, shown);
     if (!edited) return { kind: 'unchanged' };
 
-    if (decrypted) {
-      reencryptDocument(edited, decrypted);
+    if (opened) {
+      opened.reseal(edited);
     } else {
       await encryptDocument(edited, await req.newFileSettings(), req.keys);
     }
@@ -91,7 +91,6 @@ export async function editFile(req: EditRequest): Promise<EditOutcome> {
     return { kind: 'written' };
   } finally {
     dir.remove();
-    if (decrypted) forgetDecrypted(decrypted);
   }
 }
 

@@ -4,7 +4,7 @@ import { emitAs, loadFormat, type EmitOptions } from '../formats/format.js';
 import { readStore } from '../formats/detect.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import type { KeyOptions, MasterKeyType } from '../keys/masterkey.js';
-import { decryptDocument, forgetDecrypted, reencryptDocument } from '../sops/index.js';
+import { OpenedFile } from '../sops/opened-file.js';
 import { formatPath, setAtPath, unsetAtPath, type PathStep } from '../sops/tree-edit.js';
 import type { FormatName, Node } from '../tree.js';
 
@@ -44,18 +44,14 @@ export async function unsetValue(req: TreeChangeRequest): Promise<ChangeOutcome>
 
 async function change(req: TreeChangeRequest, apply: (doc: import('../tree.js').MapNode) => boolean): Promise<ChangeOutcome> {
   const { format, parsed: file } = await readStore(readFileSync(req.file), req.format, { file: req.file, needMetadata: true });
-  const decrypted = await decryptDocument(file, { forReencryption: true, ignoreMac: req.ignoreMac, keys: req.keys, decryptionOrder: req.decryptionOrder });
-  try {
-    const doc = file.documents[0];
-    if (!doc) throw new TsopsError('the file has no document', ExitCode.Generic);
-    if (!apply(doc) && req.idempotent) return 'unchanged';
-    reencryptDocument(file, decrypted);
-    const output = req.outputFormat && req.outputFormat !== req.format ? await emitAs(file, req.outputFormat, req.emit?.indent, req.file) : format.emit(file, req.emit);
-    await writeFileAtomic(req.file, output);
-    return 'written';
-  } finally {
-    forgetDecrypted(decrypted);
-  }
+  using opened = await OpenedFile.open(file, { keepIvs: true, ignoreMac: req.ignoreMac, keys: req.keys, decryptionOrder: req.decryptionOrder });
+  const doc = file.documents[0];
+  if (!doc) throw new TsopsError('the file has no document', ExitCode.Generic);
+  if (!apply(doc) && req.idempotent) return 'unchanged';
+  opened.reseal();
+  const output = req.outputFormat && req.outputFormat !== req.format ? await emitAs(file, req.outputFormat, req.emit?.indent, req.file) : format.emit(file, req.emit);
+  await writeFileAtomic(req.file, output);
+  return 'written';
 }
 
 /** A `set` value is JSON (as in sops); objects keep their key order, integers stay exact. */

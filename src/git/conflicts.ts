@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { loadFormat } from '../formats/format.js';
 import type { KeyOptions } from '../keys/masterkey.js';
-import { decryptDocument, forgetDecrypted, reencryptDocument, type DecryptedDocument } from '../sops/index.js';
+import type { OpenedFile } from '../sops/opened-file.js';
+import { verifyOpens } from '../sops/open.js';
 import { formatPath } from '../sops/tree-edit.js';
 import { list, map, str, type MapNode, type Node, type ParsedFile } from '../tree.js';
 import type { MergeConflict } from './merge-tree.js';
@@ -21,14 +22,14 @@ export function conflictStorePath(repoRoot: string, file: string): string {
   return join(gitDir, 'tsops', 'conflicts', `${id}.yaml`);
 }
 
-export async function saveConflicts(storePath: string, file: string, conflicts: MergeConflict[], sealed: DecryptedDocument): Promise<void> {
+export async function saveConflicts(storePath: string, file: string, conflicts: MergeConflict[], sealedWith: OpenedFile): Promise<void> {
   const doc = map([
     ['file', str(file)],
     ['conflicts', list(conflicts.map(conflictNode))],
   ]);
   const parsed: ParsedFile = { format: 'yaml', documents: [doc] };
   // Every value is encrypted here, whatever partial-encryption rule the file itself uses.
-  reencryptDocument(parsed, { ...sealed, metadata: { ...sealed.metadata, rule: undefined, macOnlyEncrypted: false } });
+  sealedWith.reseal(parsed, { rule: undefined, macOnlyEncrypted: false });
   mkdirSync(join(storePath, '..'), { recursive: true, mode: 0o700 });
   await writeFileAtomic(storePath, (await loadFormat('yaml')).emit(parsed));
 }
@@ -51,8 +52,7 @@ export interface StoredConflict {
 export async function loadConflicts(storePath: string, keys: KeyOptions): Promise<StoredConflict[] | undefined> {
   if (!existsSync(storePath)) return undefined;
   const parsed = (await loadFormat('yaml')).parse(readFileSync(storePath), { file: storePath });
-  const decrypted = await decryptDocument(parsed, { keys });
-  forgetDecrypted(decrypted);
+  await verifyOpens(parsed, { keys });
   const root = parsed.documents[0];
   const conflicts = root && entryValue(root, 'conflicts');
   if (!conflicts || conflicts.kind !== 'list') return [];

@@ -6,7 +6,7 @@ import { MacMismatchError, DecryptionError, NoKeyError, TsopsError, UsageError }
 import { formatForPath } from '../formats/format.js';
 import { readStore } from '../formats/detect.js';
 import type { KeyOptions } from '../keys/masterkey.js';
-import { decryptDocument, forgetDecrypted } from '../sops/index.js';
+import { verifyOpens } from '../sops/open.js';
 import { readMetadata } from '../sops/metadata.js';
 import { isCheckedBinding, STRUCTURE_FIELD } from '../sops/structure.js';
 import { DEFAULT_RULE, EncryptionPolicy } from '../sops/rules.js';
@@ -268,8 +268,7 @@ async function checkBlob(file: string, blob: Buffer, keys: KeyOptions, rule: Cre
   const plain = plaintextLeaves(parsed.documents, new EncryptionPolicy(metadata.rule ?? DEFAULT_RULE));
   if (plain.length) return { problem: `has plaintext where its rules want encrypted values: ${listPaths(plain)}`, fix: `restore the encrypted values, or set them with tsops (tsops set ${shellWord(file)} PATH VALUE), and stage it again` };
   try {
-    const decrypted = await decryptDocument(parsed, { keys });
-    forgetDecrypted(decrypted);
+    await verifyOpens(parsed, { keys });
   } catch (e) {
     if (e instanceof NoKeyError) return { bound: isCheckedBinding(metadata.structure) }; // no keys here: values and metadata checked, the MAC cannot be
     if (e instanceof MacMismatchError || e instanceof DecryptionError) return { problem: `does not verify (${e.message})`, fix: `re-encrypt it with tsops (tsops edit ${shellWord(file)}) and stage it again` };

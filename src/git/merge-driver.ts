@@ -2,15 +2,13 @@ import { readFileSync } from 'node:fs';
 import { DecryptionError, KeyWrapError, MacMismatchError, MalformedFileError, NoKeyError } from '../errors.js';
 import { loadFormat, type Format } from '../formats/format.js';
 import { readStore } from '../formats/detect.js';
-import { createKeyring } from '../keys/index.js';
 import type { KeyOptions } from '../keys/masterkey.js';
-import { newDataKey, wrapDataKey } from '../sops/datakey.js';
-import { decryptDocument, forgetDecrypted, reencryptDocument, type DecryptedDocument, type Metadata } from '../sops/index.js';
+import type { Metadata } from '../sops/index.js';
 import { looksEncrypted } from '../sops/cipher.js';
+import { OpenedFile } from '../sops/opened-file.js';
 import { DEFAULT_RULE } from '../sops/rules.js';
-import { IvCache } from '../sops/tree-crypto.js';
 import { formatPath, type PathStep } from '../sops/tree-edit.js';
-import type { ParsedFile, FormatName, ListNode, MapNode } from '../tree.js';
+import type { FormatName, ListNode, MapNode } from '../tree.js';
 import { mergeKeyGroups } from './merge-keys.js';
 import { mergeDocuments, type MergeConflict } from './merge-tree.js';
 
@@ -26,8 +24,8 @@ export interface MergeInput {
 export type MergeResult =
   /** The merged file, encrypted, ready to replace %A. */
   | { kind: 'merged'; output: Uint8Array; notes: string[] }
-  /** Both sides changed the same keys: `output` holds every other change; the conflicts need resolving. */
-  | { kind: 'conflict'; output: Uint8Array; conflicts: MergeConflict[]; sealed: DecryptedDocument; format: Format; notes: string[] }
+  /** Both sides changed the same keys: `output` holds every other change; the conflicts need resolving, sealed with `sealedWith`, which the caller disposes. */
+  | { kind: 'conflict'; output: Uint8Array; conflicts: MergeConflict[]; sealedWith: OpenedFile; format: Format; notes: string[] }
   /** Merging here would weaken the file (tampered side, policy change, new plaintext, keys that cannot be merged): %A stays ours. */
   | { kind: 'refused'; reason: string }
   /** Not mergeable at the value level (plaintext, no keys, different shapes): let git merge the text. */
@@ -35,8 +33,7 @@ export type MergeResult =
 
 interface Side {
   label: string;
-  file: ParsedFile;
-  decrypted: DecryptedDocument;
+  opened: OpenedFile;
   /** The values stored without encryption, by path: what nobody needs a key to write. */
   plain: Map<string, string>;
 }
@@ -54,7 +51,6 @@ class Refusal extends Error {}
 export async function mergeEncryptedFiles(input: MergeInput): Promise<MergeResult> {
   const format = await loadFormat(input.format);
   const sides: Side[] = [];
-  let fresh: Uint8Array | undefined;
   try {
     const base = await openSide(format, input.base, 'base', input.keys, true);
     if (base) sides.push(base);
@@ -64,41 +60,33 @@ export async function mergeEncryptedFiles(input: MergeInput): Promise<MergeResul
     const theirs = await openSide(format, input.theirs, 'their', input.keys, false);
     if (!theirs) return { kind: 'text', reason: 'their version is not an encrypted file' };
     sides.push(theirs);
-    if (ours.file.documents.length !== theirs.file.documents.length || (base && base.file.documents.length !== ours.file.documents.length)) {
+    if (ours.opened.documents.length !== theirs.opened.documents.length || (base && base.opened.documents.length !== ours.opened.documents.length)) {
       return { kind: 'text', reason: 'the versions have different numbers of documents' };
     }
     checkPolicy(base, ours, theirs);
     checkPlaintext(base, ours, theirs);
-    const keys = mergeKeyGroups(base?.decrypted.metadata, ours.decrypted.metadata, theirs.decrypted.metadata);
+    const keys = mergeKeyGroups(base?.opened.metadata, ours.opened.metadata, theirs.opened.metadata);
     if (!keys.ok) throw new Refusal(`master keys cannot be merged: ${keys.reason}`);
 
     const conflicts: MergeConflict[] = [];
-    ours.file.documents.forEach((doc, i) => conflicts.push(...mergeDocuments(base?.file.documents[i], doc, theirs.file.documents[i]!)));
+    ours.opened.documents.forEach((doc, i) => conflicts.push(...mergeDocuments(base?.opened.documents[i], doc, theirs.opened.documents[i]!)));
 
     const notes: string[] = [];
     if (keys.addedToOurs.length) notes.push(`master keys added by their side: ${keys.addedToOurs.join(', ')}`);
     if (keys.removedFromOurs.length) notes.push(`master keys removed by their side: ${keys.removedFromOurs.join(', ')}`);
-    const differentDataKeys = !Buffer.from(ours.decrypted.dataKey).equals(Buffer.from(theirs.decrypted.dataKey));
-    let sealWith = ours.decrypted;
-    if (keys.changed || keys.removed || differentDataKeys) {
-      fresh = newDataKey();
-      let keyGroups;
+    if (keys.changed || keys.removed || !ours.opened.sameDataKey(theirs.opened)) {
       try {
-        keyGroups = await wrapDataKey(fresh, keys.groups, keys.threshold, createKeyring(input.keys));
+        await ours.opened.replaceDataKey(keys.groups, keys.threshold, input.keys);
       } catch (e) {
         if (e instanceof KeyWrapError) throw new Refusal(`cannot wrap a fresh data key for the merged master keys: ${e.message}`);
         throw e;
       }
-      const metadata: Metadata = { ...ours.decrypted.metadata, keyGroups };
-      delete metadata.shamirThreshold;
-      if (keyGroups.length > 1) metadata.shamirThreshold = keys.threshold ?? keyGroups.length;
-      sealWith = { metadata, dataKey: fresh, ivs: new IvCache() };
       notes.push('sealed with a fresh data key (master keys changed, or the branches hold different data keys)');
     }
-    reencryptDocument(ours.file, sealWith);
-    const output = format.emit(ours.file);
+    ours.opened.reseal();
+    const output = format.emit(ours.opened.file);
     // The caller keeps the conflicts under the same key after this function has wiped its own copies.
-    if (conflicts.length) return { kind: 'conflict', output, conflicts, sealed: { ...sealWith, dataKey: Buffer.from(sealWith.dataKey) }, format, notes };
+    if (conflicts.length) return { kind: 'conflict', output, conflicts, sealedWith: ours.opened.clone(), format, notes };
     return { kind: 'merged', output, notes };
   } catch (e) {
     if (e instanceof Refusal) return { kind: 'refused', reason: e.message };
@@ -106,8 +94,7 @@ export async function mergeEncryptedFiles(input: MergeInput): Promise<MergeResul
     if (e instanceof NoKeyError) return { kind: 'text', reason: 'cannot decrypt every version with your keys' };
     throw e;
   } finally {
-    for (const s of sides) forgetDecrypted(s.decrypted);
-    fresh?.fill(0);
+    for (const s of sides) s.opened.dispose();
   }
 }
 
@@ -120,8 +107,7 @@ async function openSide(format: Format, path: string, label: string, keys: KeyOp
     if (!file.metadata || file.format !== format.name) return undefined;
     const plain = new Map<string, string>();
     for (const doc of file.documents) storedPlaintext(doc, [], plain);
-    const decrypted = await decryptDocument(file, { keys, forReencryption: true });
-    return { label, file, decrypted, plain };
+    return { label, opened: await OpenedFile.open(file, { keys, keepIvs: true }), plain };
   } catch (e) {
     // A version that does not verify was changed without the data key, or is damaged: never merged.
     if (e instanceof MacMismatchError || e instanceof DecryptionError || e instanceof MalformedFileError) throw new Refusal(`the ${label} version does not verify: ${e.message}`);
@@ -150,8 +136,8 @@ function policyOf(m: Metadata): string {
 function checkPolicy(base: Side | undefined, ours: Side, theirs: Side): void {
   const reference = base ?? ours;
   for (const side of base ? [ours, theirs] : [theirs]) {
-    const was = policyOf(reference.decrypted.metadata);
-    const now = policyOf(side.decrypted.metadata);
+    const was = policyOf(reference.opened.metadata);
+    const now = policyOf(side.opened.metadata);
     if (was !== now) throw new Refusal(`the ${side.label} version changes the encryption policy from ${was} to ${now}; merge by hand`);
   }
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { formatForPath } from '../formats/format.js';
 import { readStore } from '../formats/detect.js';
 import type { KeyOptions } from '../keys/masterkey.js';
-import { decryptDocument, forgetDecrypted } from '../sops/index.js';
+import { verifyOpens } from '../sops/open.js';
 
 /**
  * git's textconv: the plaintext of an encrypted blob for diffs and logs,
@@ -15,8 +15,7 @@ export async function textconv(path: string, keys: KeyOptions): Promise<Uint8Arr
   try {
     const { format, parsed } = await readStore(bytes, formatForPath(path), { file: path, needMetadata: true });
     if (!parsed.metadata) return bytes;
-    const decrypted = await decryptDocument(parsed, { keys });
-    forgetDecrypted(decrypted);
+    await verifyOpens(parsed, { keys });
     return format.emit(parsed);
   } catch {
     return bytes;

@@ -5,7 +5,7 @@ import { formatForPath } from '../formats/format.js';
 import { readStore } from '../formats/detect.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { keyIdentity, type KeyOptions, type KeySpec } from '../keys/masterkey.js';
-import { decryptDocument, forgetDecrypted, rewrapDataKey, rotateDocument } from '../sops/index.js';
+import { OpenedFile } from '../sops/opened-file.js';
 import { readMetadata } from '../sops/metadata.js';
 
 export interface KeyDiff {
@@ -73,18 +73,15 @@ export async function applyUpdate(plan: UpdatePlan, options: { keys: KeyOptions;
   const bytes = readFileSync(plan.file);
   const { format, parsed } = await readStore(bytes, formatForPath(plan.file), { file: plan.file, needMetadata: true });
   const rotate = plan.diff.removes && !options.noRotate;
-  const decrypted = await decryptDocument(parsed, { keys: options.keys, forReencryption: rotate });
-  try {
-    if (rotate) {
-      await rotateDocument(parsed, decrypted, { groups: plan.want, shamirThreshold: plan.threshold }, options.keys);
-      await writeFileAtomic(plan.file, format.emit(parsed));
-      return 'rotated';
-    }
-    const untouched = format.parse(bytes, { file: plan.file });
-    untouched.metadata = await rewrapDataKey(decrypted, plan.want, plan.threshold, options.keys);
-    await writeFileAtomic(plan.file, format.emit(untouched));
-    return 'rewrapped';
-  } finally {
-    forgetDecrypted(decrypted);
+  using opened = await OpenedFile.open(parsed, { keys: options.keys, keepIvs: rotate });
+  if (rotate) {
+    await opened.rotate({ groups: plan.want, shamirThreshold: plan.threshold }, options.keys);
+    opened.reseal();
+    await writeFileAtomic(plan.file, format.emit(opened.file));
+    return 'rotated';
   }
+  const untouched = format.parse(bytes, { file: plan.file });
+  untouched.metadata = await opened.rewrap(plan.want, plan.threshold, options.keys);
+  await writeFileAtomic(plan.file, format.emit(untouched));
+  return 'rewrapped';
 }

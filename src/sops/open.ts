@@ -1,13 +1,13 @@
 /**
  * Encrypted bytes to a decrypted tree: the one walk every reader shares (the
- * CLI's decrypt, exec-env, exec-file, the library): parse, unwrap the data
- * key, decrypt, check the MAC.
+ * CLI's decrypt, exec-env, exec-file, the library): parse, open (unwrap the
+ * data key, decrypt, check the MAC), forget the key.
  */
 import { aboutFile, InputError, MalformedFileError, MetadataNotFoundError } from '../errors.js';
 import { readStore } from '../formats/detect.js';
 import type { KeyOptions, MasterKeyType } from '../keys/masterkey.js';
 import type { FormatName, ParsedFile } from '../tree.js';
-import { decryptDocument, forgetDecrypted } from './index.js';
+import { OpenedFile } from './opened-file.js';
 
 export interface OpenOptions {
   /** Default: from the file name (`.yaml`, `.json`, `.env`, `.ini`, anything else binary); the content decides when the file is not that store. */
@@ -35,14 +35,19 @@ export async function decryptBytes(bytes: Uint8Array, format: FormatName, name: 
     throw e;
   }
   if (!parsed.metadata) throw new MetadataNotFoundError(name === undefined ? undefined : { file: name });
-  const decrypted = await aboutFile(name, () => {
+  const opened = await aboutFile(name, () => {
     options.inspect?.(parsed);
-    return decryptDocument(parsed, {
+    return OpenedFile.open(parsed, {
       ...(options.ignoreMac ? { ignoreMac: true } : {}),
       ...(options.decryptionOrder ? { decryptionOrder: options.decryptionOrder } : {}),
       ...(options.keys ? { keys: options.keys } : {}),
     });
   });
-  forgetDecrypted(decrypted);
+  opened.dispose();
   return parsed;
+}
+
+/** Checks that a parsed encrypted file opens with the keys at hand (MAC and structure binding verified), decrypting it in place; keeps no key. */
+export async function verifyOpens(file: ParsedFile, options: { keys?: KeyOptions; ignoreMac?: boolean; decryptionOrder?: MasterKeyType[] } = {}): Promise<void> {
+  (await OpenedFile.open(file, options)).dispose();
 }

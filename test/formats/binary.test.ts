@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { EmitError } from '../../src/errors.js';
 import { binaryFormat } from '../../src/formats/binary.js';
 import { cloneNode, getEntry, list, map, scalar, str, type MapNode, type ParsedFile, type Scalar } from '../../src/tree.js';
-import { decryptDocument } from '../../src/sops/index.js';
+import { verifyOpens } from '../../src/sops/open.js';
 import { decryptText, encryptText, parseText, throwawayAgeKey } from '../support/pipeline.js';
 import { HAS_INTEROP, INTEROP as INTEROP_DIR } from '../support/interop.js';
 
@@ -111,7 +111,7 @@ describe('binary with real encryption', () => {
     expect(encrypted).toMatch(/^\{\n\t"data": "ENC\[AES256_GCM,[^"]+,type:str\]",\n\t"sops": \{\n/);
     expect(encrypted).not.toContain('secret');
     const file = await parseText('binary', encrypted);
-    await decryptDocument(file, { keys: { env: {}, identities: { age: [key.identity] } } });
+    await verifyOpens(file, { keys: { env: {}, identities: { age: [key.identity] } } });
     expect(Buffer.from(binaryFormat.emit(file)).equals(Buffer.from(input))).toBe(true);
   });
 

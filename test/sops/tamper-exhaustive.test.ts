@@ -39,7 +39,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TsopsError } from '../../src/errors.js';
 import { loadFormat } from '../../src/formats/format.js';
 import { parseSealed } from '../../src/sops/cipher.js';
-import { decryptDocument, reencryptDocument } from '../../src/sops/index.js';
+import { OpenedFile } from '../../src/sops/opened-file.js';
 import { readMetadata } from '../../src/sops/metadata.js';
 import { decryptBytes } from '../../src/sops/open.js';
 import { DEFAULT_RULE, EncryptionPolicy } from '../../src/sops/rules.js';
@@ -455,7 +455,7 @@ describe.each(FORMATS)('%s', (format) => {
     // over an existing file does): every value differs, so each one is a valid ciphertext under
     // this key at its path, but not this file's value.
     const other = await parse(format, o.enc);
-    const decryptedOther = await decryptDocument(other, { keys: { env: {}, identities: { age: [key.identity] } } });
+    using openedOther = await OpenedFile.open(other, { keys: { env: {}, identities: { age: [key.identity] } } });
     for (const l of leaves(other.documents)) {
       const v = l.node.value;
       if (v instanceof Uint8Array) l.node.value = Buffer.concat([Buffer.from(v), Buffer.from('-other')]);
@@ -463,7 +463,7 @@ describe.each(FORMATS)('%s', (format) => {
       else if (typeof v === 'bigint') l.node.value = v + 1n;
       else if (typeof v === 'boolean') l.node.value = !v;
     }
-    reencryptDocument(other, decryptedOther);
+    openedOther.reseal();
     expect(readMetadata(other.metadata!).keyGroups).toEqual(readMetadata(o.parsed.metadata!).keyGroups);
     const otherSlots = slots(other.documents);
     expect(otherSlots).toEqual(nSlots);

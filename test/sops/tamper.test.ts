@@ -138,9 +138,9 @@ describe('binary', () => {
 
 async function decryptTextBytes(enc: string): Promise<Uint8Array> {
   const { parseText } = await import('../support/pipeline.js');
-  const { decryptDocument } = await import('../../src/sops/index.js');
+  const { verifyOpens } = await import('../../src/sops/open.js');
   const { loadFormat } = await import('../../src/formats/format.js');
   const file = await parseText('binary', enc);
-  await decryptDocument(file, { keys: { env: {}, identities: { age: [key.identity] } } });
+  await verifyOpens(file, { keys: { env: {}, identities: { age: [key.identity] } } });
   return (await loadFormat('binary')).emit(file);
 }

@@ -1,6 +1,7 @@
 import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { loadFormat } from '../../src/formats/format.js';
-import { decryptDocument, encryptDocument, type EncryptSettings } from '../../src/sops/index.js';
+import { encryptDocument, type EncryptSettings } from '../../src/sops/index.js';
+import { verifyOpens } from '../../src/sops/open.js';
 import type { FormatName, ParsedFile } from '../../src/tree.js';
 
 /** A throwaway age identity made at test time. */
@@ -28,7 +29,7 @@ export async function encryptText(format: FormatName, plaintext: string | Uint8A
 /** encrypted text -> plaintext text, MAC verified. */
 export async function decryptText(format: FormatName, encrypted: string | Uint8Array, identity: string, options: { ignoreMac?: boolean } = {}): Promise<string> {
   const file = await parseText(format, encrypted);
-  await decryptDocument(file, { keys: { env: {}, identities: { age: [identity] } }, ...options });
+  await verifyOpens(file, { keys: { env: {}, identities: { age: [identity] } }, ...options });
   return emitText(file);
 }
 

@@ -1,11 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { aboutFile, FileAlreadyEncryptedError, UsageError } from '../../errors.js';
 import { emitAs, loadFormat } from '../../formats/format.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { readInput } from '../../io/input.js';
-import { keyIdentity } from '../../keys/masterkey.js';
-import { decryptDocument, encryptDocument, forgetDecrypted, reencryptDocument, type DecryptedDocument, type EncryptSettings } from '../../sops/index.js';
-import type { ParsedFile } from '../../tree.js';
+import { encryptDocument } from '../../sops/index.js';
+import { openForKeyReuse } from '../../sops/key-reuse.js';
 import { logTo, warn, writeOut, type CliContext } from '../context.js';
 import { decryptionOrder, indentOf, inputFormat, keyOptions, outputFormat, type CommonFlags, type KeyFlags } from '../options.js';
 import { resolveEncryptSettings, storeIndent } from '../settings.js';
@@ -32,11 +30,9 @@ export async function encryptCommand(file: string | undefined, flags: EncryptFla
   const keys = keyOptions(flags, ctx.env, logTo(ctx));
   const target = flags.inPlace ? file : flags.output;
 
-  const previous = target && flags.reuseDataKey && !flags.fresh && outFormat === inFormat ? await openPrevious(target, inFormat, settings, flags, ctx) : undefined;
-  try {
-    await aboutFile(name, async () => (previous ? reencryptDocument(parsed, previous) : encryptDocument(parsed, settings, keys)));
-  } finally {
-    if (previous) forgetDecrypted(previous);
+  {
+    using previous = target && flags.reuseDataKey && !flags.fresh && outFormat === inFormat ? await openForKeyReuse(target, inFormat, settings, () => ({ keys: keyOptions(flags, ctx.env), decryptionOrder: decryptionOrder(flags, ctx.env) })) : undefined;
+    await aboutFile(name, async () => (previous ? previous.reseal(parsed) : encryptDocument(parsed, settings, keys)));
   }
   for (const w of parsed.warnings ?? []) warn(ctx, w);
   const output = await emitAs(parsed, outFormat, storeIndent(stores, outFormat, indentOf(flags)), name);
@@ -44,31 +40,3 @@ export async function encryptCommand(file: string | undefined, flags: EncryptFla
   else await writeOut(ctx, output);
   return 0;
 }
-
-/**
- * With --reuse-data-key: the encrypted file already at the output path,
- * decrypted, when it uses the same master keys: its data key and the
- * ciphertext of unchanged values are kept, so re-encrypting an edited
- * plaintext is a minimal diff. Not the default: anyone who ever knew that
- * data key (whoever created the file) can read the new values.
- */
-async function openPrevious(path: string, format: ParsedFile['format'], settings: EncryptSettings, flags: EncryptFlags, ctx: CliContext): Promise<DecryptedDocument | undefined> {
-  if (!existsSync(path)) return undefined;
-  try {
-    const existing = (await loadFormat(format)).parse(readFileSync(path), { file: path });
-    if (!existing.metadata) return undefined;
-    const decrypted = await decryptDocument(existing, { forReencryption: true, keys: keyOptions(flags, ctx.env), decryptionOrder: decryptionOrder(flags, ctx.env) });
-    const same = JSON.stringify(identities(decrypted.metadata.keyGroups)) === JSON.stringify(settings.keyGroups.map((g) => g.map(keyIdentity).sort()));
-    const sameRules = JSON.stringify(decrypted.metadata.rule ?? null) === JSON.stringify(settings.rule ?? decrypted.metadata.rule ?? null) && decrypted.metadata.macOnlyEncrypted === Boolean(settings.macOnlyEncrypted);
-    if (same && sameRules) return decrypted;
-    forgetDecrypted(decrypted);
-  } catch {
-    // Not readable with our keys: encrypt afresh.
-  }
-  return undefined;
-}
-
-function identities(groups: import('../../keys/masterkey.js').KeyRecord[][]): string[][] {
-  return groups.map((g) => g.map(keyIdentity).sort());
-}
-

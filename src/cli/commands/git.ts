@@ -1,22 +1,13 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { ExitCode, TsopsError } from '../../errors.js';
-import { formatForPath, loadFormat } from '../../formats/format.js';
-import { readStore } from '../../formats/detect.js';
-import { writeFileAtomic } from '../../io/atomic-write.js';
-import { resolveEditor, runEditor } from '../../io/editor.js';
-import { createPrivateDir } from '../../io/private-dir.js';
-import { clearConflicts, conflictStorePath, loadConflicts, saveConflicts } from '../../git/conflicts.js';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { formatForPath } from '../../formats/format.js';
+import { conflictStorePath, saveConflicts } from '../../git/conflicts.js';
 import { gitRoot, installGitIntegration } from '../../git/install.js';
 import { repositoryPatterns } from '../../git/patterns.js';
-import { displayPath } from '../../rekey/walk.js';
+import { displayPath } from '../../files/walk.js';
 import { mergeEncryptedFiles } from '../../git/merge-driver.js';
+import { resolveConflicts } from '../../git/resolve.js';
 import { textconv } from '../../git/textconv.js';
-import { decryptDocument, forgetDecrypted, reencryptDocument } from '../../sops/index.js';
-import { setAtPath, unsetAtPath } from '../../sops/tree-edit.js';
-import { parseTreePath } from '../../sops/treepath.js';
-import { list, map, str, type MapNode, type Node } from '../../tree.js';
 import { say, warn, writeOut, type CliContext } from '../context.js';
 import { keyOptions, type CommonFlags } from '../options.js';
 
@@ -51,9 +42,9 @@ export async function mergeDriverCommand(base: string, ours: string, theirs: str
   for (const note of result.notes) report(note);
   if (result.kind === 'merged') return 0;
   try {
-    await saveConflicts(conflictStorePath(ctx.cwd, path), path, result.conflicts, result.sealed);
+    await saveConflicts(conflictStorePath(ctx.cwd, path), path, result.conflicts, result.sealedWith);
   } finally {
-    result.sealed.dataKey.fill(0);
+    result.sealedWith.dispose();
   }
   report(`${result.conflicts.length} value${result.conflicts.length === 1 ? '' : 's'} changed on both sides; run: tsops resolve ${path}`);
   return 1;
@@ -85,60 +76,9 @@ export async function installCommand(patterns: string[], ctx: CliContext): Promi
   return 0;
 }
 
-/**
- * `tsops resolve FILE`: opens the values both branches changed, with both
- * versions, in the editor (private temp file, as edit); writes the encrypted
- * resolution.
- */
+/** `tsops resolve FILE`: the values both branches changed, settled in the editor; the file is written encrypted. */
 export async function resolveCommand(file: string, flags: CommonFlags, ctx: CliContext): Promise<number> {
-  const keys = keyOptions(flags, ctx.env);
-  const root = gitRoot(ctx.cwd);
-  const relative = execFileSync('git', ['ls-files', '--full-name', '--', file], { cwd: ctx.cwd, encoding: 'utf8' }).trim().split('\n')[0] || file;
-  const store = conflictStorePath(root, relative);
-  const conflicts = await loadConflicts(store, keys);
-  if (!conflicts || conflicts.length === 0) throw new TsopsError('no unresolved tsops conflicts for this file', ExitCode.Generic, { file });
-
-  const { format, parsed } = await readStore(readFileSync(file), formatForPath(file), { file, needMetadata: true });
-  const decrypted = await decryptDocument(parsed, { keys, forReencryption: true });
-  const yaml = await loadFormat('yaml');
-  const dir = createPrivateDir('tsops-resolve-', ctx.env);
-  try {
-    const temp = join(dir.path, `resolve-${basename(file)}.yaml`);
-    const items: Node[] = conflicts.map((c) => {
-      const fields: [string, Node][] = [['key', str(c.key)]];
-      if (c.base) fields.push(['base', c.base]);
-      fields.push(['ours', c.ours ?? str('(deleted)')], ['theirs', c.theirs ?? str('(deleted)')]);
-      fields.push(['resolved', c.ours ?? c.theirs ?? str('')]);
-      return map(fields);
-    });
-    const header = `# ${conflicts.length} value(s) in ${file} changed differently on both branches.\n# Edit each 'resolved' (start from ours, theirs or your own); delete a 'resolved' line to remove the key.\n`;
-    writeFileSync(temp, header + Buffer.from(yaml.emit({ format: 'yaml', documents: [map([['conflicts', list(items)]])] }, { indent: 2 })).toString('utf8'), { mode: 0o600 });
-    const status = await runEditor(resolveEditor(ctx.env), temp, ctx.env);
-    if (status !== 0) throw new TsopsError(`the editor exited with status ${status}; nothing resolved`, ExitCode.Generic, { file });
-    const edited = yaml.parse(readFileSync(temp), { file: 'the resolution' }).documents[0];
-    const entries = edited && (edited.items.find((i) => i.kind === 'entry' && i.key === 'conflicts') as { value: Node } | undefined)?.value;
-    if (!entries || entries.kind !== 'list') throw new TsopsError("the resolution must keep the 'conflicts' list", ExitCode.Generic, { file });
-    const doc = parsed.documents[0]!;
-    for (const item of entries.items) {
-      if (item.kind !== 'map') continue;
-      const get = (k: string): Node | undefined => {
-        for (const i of (item as MapNode).items) if (i.kind === 'entry' && i.key === k) return i.value;
-        return undefined;
-      };
-      const key = get('key');
-      if (!key || key.kind !== 'scalar') continue;
-      const path = parseTreePath(String(key.value));
-      const resolved = get('resolved');
-      if (resolved) setAtPath(doc, path, resolved);
-      else unsetAtPath(doc, path);
-    }
-    reencryptDocument(parsed, decrypted);
-    await writeFileAtomic(file, format.emit(parsed));
-    clearConflicts(store);
-    ctx.stdout.write(`resolved ${conflicts.length} value(s) in ${file}; now: git add ${file}\n`);
-    return 0;
-  } finally {
-    dir.remove();
-    forgetDecrypted(decrypted);
-  }
+  const count = await resolveConflicts(file, { keys: keyOptions(flags, ctx.env), cwd: ctx.cwd, env: ctx.env });
+  ctx.stdout.write(`resolved ${count} value(s) in ${file}; now: git add ${file}\n`);
+  return 0;
 }

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { aboutFile, ExitCode, KeyWrapError, TsopsError, UsageError } from '../../errors.js';
+import { aboutFile, ExitCode, TsopsError, UsageError } from '../../errors.js';
 import { emitAs, loadFormat } from '../../formats/format.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import type { KeySpec } from '../../keys/masterkey.js';
-import { decryptDocument, forgetDecrypted, rewrapDataKey, specFromRecord, type DecryptedDocument } from '../../sops/index.js';
+import { OpenedFile } from '../../sops/opened-file.js';
 import { writeOut, type CliContext } from '../context.js';
 import { decryptionOrder, indentOf, inputFormat, keyOptions, outputFormat, thresholdFromFlags, type CommonFlags } from '../options.js';
 import { keyFlagList, keyFlagOptions, keysFromFlags } from '../key-flags.js';
@@ -48,33 +48,19 @@ async function changeGroups(flags: GroupsFlags, ctx: CliContext, change: (groups
     throw new TsopsError('no such file', ExitCode.NoFileSpecified, { file });
   }
   const output = await aboutFile(file, async () => {
-    const decrypted = await decryptDocument(handler.parse(bytes, { file }), { keys: keyOptions(flags, ctx.env), decryptionOrder: decryptionOrder(flags, ctx.env) });
-    try {
-      const groups = change(currentGroups(decrypted));
-      const threshold = thresholdFromFlags({ shamirSecretSharingThreshold: flags.shamirSecretSharingThreshold }) ?? decrypted.metadata.shamirThreshold ?? groups.length;
-      // As sops: a threshold the groups cannot meet is refused, also when one group is left (say --shamir-secret-sharing-threshold 1).
-      if (threshold > groups.length) {
-        throw new TsopsError(`the Shamir threshold (${threshold}) would be more than the ${groups.length} key group(s): lower it with --shamir-secret-sharing-threshold`, ExitCode.Generic);
-      }
-      // Values, lastmodified and the MAC stay as they are: only the data key's wrapping changes.
-      const untouched = handler.parse(bytes, { file });
-      untouched.metadata = await rewrapDataKey(decrypted, groups, threshold, keyOptions(flags, ctx.env));
-      return emitAs(untouched, outputFormat(flags, format), indentOf(flags), file);
-    } finally {
-      forgetDecrypted(decrypted);
+    using opened = await OpenedFile.open(handler.parse(bytes, { file }), { keys: keyOptions(flags, ctx.env), decryptionOrder: decryptionOrder(flags, ctx.env) });
+    const groups = change(opened.keySpecs());
+    const threshold = thresholdFromFlags({ shamirSecretSharingThreshold: flags.shamirSecretSharingThreshold }) ?? opened.metadata.shamirThreshold ?? groups.length;
+    // As sops: a threshold the groups cannot meet is refused, also when one group is left (say --shamir-secret-sharing-threshold 1).
+    if (threshold > groups.length) {
+      throw new TsopsError(`the Shamir threshold (${threshold}) would be more than the ${groups.length} key group(s): lower it with --shamir-secret-sharing-threshold`, ExitCode.Generic);
     }
+    // Values, lastmodified and the MAC stay as they are: only the data key's wrapping changes.
+    const untouched = handler.parse(bytes, { file });
+    untouched.metadata = await opened.rewrap(groups, threshold, keyOptions(flags, ctx.env));
+    return emitAs(untouched, outputFormat(flags, format), indentOf(flags), file);
   });
   if (flags.inPlace) await writeFileAtomic(file, output);
   else await writeOut(ctx, output);
   return 0;
-}
-
-function currentGroups(decrypted: DecryptedDocument): KeySpec[][] {
-  return decrypted.metadata.keyGroups.map((group) =>
-    group.map((record) => {
-      const spec = specFromRecord(record);
-      if (!spec) throw new KeyWrapError(`cannot wrap the data key for a ${record.type} key (not supported by tsops)`);
-      return spec;
-    }),
-  );
 }

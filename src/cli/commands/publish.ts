@@ -10,7 +10,8 @@ import { escapeControl } from '../../escape.js';
 import { loadFormat } from '../../formats/format.js';
 import { keyIdentity } from '../../keys/masterkey.js';
 import { readMetadata } from '../../sops/metadata.js';
-import { decryptDocument, encryptDocument, forgetDecrypted, type EncryptSettings } from '../../sops/index.js';
+import { encryptDocument, type EncryptSettings } from '../../sops/index.js';
+import { verifyOpens } from '../../sops/open.js';
 import type { ParsedFile } from '../../tree.js';
 import { logTo, say, warn, type CliContext } from '../context.js';
 import { decryptionOrder, inputFormat, keyOptions, type CommonFlags } from '../options.js';
@@ -92,7 +93,7 @@ async function publishFile(file: string, config: Config, configPath: string, fla
 
   let upload: { kind: 'file'; contents: Uint8Array } | { kind: 'json'; json: string };
   if (destination.kind === 'vault') {
-    await aboutFile(file, async () => forgetDecrypted(await decryptDocument(parsed, decryptOptions(flags, ctx))));
+    await aboutFile(file, () => verifyOpens(parsed, decryptOptions(flags, ctx)));
     upload = { kind: 'json', json: (await import('../../publish/data.js')).treeAsJson(parsed.documents) };
   } else {
     upload = { kind: 'file', contents: await aboutFile(file, () => s3Contents(parsed, bytes, matched, configPath, flags, ctx)) };
@@ -120,7 +121,7 @@ async function s3Contents(parsed: ParsedFile, bytes: Uint8Array, matched: Matche
   const keyGroups = rule ? keyGroupsForRule(rule, configPath) : [];
   if (keyGroups.length === 0) return bytes;
   const before = readMetadata(parsed.metadata!).keyGroups.flat().map(keyIdentity);
-  forgetDecrypted(await decryptDocument(parsed, decryptOptions(flags, ctx)));
+  await verifyOpens(parsed, decryptOptions(flags, ctx));
   const after = keyGroups.flat().map(keyIdentity);
   const added = after.filter((k) => !before.includes(k));
   const removed = before.filter((k) => !after.includes(k));

@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { aboutFile, ExitCode, TsopsError, UsageError } from '../../errors.js';
-import { readStore } from '../../formats/detect.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
-import { decryptDocument, forgetDecrypted, rotateDocument } from '../../sops/index.js';
-import { keyDrift, describeDrift } from '../../rekey/drift.js';
+import { rotateFile } from '../../rekey/rotate.js';
 import { say, warn, writeOut, type CliContext } from '../context.js';
 import { keysFromFlags, removedIdentities } from '../key-flags.js';
 import { decryptionOrder, indentOf, inputFormat, keyOptions, type CommonFlags } from '../options.js';
@@ -31,20 +29,19 @@ export async function rotateCommand(file: string | undefined, flags: RotateFlags
     const code = add.length || remove.length ? ExitCode.CannotChangeKeysFromNonExistentFile : ExitCode.NoFileSpecified;
     throw new TsopsError('no such file', code, { file });
   }
-  const output = await aboutFile(file, async () => {
-    const { format, parsed } = await readStore(bytes, inputFormat(flags, file), { file, needMetadata: true, exact: Boolean(flags.inputType) });
-    // A recipient injected into the metadata would get the new data key too: say so, then go on as sops does.
-    const drift = await keyDrift(file, parsed.metadata, { cwd: ctx.cwd, env: ctx.env, ...(flags.config ? { explicitConfig: flags.config } : {}) });
-    if (drift) warn(ctx, describeDrift(file, drift));
-    const keys = keyOptions(flags, ctx.env);
-    const decrypted = await decryptDocument(parsed, { forReencryption: true, ignoreMac: flags.ignoreMac, decryptionOrder: decryptionOrder(flags, ctx.env), keys });
-    try {
-      await rotateDocument(parsed, decrypted, { add, remove }, keys);
-    } finally {
-      forgetDecrypted(decrypted);
-    }
-    return format.emit(parsed, { indent: indentOf(flags) });
-  });
+  const output = await aboutFile(file, () =>
+    rotateFile(file, bytes, {
+      format: inputFormat(flags, file),
+      exactFormat: Boolean(flags.inputType),
+      changes: { add, remove },
+      keys: keyOptions(flags, ctx.env),
+      ignoreMac: flags.ignoreMac,
+      decryptionOrder: decryptionOrder(flags, ctx.env),
+      indent: indentOf(flags),
+      config: { cwd: ctx.cwd, env: ctx.env, ...(flags.config ? { explicitConfig: flags.config } : {}) },
+      warn: (line) => warn(ctx, line),
+    }),
+  );
   const target = flags.inPlace ? file : flags.output;
   if (target) await writeFileAtomic(target, output);
   else await writeOut(ctx, output);
@@ -53,21 +50,15 @@ export async function rotateCommand(file: string | undefined, flags: RotateFlags
 
 /** `rotate -r DIR`: every encrypted file under DIR, in place, in parallel; one bad file never stops the others. */
 async function rotateTree(dir: string, flags: RotateFlags, ctx: CliContext): Promise<number> {
-  const { encryptedFiles } = await import('./updatekeys.js');
-  const { displayPath, mapLimited } = await import('../../rekey/walk.js');
-  const { describeError } = await import('../../errors.js');
-  const files = await encryptedFiles([dir], true, (line) => warn(ctx, line));
+  const { rotateTree } = await import('../../rekey/rotate.js');
   const jobs = Math.max(1, Math.min(Number(flags.jobs) || 8, 32));
-  const results = await mapLimited(files, jobs, async (f) => {
-    try {
-      await rotateCommand(f, { ...flags, recursive: false, inPlace: true }, ctx);
-      return { file: f, ok: true, detail: '' };
-    } catch (e) {
-      return { file: f, ok: false, detail: describeError(e).message };
-    }
+  const { rotated, failures } = await rotateTree(dir, {
+    jobs,
+    cwd: ctx.cwd,
+    note: (line) => warn(ctx, line),
+    rotateOne: (f) => rotateCommand(f, { ...flags, recursive: false, inPlace: true }, ctx),
   });
-  for (const r of results.filter((x) => !x.ok)) say(ctx, r.detail.includes(r.file) ? r.detail : `${displayPath(r.file, ctx.cwd)}: ${r.detail}`);
-  const failed = results.filter((r) => !r.ok).length;
-  ctx.stdout.write(`rotate: ${results.length - failed} rotated, ${failed} failed\n`);
-  return failed ? 1 : 0;
+  for (const line of failures) say(ctx, line);
+  ctx.stdout.write(`rotate: ${rotated} rotated, ${failures.length} failed\n`);
+  return failures.length ? 1 : 0;
 }

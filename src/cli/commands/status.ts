@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { findConfig } from '../../config/index.js';
-import { fileStatus, keyNamesFromConfig, type FileStatus } from '../../rekey/status.js';
-import { displayPath, mapLimited } from '../../rekey/walk.js';
+import { fileStatus, keyNamesFromConfig, type FileStatus } from '../../status/file-status.js';
+import { displayPath, encryptedFiles } from '../../files/walk.js';
+import { mapLimited } from '../../files/map-limited.js';
 import type { CliContext } from '../context.js';
 import { escapeControl, jsonForTerminal } from '../../escape.js';
 import { keyOptions, type CommonFlags } from '../options.js';
-import { encryptedFiles } from './updatekeys.js';
 
 export interface StatusFlags extends CommonFlags {
   json?: boolean;

@@ -1,11 +1,8 @@
-import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { ExitCode, TsopsError, UsageError, describeError } from '../../errors.js';
-import { formatForPath } from '../../formats/format.js';
-import { readStore } from '../../formats/detect.js';
-import { isEncrypted } from '../../sops/index.js';
+import { ExitCode, UsageError, describeError } from '../../errors.js';
 import { applyUpdate, describeDiff, planUpdate, type UpdatePlan } from '../../rekey/updatekeys.js';
-import { displayPath, filesUnder, mapLimited } from '../../rekey/walk.js';
+import { displayPath, encryptedFiles } from '../../files/walk.js';
+import { mapLimited } from '../../files/map-limited.js';
 import { say, warn, type CliContext } from '../context.js';
 import { escapeControl } from '../../escape.js';
 import { keyOptions, type CommonFlags } from '../options.js';
@@ -15,32 +12,6 @@ export interface UpdateKeysFlags extends CommonFlags {
   rotate?: boolean;
   recursive?: boolean;
   jobs?: string;
-}
-
-/** The encrypted files among `paths` (directories walked with -r). */
-export async function encryptedFiles(paths: string[], recursive: boolean, note?: (line: string) => void): Promise<string[]> {
-  const out: string[] = [];
-  for (const p of paths) {
-    let isDir = false;
-    try {
-      isDir = statSync(p).isDirectory();
-    } catch {
-      throw new TsopsError('no such file', ExitCode.NoFileSpecified, { file: p });
-    }
-    if (!isDir) {
-      out.push(p);
-      continue;
-    }
-    if (!recursive) throw new UsageError(`${p} is a directory (use -r to walk it)`, ExitCode.Generic);
-    for (const f of filesUnder(p, note)) {
-      try {
-        if (isEncrypted((await readStore(readFileSync(f), formatForPath(f), { file: f, needMetadata: true })).parsed)) out.push(f);
-      } catch {
-        out.push(f); // unreadable or corrupt: reported by the command, not skipped silently
-      }
-    }
-  }
-  return out;
 }
 
 /**

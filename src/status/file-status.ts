@@ -5,11 +5,11 @@ import { readStore } from '../formats/detect.js';
 import { MacMismatchError, NoKeyError, DecryptionError, describeError } from '../errors.js';
 import { keyIdentity, type KeyOptions } from '../keys/masterkey.js';
 import { wrappableKinds } from '../keys/registry.js';
-import { decryptDocument, forgetDecrypted } from '../sops/index.js';
+import { verifyOpens } from '../sops/open.js';
 import { readMetadata } from '../sops/metadata.js';
 import { git } from '../git/repo.js';
 import { isCheckedBinding, STRUCTURE_FIELD } from '../sops/structure.js';
-import { planUpdate } from './updatekeys.js';
+import { planUpdate } from '../rekey/updatekeys.js';
 
 /** One file's entry in `tsops status --json` (the schema is documented in docs/status.md). */
 export interface FileStatus {
@@ -60,7 +60,7 @@ export async function fileStatus(file: string, cwd: string, env: NodeJS.ProcessE
     status.config.reason = describeError(e).message;
   }
   try {
-    forgetDecrypted(await decryptDocument(parsed, { keys }));
+    await verifyOpens(parsed, { keys });
     status.mac = 'ok';
   } catch (e) {
     if (e instanceof NoKeyError) status.mac = 'undecryptable';

@@ -1,6 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { lstatSync, readdirSync, realpathSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import { ExitCode, TsopsError, UsageError } from '../errors.js';
+import { formatForPath } from '../formats/format.js';
+import { readStore } from '../formats/detect.js';
+import { isEncrypted } from '../sops/index.js';
 
 /**
  * The files under `dir`: in a git work tree, what git tracks or would track
@@ -53,21 +57,33 @@ export function filesUnder(dir: string, note: (line: string) => void = () => {})
   }
 }
 
-/** Runs `task` over `items` with at most `limit` in flight; results in input order. */
-export async function mapLimited<T, R>(items: T[], limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await task(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
 export function displayPath(file: string, cwd: string): string {
   const rel = relative(cwd, file);
   return rel.startsWith('..') ? file : rel;
+}
+
+/** The encrypted files among `paths` (directories walked with -r). */
+export async function encryptedFiles(paths: string[], recursive: boolean, note?: (line: string) => void): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths) {
+    let isDir = false;
+    try {
+      isDir = statSync(p).isDirectory();
+    } catch {
+      throw new TsopsError('no such file', ExitCode.NoFileSpecified, { file: p });
+    }
+    if (!isDir) {
+      out.push(p);
+      continue;
+    }
+    if (!recursive) throw new UsageError(`${p} is a directory (use -r to walk it)`, ExitCode.Generic);
+    for (const f of filesUnder(p, note)) {
+      try {
+        if (isEncrypted((await readStore(readFileSync(f), formatForPath(f), { file: f, needMetadata: true })).parsed)) out.push(f);
+      } catch {
+        out.push(f); // unreadable or corrupt: reported by the command, not skipped silently
+      }
+    }
+  }
+  return out;
 }
