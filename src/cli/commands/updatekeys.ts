@@ -77,7 +77,7 @@ export async function updatekeysCommand(paths: string[], flags: UpdateKeysFlags,
 }
 
 /** One line redrawn on a terminal; plain lines otherwise. */
-function progressLine(ctx: CliContext, total: number): { tick(file: string, status: string): void; done(): void } {
+export function progressLine(ctx: CliContext, total: number): { tick(file: string, status: string): void; done(): void } {
   const tty = Boolean((ctx.stderr as NodeJS.WriteStream).isTTY);
   let n = 0;
   return {
