@@ -185,3 +185,7 @@ for (const [name, args] of regexCases) {
   }
   console.log(`  ${name.padEnd(regexWidth)}  ${median(times).toFixed(1).padStart(8)} ms`);
 }
+
+// Secret scanning over a long history: every blob of 10,000 commits, each once.
+const { benchScanHistory, printScanHistory } = await import('./bench-history.mjs');
+printScanHistory(benchScanHistory({ tsops: TSOPS, env }));

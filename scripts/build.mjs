@@ -90,8 +90,9 @@ await build({
   outExtension: { '.js': '.cjs' },
   // Lazily loaded packages stay in node_modules and are required only when used: the key kinds' SDKs (and the
   // age library, needed only for post-quantum keys), the S3 client of `publish`, the prompts of interactive commands,
-  // the PostgreSQL client of the audit log (only with a postgres backend configured).
-  external: ['node:*', '@aws-sdk/client-s3', '@inquirer/*', 'pg', ...(await keyKindPackages())],
+  // the PostgreSQL client of the audit log (only with a postgres backend configured), the secret scanner's rules
+  // (`guard` and `scan`, only when there are files to scan).
+  external: ['node:*', '@aws-sdk/client-s3', '@inquirer/*', 'pg', '@secretlint/*', ...(await keyKindPackages())],
   plugins: [chunkRequires],
   define: { TSOPS_VERSION: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) },
   // src/regex/re2.ts reads import.meta.url only when not bundled (the ES module library).

@@ -11,7 +11,7 @@ import { YamlReader, type Field } from './yaml-reader.js';
 const TOP_LEVEL = ['creation_rules', 'destination_rules', 'stores', 'tsops'] as const;
 
 /** Settings only tsops reads, under one top-level `tsops:` key that sops ignores. */
-const TSOPS_FIELDS = ['rotate_after'] as const;
+const TSOPS_FIELDS = ['rotate_after', 'scan'] as const; // `scan` (the secret scanner's allowlist) is read by src/scan/allowlist.ts
 
 const CREATION_RULE_FIELDS = [
   'path_regex', ...KEY_KINDS.flatMap((kind) => kind.config.ruleFields),

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { ExitCode, OutputError, TsopsError } from '../errors.js';
+import { OutputError, TsopsError } from '../errors.js';
 import { loadFormat, type EmitOptions } from '../formats/format.js';
 import { readStore } from '../formats/detect.js';
 import type { KeyOptions, MasterKeyType } from '../keys/masterkey.js';
@@ -33,9 +33,9 @@ export interface EditRequest {
 
 export type EditOutcome = { kind: 'unchanged' } | { kind: 'written' };
 
-export class ConcurrentChangeError extends TsopsError {
+class ConcurrentChangeError extends TsopsError {
   constructor(file: string, savedTo: string) {
-    super(`${file} changed on disk while it was being edited; it was left as it is and your edit was saved, encrypted, to ${savedTo}`, ExitCode.Generic);
+    super(`${file} changed on disk while it was being edited; it was left as it is and your edit was saved, encrypted, to ${savedTo}`);
   }
 }
 
@@ -97,13 +97,13 @@ export async function editFile(req: EditRequest): Promise<EditOutcome> {
 async function editUntilValid(req: EditRequest, format: Awaited<ReturnType<typeof loadFormat>>, tempFile: string, before: string, shown: string | undefined): Promise<ParsedFile | undefined> {
   for (;;) {
     const status = await runEditor(req.editor, tempFile, req.env);
-    if (status !== 0) throw new TsopsError(`the editor exited with status ${status}; ${req.file} was not changed`, ExitCode.Generic);
+    if (status !== 0) throw new TsopsError(`the editor exited with status ${status}; ${req.file} was not changed`);
     const text = readFileSync(tempFile);
     if (digest(text) === before) return undefined;
     const problem = checkEdited(req, format, text, shown);
     text.fill(0);
     if (typeof problem !== 'string') return problem;
-    if (!(await req.askReopen(problem))) throw new TsopsError(`edit abandoned: ${problem}; ${req.file} was not changed`, ExitCode.Generic);
+    if (!(await req.askReopen(problem))) throw new TsopsError(`edit abandoned: ${problem}; ${req.file} was not changed`);
   }
 }
 

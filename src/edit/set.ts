@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ExitCode, TsopsError } from '../errors.js';
+import { TsopsError } from '../errors.js';
 import { emitAs, loadFormat, type EmitOptions } from '../formats/format.js';
 import { readStore } from '../formats/detect.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
@@ -37,7 +37,7 @@ export async function setValue(req: TreeChangeRequest & { value: Node }): Promis
 export async function unsetValue(req: TreeChangeRequest): Promise<ChangeOutcome> {
   return change({ ...req, idempotent: true }, (doc) => {
     const removed = unsetAtPath(doc, req.path);
-    if (!removed && !req.idempotent) throw new TsopsError(`key not found: ${formatPath(req.path)}`, ExitCode.Generic);
+    if (!removed && !req.idempotent) throw new TsopsError(`key not found: ${formatPath(req.path)}`);
     return removed;
   });
 }
@@ -46,7 +46,7 @@ async function change(req: TreeChangeRequest, apply: (doc: import('../tree.js').
   const { format, parsed: file } = await readStore(readFileSync(req.file), req.format, { file: req.file, needMetadata: true });
   using opened = await OpenedFile.open(file, { keepIvs: true, ignoreMac: req.ignoreMac, keys: req.keys, decryptionOrder: req.decryptionOrder });
   const doc = file.documents[0];
-  if (!doc) throw new TsopsError('the file has no document', ExitCode.Generic);
+  if (!doc) throw new TsopsError('the file has no document');
   if (!apply(doc) && req.idempotent) return 'unchanged';
   opened.reseal();
   const output = req.outputFormat && req.outputFormat !== req.format ? await emitAs(file, req.outputFormat, req.emit?.indent, req.file) : format.emit(file, req.emit);
@@ -63,6 +63,6 @@ export async function parseJsonValue(text: string): Promise<Node> {
     if (!entry || entry.kind !== 'entry' || parsed.documents[0]!.items.filter((i) => i.kind === 'entry').length !== 1) throw new Error('not one value');
     return entry.value;
   } catch {
-    throw new TsopsError('the value is not valid JSON (strings need quotes: \'"text"\')', ExitCode.InvalidSetFormat);
+    throw new TsopsError('the value is not valid JSON (strings need quotes: \'"text"\')', 'bad-set-argument');
   }
 }

@@ -4,19 +4,11 @@
  * for the child (no orphan) and Node reaps it (no zombie).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { constants } from 'node:os';
-import { ExitCode, TsopsError } from '../errors.js';
+import { TsopsError } from '../errors.js';
+import { FORWARDED_SIGNALS, relaySignals, signalStatus } from '../io/process-lifecycle.js';
 
 /** `/bin/sh -c TEXT` (sops's form) or an argument vector run without a shell. */
 export type CommandLine = { shell: string } | { argv: string[] };
-
-/**
- * Signals tsops passes on to the child instead of dying from them. A signal
- * typed at the terminal (Ctrl-C) reaches the child twice, from the terminal
- * and from tsops, as with other wrappers that forward; programs that count
- * Ctrl-C presses may notice.
- */
-export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
 export interface ChildOptions {
   env: Record<string, string>;
@@ -34,19 +26,18 @@ export type ChildOutcome = { code: number; signal?: undefined } | { signal: Node
 /** Runs the command to its end, forwarding {@link FORWARDED_SIGNALS} while it runs. */
 export function runChild(command: CommandLine, options: ChildOptions): Promise<ChildOutcome> {
   const [file, args] = 'shell' in command ? ['/bin/sh', ['-c', command.shell]] : [command.argv[0], command.argv.slice(1)];
-  if (file === undefined || file === '') return Promise.reject(new TsopsError('no command given', ExitCode.Generic));
+  if (file === undefined || file === '') return Promise.reject(new TsopsError('no command given'));
   return new Promise<ChildOutcome>((resolve, reject) => {
     let child: ChildProcess | undefined;
     // Installed in the same tick as the spawn: no signal can be handled before the child exists.
-    const relay = (signal: NodeJS.Signals): void => {
+    const stopRelaying = relaySignals((signal) => {
       if (child && child.exitCode === null && child.signalCode === null) child.kill(signal);
-    };
-    for (const s of FORWARDED_SIGNALS) process.on(s, relay);
+    });
     let settled = false;
     const settle = (fn: () => void): void => {
       if (settled) return;
       settled = true;
-      for (const s of FORWARDED_SIGNALS) process.off(s, relay);
+      stopRelaying();
       fn();
     };
     try {
@@ -69,40 +60,14 @@ export function runChild(command: CommandLine, options: ChildOptions): Promise<C
 
 function spawnError(e: unknown, file: string): TsopsError {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  // 127 and 126 are what a shell answers for the same failures.
-  if (code === 'ENOENT') return new TsopsError(`${file}: command not found`, 127);
-  if (code === 'EACCES') return new TsopsError(`${file}: permission denied`, 126);
-  if (code === 'EPERM') return new TsopsError(`cannot start ${file} as another user: operation not permitted`, ExitCode.Generic);
-  return new TsopsError(`cannot start ${file}: ${code ?? 'error'}`, ExitCode.Generic);
+  // A shell tells these two failures apart too (its statuses 127 and 126).
+  if (code === 'ENOENT') return new TsopsError(`${file}: command not found`, 'command-not-found');
+  if (code === 'EACCES') return new TsopsError(`${file}: permission denied`, 'command-not-executable');
+  if (code === 'EPERM') return new TsopsError(`cannot start ${file} as another user: operation not permitted`);
+  return new TsopsError(`cannot start ${file}: ${code ?? 'error'}`);
 }
 
 /** The shell's number for an outcome: the exit code, or 128 + the signal's number. */
 export function exitStatus(outcome: ChildOutcome): number {
-  if (outcome.signal === undefined) return outcome.code;
-  return 128 + (constants.signals[outcome.signal] ?? 0);
-}
-
-/**
- * Ends this process with the signal that ended the child, so whoever started
- * tsops sees the same status a bare command gives. Every listener for it goes
- * and its default action is restored first (Node ignores SIGPIPE and keeps
- * SIGUSR1 for the inspector). Returns 128+n for the rare signal whose default
- * is not to terminate; the caller exits with that.
- */
-export function reraise(signal: NodeJS.Signals): number {
-  process.removeAllListeners(signal);
-  const noop = (): void => {};
-  try {
-    // Adding and removing a listener leaves the signal at its default disposition.
-    process.on(signal, noop);
-    process.off(signal, noop);
-  } catch {
-    // SIGKILL and SIGSTOP take no listener; their default cannot change anyway.
-  }
-  try {
-    process.kill(process.pid, signal);
-  } catch {
-    // fall through to the numeric status
-  }
-  return exitStatus({ signal });
+  return outcome.signal === undefined ? outcome.code : signalStatus(outcome.signal);
 }

@@ -19,7 +19,7 @@ export type Unauthenticated = 'empty' | 'plaintext';
 export type Provenance = (node: Scalar) => Unauthenticated | undefined;
 
 /** Never flags anything: for callers that opted out of the checks. */
-export const TRUSTED: Provenance = () => undefined;
+const TRUSTED: Provenance = () => undefined;
 
 /**
  * Captures the metadata while a file is opened (`inspect` of the open

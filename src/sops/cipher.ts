@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 /**
- * The `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]` value string (spec §1): AES-256-GCM
+ * The `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]` value string (docs/format.md#values): AES-256-GCM
  * with a 32-byte IV, the tag stored apart from the ciphertext, and the leaf's path
  * as additional data.
  */

@@ -5,7 +5,7 @@
  * the data key, and zeroes it when disposed (`using`, or `dispose()` in a
  * `finally`). After that it refuses every use.
  */
-import { ExitCode, FileAlreadyEncryptedError, KeyWrapError, MacMismatchError, MetadataNotFoundError, TsopsError } from '../errors.js';
+import { FileAlreadyEncryptedError, KeyWrapError, MacMismatchError, MetadataNotFoundError, TsopsError } from '../errors.js';
 import { createKeyring } from '../keys/index.js';
 import { keyIdentity, type KeyOptions, type KeyRecord, type KeySpec, type MasterKeyType } from '../keys/masterkey.js';
 import type { MapNode, ParsedFile } from '../tree.js';
@@ -14,6 +14,7 @@ import { newDataKey, unwrapDataKey, wrapDataKey } from './datakey.js';
 import { sealTree, specFromRecord } from './index.js';
 import { readMetadata, writeMetadata, type Metadata } from './metadata.js';
 import { DEFAULT_RULE, EncryptionPolicy } from './rules.js';
+import { groupsNeeded } from './shamir.js';
 import { checkStructureBinding, STRUCTURE_FIELD, type StructureCheck } from './structure.js';
 import { decryptTree, IvCache } from './tree-crypto.js';
 import { macTimestamp } from './values.js';
@@ -41,7 +42,7 @@ if (!Symbol.dispose) Object.defineProperty(Symbol, 'dispose', { value: Symbol.fo
 
 export class DisposedFileError extends TsopsError {
   constructor() {
-    super("internal error: an opened file was used after its data key was forgotten", ExitCode.Generic);
+    super("internal error: an opened file was used after its data key was forgotten");
   }
 }
 
@@ -212,7 +213,7 @@ export class OpenedFile implements Disposable {
 function withKeyGroups(metadata: Metadata, keyGroups: KeyRecord[][], threshold: number | undefined): Metadata {
   const next: Metadata = { ...metadata, keyGroups };
   delete next.shamirThreshold;
-  if (keyGroups.length > 1) next.shamirThreshold = Math.min(threshold && threshold > 0 ? threshold : keyGroups.length, keyGroups.length);
+  if (keyGroups.length > 1) next.shamirThreshold = Math.min(groupsNeeded(threshold, keyGroups.length), keyGroups.length);
   return next;
 }
 

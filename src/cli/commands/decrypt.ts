@@ -1,4 +1,4 @@
-import { aboutFile, ExitCode, TsopsError, UsageError } from '../../errors.js';
+import { aboutFile, TsopsError, UsageError } from '../../errors.js';
 import { emitAs, loadFormat } from '../../formats/format.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { readInput } from '../../io/input.js';
@@ -42,14 +42,14 @@ export async function decryptCommand(file: string | undefined, flags: DecryptFla
   const stdin = file === undefined || file === '-';
   if (flags.inPlace && flags.output) throw new UsageError('--in-place and --output cannot be used together');
   if (flags.inPlace && stdin) throw new UsageError('--in-place needs a file, not standard input');
-  const path = flags.extract === undefined ? undefined : parseTreePath(flags.extract, ExitCode.InvalidTreePathFormat);
+  const path = flags.extract === undefined ? undefined : parseTreePath(flags.extract);
   const { parsed, name, format } = await openEncrypted(file, flags, ctx);
   const outFormat = outputFormat(flags, format);
   const indent = indentOf(flags);
   let output: Uint8Array;
   if (path) {
     const node = parsed.documents[0] && getAtPath(parsed.documents[0], path);
-    if (!node) throw new TsopsError(`key not found: ${formatPath(path)}`, ExitCode.Generic, { file: name });
+    if (!node) throw new TsopsError(`key not found: ${formatPath(path)}`, 'failed', { file: name });
     output = await aboutFile(name, () => extracted(node, outFormat, indent));
   } else {
     output = await emitAs(parsed, outFormat, indent, name);

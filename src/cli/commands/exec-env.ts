@@ -1,6 +1,6 @@
 import { parseExecArgs, lastValue, type ExecArgs } from '../../exec/argv.js';
-import { reraise } from '../../exec/child.js';
-import { execEnv } from '../../exec/run.js';
+import { reraise } from '../../io/process-lifecycle.js';
+import { execEnv } from '../../exec/run-with-secrets.js';
 import { decryptionOrder, inputFormat } from '../options.js';
 import { KEY_MATERIAL_VARIABLES } from '../../exec/env.js';
 import { reportError } from '../report.js';
@@ -26,7 +26,7 @@ export function trustChoices(args: ExecArgs): { keepKeyEnv?: true; allowEmptyOve
   };
 }
 
-export const EXEC_ENV_USAGE = `Usage: tsops exec-env [flags] FILE 'command string'
+const EXEC_ENV_USAGE = `Usage: tsops exec-env [flags] FILE 'command string'
        tsops exec-env [flags] FILE -- command args...
        tsops exec-env [flags] -f FILE [-f FILE...] -- command args...
 
@@ -108,6 +108,3 @@ export async function run(argv: string[], ctx: ExecContext): Promise<number> {
     return reportError(e, ctx.stderr);
   }
 }
-
-/** `tsops run` is exec-env under a shorter name. */
-export const runAlias = run;

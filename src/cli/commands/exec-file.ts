@@ -1,14 +1,14 @@
 import { recordAudit } from '../../audit/index.js';
 import { parseExecArgs, lastValue } from '../../exec/argv.js';
-import { reraise } from '../../exec/child.js';
-import { execFile } from '../../exec/run.js';
+import { reraise } from '../../io/process-lifecycle.js';
+import { execFile } from '../../exec/run-with-secrets.js';
 import { decryptionOrder, indentOf, inputFormat, outputFormat } from '../options.js';
 import { KEY_MATERIAL_VARIABLES } from '../../exec/env.js';
 import { reportError } from '../report.js';
 import { logTo, warn } from '../context.js';
 import { EXEC_TRUST_FLAGS, trustChoices, type ExecContext } from './exec-env.js';
 
-export const EXEC_FILE_USAGE = `Usage: tsops exec-file [flags] FILE 'command {}'
+const EXEC_FILE_USAGE = `Usage: tsops exec-file [flags] FILE 'command {}'
        tsops exec-file [flags] FILE -- command {} args...
 
 Run a command that reads the decrypted file at a private path, never on disk:

@@ -5,7 +5,7 @@ import { flattenMetadata } from '../flatten.js';
 import { DEFAULT_SECTION, METADATA_SECTION, valueAsRead } from './parse.js';
 
 /**
- * INI writing as sops does it through go-ini's pretty printer (spec §7.5):
+ * INI writing as sops does it through go-ini's pretty printer (docs/format.md#ini):
  * `=` aligned within a section, comments as `; text` above what they belong
  * to, a blank line between sections, the flattened metadata last.
  */

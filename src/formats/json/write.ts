@@ -3,7 +3,7 @@ import type { Node, Scalar } from '../../tree.js';
 import { isJsonEncComment } from './read.js';
 
 /**
- * JSON as Go's json.Marshal + json.Indent writes it (spec §7.2): HTML-safe
+ * JSON as Go's json.Marshal + json.Indent writes it (docs/format.md#json): HTML-safe
  * escaping, a newline and indent before every member or element, `": "` after
  * keys, empty containers written `{}` / `[]`.
  */

@@ -7,7 +7,8 @@ import { chownSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { emitAs } from '../formats/format.js';
 import type { FormatName } from '../tree.js';
-import { FORWARDED_SIGNALS, runChild, type ChildOutcome, type CommandLine } from './child.js';
+import { relaySignals } from '../io/process-lifecycle.js';
+import { runChild, type ChildOutcome, type CommandLine } from './child.js';
 import { decryptPath, type OpenOptions } from './decrypt.js';
 import { childEnvironment, mergeVariables, secretVariables, type EmptyValues, type SecretVariables } from './env.js';
 import { checkWrittenValues, ProvenanceRecorder } from './provenance.js';
@@ -130,7 +131,7 @@ export interface ExecFileRequest extends ExecCommon {
 }
 
 /** The string every `{}` in a command is replaced with. */
-export function substitutePath(command: CommandLine, path: string): CommandLine {
+function substitutePath(command: CommandLine, path: string): CommandLine {
   const put = (s: string): string => s.split('{}').join(path);
   return 'shell' in command ? { shell: put(command.shell) } : { argv: command.argv.map(put) };
 }
@@ -155,8 +156,7 @@ export async function execFile(request: ExecFileRequest): Promise<ChildOutcome> 
   const { createSecretFile } = await import('./secret-file.js');
   // From the moment the directory exists until the child's relay takes over, a
   // signal must not end the process before cleanup; it is handled (forwarded) once the child runs.
-  const hold = (): void => {};
-  for (const s of FORWARDED_SIGNALS) process.on(s, hold);
+  const release = relaySignals(() => {});
   try {
     const secret = createSecretFile(text, {
       ...(request.filename !== undefined ? { name: request.filename } : {}),
@@ -169,20 +169,15 @@ export async function execFile(request: ExecFileRequest): Promise<ChildOutcome> 
       // The inherited environment always goes along, as in sops.
       const env = childEnvironment({ parent: request.env, secrets: new Map(), ...(user ? { user: user.env } : {}), ...(request.keepKeyEnv ? { keepKeyEnv: true } : {}) });
       const outcome = runChild(substitutePath(request.command, secret.path), { env, cwd: request.cwd, ...asUser(user) });
-      release(hold);
+      release();
       return await outcome;
     } finally {
       await secret.close();
     }
   } finally {
-    release(hold);
+    release();
   }
 }
-
-function release(hold: () => void): void {
-  for (const s of FORWARDED_SIGNALS) process.off(s, hold);
-}
-
 
 /** The account the command runs as must be able to enter the private directory. */
 function giveTo(dir: string, path: string, user: RunAsUser): void {
