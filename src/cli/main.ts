@@ -87,6 +87,9 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
       .option('-i, --in-place', 'write the result over the input file')
       .option('--output <file>', 'write the result to this file')
       .option('--extract <path>', 'print one value, e.g. \'["db"]["password"]\'')
+      .option('--check', 'decrypt nothing to any output: verify the data key opens and the MAC matches, print a summary')
+      .option('-r, --recursive', 'with --check: every encrypted file under a directory (respecting .gitignore)')
+      .option('--jobs <n>', 'files checked at once with -r (default: $TSOPS_JOBS, else 16)')
       .action(async (file, opts) => done((await import('./commands/decrypt.js')).decryptCommand(file, opts, ctx)));
 
   if (wanted('edit'))
@@ -126,7 +129,7 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
         .option('--output <file>', 'write the result to this file'),
     )
       .option('-r, --recursive', 'rotate every encrypted file under a directory, in place (respecting .gitignore)')
-      .option('--jobs <n>', 'files processed at once with -r')
+      .option('--jobs <n>', 'files processed at once with -r (default: $TSOPS_JOBS, else 16)')
       .action(async (file, opts) => done((await import('./commands/rotate.js')).rotateCommand(file, opts, ctx)));
 
   if (wanted('git')) {
@@ -173,7 +176,7 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
       .option('-y, --yes', 'do not ask for confirmation')
       .option('--no-rotate', 'keep the data key when keys are removed (removed keys can still read new versions)')
       .option('-r, --recursive', 'walk directories (respecting .gitignore)')
-      .option('--jobs <n>', 'files processed at once')
+      .option('--jobs <n>', 'files processed at once (default: $TSOPS_JOBS, else 16)')
       .action(async (paths, opts) => done((await import('./commands/updatekeys.js')).updatekeysCommand(paths, opts, ctx)));
 
   if (wanted('status'))
@@ -181,6 +184,7 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
       .description('who can read what: master keys, key groups, config drift and MAC state of every encrypted file')
       .option('--json', 'machine-readable output (schema: docs/status.md)')
       .option('--recipient <id>', 'only the files this key (age recipient, PGP fingerprint, KMS ARN) can read')
+      .option('--jobs <n>', 'files examined at once (default: $TSOPS_JOBS, else 16)')
       .action(async (dir, opts) => done((await import('./commands/status.js')).statusCommand(dir, opts, ctx)));
 
   if (wanted('init'))

@@ -1,7 +1,4 @@
-import { describeError } from '../errors.js';
 import { readStore } from '../formats/detect.js';
-import { displayPath, encryptedFiles } from '../files/walk.js';
-import { mapLimited } from '../files/map-limited.js';
 import type { KeyOptions, MasterKeyType } from '../keys/masterkey.js';
 import { OpenedFile, type KeyChanges } from '../sops/opened-file.js';
 import type { FormatName } from '../tree.js';
@@ -35,25 +32,4 @@ export async function rotateFile(file: string, bytes: Uint8Array, options: Rotat
   await opened.rotate(options.changes, options.keys);
   opened.reseal();
   return format.emit(opened.file, { indent: options.indent });
-}
-
-export interface TreeRotation {
-  rotated: number;
-  /** One line per file that failed, naming it. */
-  failures: string[];
-}
-
-/** Every encrypted file under `dir`, rotated by `rotateOne`, `jobs` at a time; one bad file never stops the others. */
-export async function rotateTree(dir: string, options: { jobs: number; cwd: string; note: (line: string) => void; rotateOne: (file: string) => Promise<unknown> }): Promise<TreeRotation> {
-  const files = await encryptedFiles([dir], true, options.note);
-  const results = await mapLimited(files, options.jobs, async (file) => {
-    try {
-      await options.rotateOne(file);
-      return { file, ok: true, detail: '' };
-    } catch (e) {
-      return { file, ok: false, detail: describeError(e).message };
-    }
-  });
-  const failures = results.filter((r) => !r.ok).map((r) => (r.detail.includes(r.file) ? r.detail : `${displayPath(r.file, options.cwd)}: ${r.detail}`));
-  return { rotated: results.length - failures.length, failures };
 }

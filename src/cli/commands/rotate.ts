@@ -48,17 +48,21 @@ export async function rotateCommand(file: string | undefined, flags: RotateFlags
   return 0;
 }
 
-/** `rotate -r DIR`: every encrypted file under DIR, in place, in parallel; one bad file never stops the others. */
+/** `rotate -r DIR`: every encrypted file under DIR, in place, `--jobs` at a time; one bad file never stops the others. */
 async function rotateTree(dir: string, flags: RotateFlags, ctx: CliContext): Promise<number> {
-  const { rotateTree } = await import('../../rekey/rotate.js');
-  const jobs = Math.max(1, Math.min(Number(flags.jobs) || 8, 32));
-  const { rotated, failures } = await rotateTree(dir, {
+  const [{ encryptedFiles }, { fleetJobs, runFleet }] = await Promise.all([import('../../files/walk.js'), import('../fleet.js')]);
+  const jobs = fleetJobs(flags.jobs, ctx.env);
+  const files = await encryptedFiles([dir], true, (line) => warn(ctx, line));
+  const result = await runFleet(files, {
     jobs,
-    cwd: ctx.cwd,
-    note: (line) => warn(ctx, line),
-    rotateOne: (f) => rotateCommand(f, { ...flags, recursive: false, inPlace: true }, ctx),
+    ctx,
+    label: 'rotate',
+    task: async (f) => {
+      await rotateCommand(f, { ...flags, recursive: false, inPlace: true }, ctx);
+      return 'changed';
+    },
   });
-  for (const line of failures) say(ctx, line);
-  ctx.stdout.write(`rotate: ${rotated} rotated, ${failures.length} failed\n`);
-  return failures.length ? 1 : 0;
+  for (const failure of result.failures) say(ctx, failure.line);
+  ctx.stdout.write(`rotate: ${result.changed} rotated, ${result.failures.length} failed\n`);
+  return result.failures.length ? 1 : 0;
 }

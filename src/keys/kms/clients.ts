@@ -3,6 +3,7 @@
  * SDK's standard chain (optionally a named profile), optionally a role
  * assumed through STS first. The SDK is loaded here, on first use only.
  */
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import { joinLines } from '../../errors.js';
@@ -49,6 +50,51 @@ export async function kmsClient(settings: ClientSettings, keyArn: string): Promi
   }
   const credentials = await assumeRole(settings, settings.role, keyArn);
   return quietly(settings.log, () => new KMSClient({ ...common, credentials }));
+}
+
+/**
+ * Clients shared by every file of a command, one per region and way of
+ * signing in (profile, role, AWS_* environment): a tree of a thousand files
+ * reuses one client's connections and, with a role, one AssumeRole, instead
+ * of a TLS handshake and an STS call per file. Concurrent first uses share
+ * the one being made; a failed creation is forgotten so the next file tries
+ * again. Idle keep-alive sockets do not hold the process open; they are
+ * closed when the process is about to exit.
+ */
+const shared = new Map<string, Promise<KMSClient>>();
+let closeHooked = false;
+
+export function sharedKmsClient(settings: ClientSettings, keyArn: string, env: NodeJS.ProcessEnv = process.env): Promise<KMSClient> {
+  const key = poolKey(settings, env);
+  let client = shared.get(key);
+  if (!client) {
+    client = kmsClient(settings, keyArn);
+    shared.set(key, client);
+    client.catch(() => shared.delete(key));
+    sharedClientsCreated++;
+    if (!closeHooked) {
+      closeHooked = true;
+      process.once('beforeExit', closeSharedKmsClients);
+    }
+  }
+  return client;
+}
+
+/** How many shared clients this process has created (for tests: one per region and credentials). */
+export let sharedClientsCreated = 0;
+
+/** Destroys every shared client (their sockets close); the next use creates new ones. */
+export function closeSharedKmsClients(): void {
+  for (const client of shared.values()) client.then((c) => c.destroy(), () => undefined);
+  shared.clear();
+}
+
+/** Settings plus what the SDK reads from the environment (endpoints, credentials, profile), hashed: two keyrings that would build the same client share it. */
+function poolKey(settings: ClientSettings, env: NodeJS.ProcessEnv): string {
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify([settings.region, settings.profile ?? '', settings.role ?? '', settings.timeoutMs]));
+  for (const name of Object.keys(env).filter((n) => n.startsWith('AWS_')).sort()) hash.update(`\0${name}=${env[name]}`);
+  return hash.digest('hex');
 }
 
 async function assumeRole(settings: ClientSettings, roleArn: string, keyArn: string) {
