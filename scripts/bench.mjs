@@ -183,3 +183,6 @@ for (const [name, args] of regexCases) {
   }
   console.log(`  ${name.padEnd(regexWidth)}  ${median(times).toFixed(1).padStart(8)} ms`);
 }
+
+// Fleets of KMS-encrypted files against a slow KMS (about two and a half minutes; BENCH_FLEET=0 skips it).
+if (process.env.BENCH_FLEET !== '0') await (await import('./bench-fleet.mjs')).benchFleet();
