@@ -6,6 +6,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
-    globalSetup: ['test/support/interop-notice.ts', 'test/support/tools-notice.ts'],
+    globalSetup: ['test/support/interop-notice.ts', 'test/support/tools-notice.ts', 'test/support/postgres-notice.ts'],
   },
 });

@@ -34,8 +34,9 @@ await build({
   minify: !process.env.TSOPS_DEBUG_BUILD,
   legalComments: 'none',
   // Lazily loaded packages stay in node_modules and are required only when used: the key kinds' SDKs (and the
-  // age library, needed only for post-quantum keys), the S3 client of `publish`, the prompts of interactive commands.
-  external: ['node:*', '@aws-sdk/client-s3', '@inquirer/*', ...(await keyKindPackages())],
+  // age library, needed only for post-quantum keys), the S3 client of `publish`, the prompts of interactive commands,
+  // the PostgreSQL client of the audit log (only with a postgres backend configured).
+  external: ['node:*', '@aws-sdk/client-s3', '@inquirer/*', 'pg', ...(await keyKindPackages())],
   supported: { 'dynamic-import': false },
   define: { TSOPS_VERSION: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) },
   logLevel: 'warning',

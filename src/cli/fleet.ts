@@ -25,7 +25,8 @@ export function fleetJobs(flag: string | undefined, env: NodeJS.ProcessEnv): num
   return Math.min(n, MAX_JOBS);
 }
 
-export type FileOutcome = 'ok' | 'changed';
+/** `skipped`: left alone on purpose (e.g. not due for rotation); counted by the caller, if at all. */
+export type FileOutcome = 'ok' | 'changed' | 'skipped';
 
 export interface FleetFailure {
   /** `FILE: reason`, escaped, one line. */
@@ -36,6 +37,7 @@ export interface FleetFailure {
 export interface FleetResult {
   ok: number;
   changed: number;
+  skipped: number;
   failures: FleetFailure[];
 }
 
@@ -45,7 +47,7 @@ export async function runFleet<T = string>(
   options: { jobs: number; ctx: CliContext; label: string; task: (item: T) => Promise<FileOutcome>; fileOf?: (item: T) => string },
 ): Promise<FleetResult> {
   const { ctx } = options;
-  const result: FleetResult = { ok: 0, changed: 0, failures: [] };
+  const result: FleetResult = { ok: 0, changed: 0, skipped: 0, failures: [] };
   const fileOf = options.fileOf ?? ((item: T) => String(item));
   const progress = progressLine(ctx.stderr as NodeJS.WriteStream, options.label, items.length);
   try {
@@ -71,7 +73,7 @@ export async function runFleet<T = string>(
 }
 
 /** The exit code of a run with failures: theirs when they all agree (51 when only MACs failed, as sops exits), else 1. */
-export function fleetExitCode(result: FleetResult): number {
+export function fleetExitCode(result: Pick<FleetResult, 'failures'>): number {
   if (!result.failures.length) return 0;
   const codes = new Set(result.failures.map((f) => f.exitCode));
   return codes.size === 1 ? [...codes][0]! : 1;

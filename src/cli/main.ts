@@ -129,6 +129,7 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
         .option('--output <file>', 'write the result to this file'),
     )
       .option('-r, --recursive', 'rotate every encrypted file under a directory, in place (respecting .gitignore)')
+      .option('--older-than <age>', 'with -r: only files whose data key is older than this, e.g. 90d, 12w (see `tsops status`)')
       .option('--jobs <n>', 'files processed at once with -r (default: $TSOPS_JOBS, else 16)')
       .action(async (file, opts) => done((await import('./commands/rotate.js')).rotateCommand(file, opts, ctx)));
 

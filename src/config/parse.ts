@@ -4,10 +4,14 @@ import { KEY_KINDS } from '../keys/registry.js';
 import { RULE_KINDS, type EncryptionRule } from '../sops/rules.js';
 import { compileRe2 } from '../regex/re2.js';
 import { optional } from './key-entries.js';
+import { parseDays } from './duration.js';
 import type { Config, ConfiguredKeys, CreationRule, DestinationRule, KeyGroupConfig, StoreSettings } from './types.js';
 import { YamlReader, type Field } from './yaml-reader.js';
 
-const TOP_LEVEL = ['creation_rules', 'destination_rules', 'stores'] as const;
+const TOP_LEVEL = ['creation_rules', 'destination_rules', 'stores', 'tsops'] as const;
+
+/** Settings only tsops reads, under one top-level `tsops:` key that sops ignores. */
+const TSOPS_FIELDS = ['rotate_after'] as const;
 
 const CREATION_RULE_FIELDS = [
   'path_regex', ...KEY_KINDS.flatMap((kind) => kind.config.ruleFields),
@@ -58,8 +62,33 @@ export function parseConfig(text: string, path: string): Config {
 
   const stores = top.get('stores');
   if (stores?.value) config.stores = parseStores(reader, stores.value);
+
+  const own = top.get('tsops');
+  if (own?.value) parseTsopsSettings(reader, own.value, config);
   if (reader.warnings.length) config.warnings = reader.warnings;
   return config;
+}
+
+/**
+ * The `tsops:` section. sops never reads it, so a mistake there must not stop
+ * what sops would do: it is a warning, and the setting is left unset.
+ */
+function parseTsopsSettings(reader: YamlReader, node: Node, config: Config): void {
+  try {
+    const fields = reader.fields(node, 'tsops', TSOPS_FIELDS, 'warn');
+    const period = fields.get('rotate_after');
+    const text = period ? reader.string(period) : undefined;
+    if (period && text !== undefined) {
+      try {
+        config.rotateAfterDays = parseDays(text);
+      } catch (e) {
+        reader.fail(period.value, `${period.where}: ${(e as Error).message}`);
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    reader.warnings.push(`${e.message}; the tsops section is ignored`);
+  }
 }
 
 function parseCreationRule(reader: YamlReader, node: Node | null, where: string, index: number): CreationRule {

@@ -14,6 +14,8 @@ export interface Config {
   creationRules?: CreationRule[];
   destinationRules: DestinationRule[];
   stores: StoreSettings;
+  /** `tsops.rotate_after`: data keys older than this many days are due for rotation (status marks them). */
+  rotateAfterDays?: number;
   /** Unknown fields in rules and key groups, one line each (`<file>:<line>: ...`): sops ignores them, tsops says so. */
   warnings?: string[];
 }

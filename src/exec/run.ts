@@ -30,6 +30,8 @@ export interface ExecCommon {
   /** Use values the MAC does not cover (see {@link UnauthenticatedChoices}). */
   allowEmptyOverride?: boolean;
   allowUnauthenticated?: boolean;
+  /** Called once the files are decrypted, before the command starts (the audit log). */
+  decrypted?: () => Promise<void>;
 }
 
 /** Opting in to values the sops MAC does not authenticate. */
@@ -96,6 +98,7 @@ export async function execEnv(request: ExecEnvRequest): Promise<ChildOutcome> {
   const user = request.user === undefined ? undefined : resolveUser(request.user);
   const empties: EmptyValues = new Map();
   let secrets: SecretVariables | undefined = await loadSecretVariables(request.files, { ...request, empties });
+  await request.decrypted?.();
   let env: Record<string, string>;
   try {
     env = childEnvironment({
@@ -140,6 +143,7 @@ export function substitutePath(command: CommandLine, path: string): CommandLine 
 export async function execFile(request: ExecFileRequest): Promise<ChildOutcome> {
   const user = request.user === undefined ? undefined : resolveUser(request.user);
   const { parsed, provenance } = await openWithProvenance(request.file, request.open, request.cwd);
+  await request.decrypted?.();
   for (const w of parsed.warnings ?? []) request.warn?.(`${request.file}: ${w}`);
   checkWrittenValues(parsed.documents, provenance, {
     file: request.file,

@@ -33,6 +33,8 @@ export interface KeyOptions {
   identities?: Partial<Record<MasterKeyType, string[]>>;
   /** Verbose diagnostics (SDK chatter) are written here when set. */
   log?: (line: string) => void;
+  /** When set, receives the identity of each master key that unwrapped a data key (for the audit log). */
+  unwrappedBy?: string[];
 }
 
 export interface MasterKeyKind {

@@ -1,8 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { readStore } from '../formats/detect.js';
+import { formatForPath } from '../formats/format.js';
 import type { KeyOptions, MasterKeyType } from '../keys/masterkey.js';
 import { OpenedFile, type KeyChanges } from '../sops/opened-file.js';
 import type { FormatName } from '../tree.js';
+import { readMetadata } from '../sops/metadata.js';
 import { describeDrift, keyDrift } from './drift.js';
+import { dataKeyDate, olderThan } from './key-date.js';
 
 export interface RotateOptions {
   format: FormatName;
@@ -32,4 +36,14 @@ export async function rotateFile(file: string, bytes: Uint8Array, options: Rotat
   await opened.rotate(options.changes, options.keys);
   opened.reseal();
   return format.emit(opened.file, { indent: options.indent });
+}
+
+/** What `rotate --older-than` says of a file: rotate it, or why not. */
+export type Selection = 'due' | 'not due' | 'age unknown';
+
+/** `rotate --older-than`: whether the file's data key is past `maxDays` (src/rekey/key-date.ts). */
+export async function selectOlderThan(file: string, maxDays: number, now: Date): Promise<Selection> {
+  const { parsed } = await readStore(readFileSync(file), formatForPath(file), { file, needMetadata: true });
+  const due = olderThan(await dataKeyDate(file, readMetadata(parsed.metadata!)), maxDays, now);
+  return due === undefined ? 'age unknown' : due ? 'due' : 'not due';
 }

@@ -63,13 +63,14 @@ export async function unwrapDataKey(
   threshold: number | undefined,
   keyring: Keyring,
   order: readonly MasterKeyType[] = DEFAULT_DECRYPTION_ORDER,
+  unwrappedBy?: string[],
 ): Promise<Buffer> {
   const failures: KeyFailure[] = [];
   const needed = groups.length === 1 ? 1 : Math.min(threshold && threshold > 0 ? threshold : groups.length, groups.length);
   const parts: Buffer[] = [];
   const missing: number[] = [];
   for (let g = 0; g < groups.length && parts.length < needed; g++) {
-    const part = await unwrapFromGroup(groups[g]!, g, keyring, order, failures);
+    const part = await unwrapFromGroup(groups[g]!, g, keyring, order, failures, unwrappedBy);
     if (part) parts.push(part);
     else missing.push(g);
   }
@@ -94,11 +95,13 @@ export async function unwrapDataKey(
   }
 }
 
-async function unwrapFromGroup(group: KeyRecord[], index: number, keyring: Keyring, order: readonly MasterKeyType[], failures: KeyFailure[]): Promise<Buffer | undefined> {
+async function unwrapFromGroup(group: KeyRecord[], index: number, keyring: Keyring, order: readonly MasterKeyType[], failures: KeyFailure[], unwrappedBy?: string[]): Promise<Buffer | undefined> {
   for (const record of sortByOrder(group, order)) {
     try {
       const kind = await keyring.kind(record.type);
-      return Buffer.from(await kind.unwrap(record));
+      const part = Buffer.from(await kind.unwrap(record));
+      unwrappedBy?.push(keyIdentity(record));
+      return part;
     } catch (e) {
       failures.push({ group: index, key: keyIdentity(record), type: record.type, reason: reason(e) });
     }

@@ -67,7 +67,7 @@ export class OpenedFile implements Disposable {
   static async open(file: ParsedFile, options: OpenFileOptions = {}): Promise<OpenedFile> {
     if (!file.metadata) throw new MetadataNotFoundError();
     const metadata = readMetadata(file.metadata);
-    const dataKey = await unwrapDataKey(metadata.keyGroups, metadata.shamirThreshold, createKeyring(options.keys), options.decryptionOrder);
+    const dataKey = await unwrapDataKey(metadata.keyGroups, metadata.shamirThreshold, createKeyring(options.keys), options.decryptionOrder, options.keys?.unwrappedBy);
     try {
       // Computed on the file as read, checked after the values and the MAC so that what sops catches fails with sops's exit code.
       const structure = !options.ignoreMac && metadata.structure ? checkStructureBinding(metadata.structure, file.documents, dataKey) : 'ok';

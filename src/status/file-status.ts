@@ -10,6 +10,7 @@ import { readMetadata } from '../sops/metadata.js';
 import { git } from '../git/repo.js';
 import { isCheckedBinding, STRUCTURE_FIELD } from '../sops/structure.js';
 import { planUpdate } from '../rekey/updatekeys.js';
+import { daysOld, dataKeyDate, olderThan, type KeyDateSource } from '../rekey/key-date.js';
 
 /** One file's entry in `tsops status --json` (the schema is documented in docs/status.md). */
 export interface FileStatus {
@@ -25,13 +26,16 @@ export interface FileStatus {
   mac: 'ok' | 'mismatch' | 'undecryptable' | 'error';
   /** The structure binding (docs/structure-binding.md): "bound", "unbound", or "lost" (HEAD's version in git had it, this one does not). */
   structure: 'bound' | 'unbound' | 'lost';
+  /** When the data key was made and how that is known (docs/status.md); `overdue` only with a rotation keyDate. */
+  dataKey: { created: string | null; daysOld: number | null; source: KeyDateSource; overdue?: boolean };
   error?: string;
 }
 
-export async function fileStatus(file: string, cwd: string, env: NodeJS.ProcessEnv, keys: KeyOptions, names: Map<string, string>): Promise<FileStatus> {
+export async function fileStatus(file: string, cwd: string, env: NodeJS.ProcessEnv, keys: KeyOptions, names: Map<string, string>, rotateAfterDays?: number, now: Date = new Date()): Promise<FileStatus> {
   const { parsed } = await readStore(readFileSync(file), formatForPath(file), { file, needMetadata: true });
   const format = parsed.format;
   const metadata = readMetadata(parsed.metadata!);
+  const keyDate = await dataKeyDate(file, metadata);
   const status: FileStatus = {
     file,
     format,
@@ -48,7 +52,12 @@ export async function fileStatus(file: string, cwd: string, env: NodeJS.ProcessE
     config: { state: 'unknown', missing: [], extra: [] },
     mac: 'undecryptable',
     structure: isCheckedBinding(metadata.structure) ? 'bound' : committedWithBinding(file) ? 'lost' : 'unbound',
+    dataKey: { created: keyDate.since?.toISOString() ?? null, daysOld: daysOld(keyDate, now) ?? null, source: daysOld(keyDate, now) === undefined ? 'unknown' : keyDate.source },
   };
+  if (rotateAfterDays !== undefined) {
+    const overdue = olderThan(keyDate, rotateAfterDays, now);
+    if (overdue !== undefined) status.dataKey.overdue = overdue;
+  }
   try {
     const plan = await planUpdate(file, cwd, env);
     status.config = {

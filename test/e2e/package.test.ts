@@ -37,14 +37,14 @@ function cacheFiles(cacheHome: string): string[] {
 }
 
 describe('package.json', () => {
-  it('names one JavaScript bin with a node shebang and runs no install script', () => {
-    expect(Object.values(pkg.bin)).toEqual(['bin/tsops.cjs']);
-    expect(readFileSync(join(ROOT, 'bin', 'tsops.cjs'), 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
+  it('names JavaScript bins with a node shebang and runs no install script', () => {
+    expect(pkg.bin).toEqual({ tsops: 'bin/tsops.cjs', 'tsops-krm': 'bin/tsops-krm.cjs' });
+    for (const bin of Object.values(pkg.bin)) expect(readFileSync(join(ROOT, bin), 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
     for (const hook of ['preinstall', 'install', 'postinstall']) expect(pkg.scripts[hook]).toBeUndefined();
   });
 
   it('ships the bundle and nothing a Node build would reject', () => {
-    expect(pkg.files).toEqual(['bin/tsops.cjs', 'dist']);
+    expect(pkg.files).toEqual(['bin/tsops.cjs', 'bin/tsops-krm.cjs', 'dist']);
     const shipped = readdirSync(join(ROOT, 'dist', 'cli'));
     expect(shipped.sort()).toEqual(['tsops.cjs', 'tsops.hash']);
   });
@@ -186,7 +186,7 @@ describe('the packed tarball', () => {
       const paths = manifest[0]!.files.map((f) => f.path);
       expect(paths).toContain('bin/tsops.cjs');
       expect(paths).toContain('dist/cli/tsops.cjs');
-      expect(paths.filter((p) => !/^(bin\/tsops\.cjs|dist\/.*|package\.json|README\.md|LICENSE)$/.test(p))).toEqual([]);
+      expect(paths.filter((p) => !/^(bin\/tsops(-krm)?\.cjs|dist\/.*|package\.json|README\.md|LICENSE)$/.test(p))).toEqual([]);
       const app = join(dir, 'app');
       mkdirSync(app);
       writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', type: 'module', private: true }));

@@ -2,6 +2,7 @@ import { aboutFile, ExitCode, TsopsError, UsageError } from '../../errors.js';
 import { emitAs, loadFormat } from '../../formats/format.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { readInput } from '../../io/input.js';
+import { recordAudit } from '../../audit/index.js';
 import { decryptBytes } from '../../sops/open.js';
 import { formatPath, getAtPath } from '../../sops/tree-edit.js';
 import { parseTreePath } from '../../sops/treepath.js';
@@ -23,12 +24,14 @@ export interface DecryptFlags extends CommonFlags {
 export async function openEncrypted(file: string | undefined, flags: CommonFlags, ctx: CliContext): Promise<{ parsed: ParsedFile; name: string; format: FormatName }> {
   const name = file === undefined || file === '-' ? (flags.filenameOverride ?? 'stdin') : file;
   const format = inputFormat(flags, file);
+  const keys = { ...keyOptions(flags, ctx.env, logTo(ctx)), unwrappedBy: [] as string[] };
   const parsed = await decryptBytes(await readInput(file), format, name, {
     ignoreMac: Boolean(flags.ignoreMac),
     exactFormat: Boolean(flags.inputType),
     ...orderOption(decryptionOrder(flags, ctx.env)),
-    keys: keyOptions(flags, ctx.env, logTo(ctx)),
+    keys,
   });
+  await recordAudit(ctx, 'decrypt', name, keys.unwrappedBy);
   for (const w of parsed.warnings ?? []) warn(ctx, w);
   // The store the content was read as (see readStore), which output follows by default.
   return { parsed, name, format: parsed.format };

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { recordAudit } from '../../audit/index.js';
 import { formatForPath } from '../../formats/format.js';
 import { ExitCode, TsopsError, UsageError } from '../../errors.js';
 import { editFile } from '../../edit/session.js';
@@ -18,20 +19,27 @@ export interface EditFlags extends CommonFlags, KeyFlags {
 export async function editCommand(file: string | undefined, flags: EditFlags, ctx: CliContext): Promise<number> {
   if (!file || file === '-') throw new UsageError('edit needs a file', ExitCode.NoFileSpecified);
   if (flags.bare && !flags.inputType && !existsSync(file) && !hasKnownExtension(file)) await confirmNewFile(file, ctx);
-  const outcome = await editFile({
-    file,
-    format: inputFormat(flags, file),
-    editor: resolveEditor(ctx.env),
-    env: ctx.env,
-    keys: keyOptions(flags, ctx.env),
-    ignoreMac: Boolean(flags.ignoreMac),
-    showMasterKeys: Boolean(flags.showMasterKeys),
-    decryptionOrder: decryptionOrder(flags, ctx.env),
-    emit: { indent: indentOf(flags) },
-    newFileSettings: async () => (await resolveEncryptSettings(file, flags, ctx)).settings,
-    askReopen: (problem) => askReopen(problem, ctx),
-    warn: (line) => warn(ctx, line),
-  });
+  const keys = { ...keyOptions(flags, ctx.env), unwrappedBy: [] as string[] };
+  let outcome: Awaited<ReturnType<typeof editFile>> | undefined;
+  try {
+    outcome = await editFile({
+      file,
+      format: inputFormat(flags, file),
+      editor: resolveEditor(ctx.env),
+      env: ctx.env,
+      keys,
+      ignoreMac: Boolean(flags.ignoreMac),
+      showMasterKeys: Boolean(flags.showMasterKeys),
+      decryptionOrder: decryptionOrder(flags, ctx.env),
+      emit: { indent: indentOf(flags) },
+      newFileSettings: async () => (await resolveEncryptSettings(file, flags, ctx)).settings,
+      askReopen: (problem) => askReopen(problem, ctx),
+      warn: (line) => warn(ctx, line),
+    });
+  } finally {
+    // The plaintext was shown once the data key was unwrapped, whether or not the edit went on to be saved.
+    if (keys.unwrappedBy.length > 0 || outcome?.kind === 'written') await recordAudit(ctx, 'edit', file, keys.unwrappedBy);
+  }
   if (outcome.kind === 'unchanged') {
     throw new TsopsError('file has not changed, nothing written', ExitCode.FileHasNotBeenModified, { file });
   }

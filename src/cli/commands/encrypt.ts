@@ -2,6 +2,8 @@ import { aboutFile, FileAlreadyEncryptedError, UsageError } from '../../errors.j
 import { emitAs, loadFormat } from '../../formats/format.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { readInput } from '../../io/input.js';
+import { recordAudit } from '../../audit/index.js';
+import { keyIdentity } from '../../keys/masterkey.js';
 import { encryptDocument } from '../../sops/index.js';
 import { openForKeyReuse } from '../../sops/key-reuse.js';
 import { logTo, warn, writeOut, type CliContext } from '../context.js';
@@ -33,6 +35,7 @@ export async function encryptCommand(file: string | undefined, flags: EncryptFla
   {
     using previous = target && flags.reuseDataKey && !flags.fresh && outFormat === inFormat ? await openForKeyReuse(target, inFormat, settings, () => ({ keys: keyOptions(flags, ctx.env), decryptionOrder: decryptionOrder(flags, ctx.env) })) : undefined;
     await aboutFile(name, async () => (previous ? previous.reseal(parsed) : encryptDocument(parsed, settings, keys)));
+    await recordAudit(ctx, 'encrypt', name, previous ? previous.metadata.keyGroups.flat().map(keyIdentity) : settings.keyGroups.flat().map(keyIdentity));
   }
   for (const w of parsed.warnings ?? []) warn(ctx, w);
   const output = await emitAs(parsed, outFormat, storeIndent(stores, outFormat, indentOf(flags)), name);

@@ -4,6 +4,7 @@ import { execEnv } from '../../exec/run.js';
 import { decryptionOrder, inputFormat } from '../options.js';
 import { KEY_MATERIAL_VARIABLES } from '../../exec/env.js';
 import { reportError } from '../report.js';
+import { recordAudit } from '../../audit/index.js';
 import { logTo, warn } from '../context.js';
 
 /** What exec-env and exec-file need of the outside world. */
@@ -82,6 +83,7 @@ export async function run(argv: string[], ctx: ExecContext): Promise<number> {
     const verbose = args.booleans.has('verbose');
     const inputType = lastValue(args, 'input-type');
     const order = decryptionOrder({ decryptionOrder: lastValue(args, 'decryption-order') }, ctx.env);
+    const keys = { ...(verbose ? { env: ctx.env, log: logTo(ctx) } : { env: ctx.env }), unwrappedBy: [] as string[] };
     const outcome = await execEnv({
       files: args.files,
       command: args.command!,
@@ -96,9 +98,10 @@ export async function run(argv: string[], ctx: ExecContext): Promise<number> {
         ...(inputType !== undefined ? { format: inputFormat({ inputType }, undefined) } : {}),
         ...(args.booleans.has('ignore-mac') ? { ignoreMac: true } : {}),
         ...(order ? { decryptionOrder: order } : {}),
-        keys: verbose ? { env: ctx.env, log: logTo(ctx) } : { env: ctx.env },
+        keys,
       },
       warn: (message) => warn(ctx, message),
+      decrypted: () => recordAudit(ctx, 'exec-env', args.files, keys.unwrappedBy),
     });
     return outcome.signal ? reraise(outcome.signal) : outcome.code;
   } catch (e) {

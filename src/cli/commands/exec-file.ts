@@ -1,3 +1,4 @@
+import { recordAudit } from '../../audit/index.js';
 import { parseExecArgs, lastValue } from '../../exec/argv.js';
 import { reraise } from '../../exec/child.js';
 import { execFile } from '../../exec/run.js';
@@ -64,6 +65,7 @@ export async function run(argv: string[], ctx: ExecContext): Promise<number> {
     const indent = indentOf(flags);
     const user = lastValue(args, 'user');
     const filename = lastValue(args, 'filename');
+    const keys = { ...(args.booleans.has('verbose') ? { env: ctx.env, log: logTo(ctx) } : { env: ctx.env }), unwrappedBy: [] as string[] };
     const outcome = await execFile({
       file,
       command: args.command!,
@@ -81,9 +83,10 @@ export async function run(argv: string[], ctx: ExecContext): Promise<number> {
         ...(flags.inputType ? { format } : {}),
         ...(args.booleans.has('ignore-mac') ? { ignoreMac: true } : {}),
         ...(order ? { decryptionOrder: order } : {}),
-        keys: args.booleans.has('verbose') ? { env: ctx.env, log: logTo(ctx) } : { env: ctx.env },
+        keys,
       },
       warn: (message) => warn(ctx, message),
+      decrypted: () => recordAudit(ctx, 'exec-file', [file], keys.unwrappedBy),
     });
     return outcome.signal ? reraise(outcome.signal) : outcome.code;
   } catch (e) {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { recordAudit } from '../../audit/index.js';
 import { aboutFile, ExitCode, UsageError } from '../../errors.js';
 import { readStdin } from '../../io/input.js';
 import { parseJsonValue, setValue, unsetValue } from '../../edit/set.js';
@@ -26,6 +27,7 @@ export async function setCommand(file: string | undefined, pathText: string | un
   }
   const text = flags.valueStdin ? (await readStdin()).toString('utf8') : flags.valueFile ? await aboutFile(third, async () => readFileSync(third!, 'utf8')) : third!;
   const format = inputFormat(flags, file);
+  const keys = { ...keyOptions(flags, ctx.env), unwrappedBy: [] as string[] };
   const outcome = await aboutFile(file, async () => setValue({
     file: file!,
     format,
@@ -33,28 +35,31 @@ export async function setCommand(file: string | undefined, pathText: string | un
     path: parseTreePath(pathText!, ExitCode.InvalidSetFormat),
     value: await parseJsonValue(text),
     idempotent: Boolean(flags.idempotent),
-    keys: keyOptions(flags, ctx.env),
+    keys,
     ignoreMac: Boolean(flags.ignoreMac),
     decryptionOrder: decryptionOrder(flags, ctx.env),
     emit: { indent: indentOf(flags) },
   }));
+  await recordAudit(ctx, 'set', file!, keys.unwrappedBy);
   if (outcome === 'unchanged' && flags.verbose) say(ctx, `${file}: value already set, nothing written`);
   return 0;
 }
 
 export async function unsetCommand(file: string, pathText: string, flags: SetFlags, ctx: CliContext): Promise<number> {
   const format = inputFormat(flags, file);
+  const keys = { ...keyOptions(flags, ctx.env), unwrappedBy: [] as string[] };
   await aboutFile(file, () => unsetValue({
     file,
     format,
     outputFormat: outputFormat(flags, format),
     path: parseTreePath(pathText, ExitCode.InvalidSetFormat),
     idempotent: Boolean(flags.idempotent),
-    keys: keyOptions(flags, ctx.env),
+    keys,
     ignoreMac: Boolean(flags.ignoreMac),
     decryptionOrder: decryptionOrder(flags, ctx.env),
     emit: { indent: indentOf(flags) },
   }));
+  await recordAudit(ctx, 'unset', file, keys.unwrappedBy);
   return 0;
 }
 

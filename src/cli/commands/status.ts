@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { findConfig } from '../../config/index.js';
+import { findConfig, parseConfig } from '../../config/index.js';
 import { fileStatus, keyNamesFromConfig, type FileStatus } from '../../status/file-status.js';
 import { displayPath, encryptedFiles } from '../../files/walk.js';
 import { say, type CliContext } from '../context.js';
@@ -17,7 +17,9 @@ export interface StatusFlags extends CommonFlags {
 export async function statusCommand(dir: string | undefined, flags: StatusFlags, ctx: CliContext): Promise<number> {
   const files = await encryptedFiles([dir ?? ctx.cwd], true);
   const configPath = await findConfig({ target: files[0] ?? dir ?? ctx.cwd, cwd: ctx.cwd, env: ctx.env, ...(flags.config ? { explicit: flags.config } : {}) }).catch(() => undefined);
-  const names = configPath ? keyNamesFromConfig(readFileSync(configPath, 'utf8')) : new Map<string, string>();
+  const configText = configPath ? readFileSync(configPath, 'utf8') : undefined;
+  const names = configText ? keyNamesFromConfig(configText) : new Map<string, string>();
+  const rotateAfter = configText && configPath ? rotateAfterOf(configText, configPath) : undefined;
   const keys = keyOptions(flags, ctx.env);
   const found: { index: number; status: FileStatus }[] = [];
   const result = await runFleet(files.map((file, index) => ({ file, index })), {
@@ -26,7 +28,7 @@ export async function statusCommand(dir: string | undefined, flags: StatusFlags,
     label: 'status',
     fileOf: (f) => f.file,
     task: async (f) => {
-      found.push({ index: f.index, status: await fileStatus(f.file, ctx.cwd, ctx.env, keys, names) });
+      found.push({ index: f.index, status: await fileStatus(f.file, ctx.cwd, ctx.env, keys, names, rotateAfter) });
       return 'ok';
     },
   });
@@ -47,6 +49,7 @@ export async function statusCommand(dir: string | undefined, flags: StatusFlags,
     ctx.stdout.write(`${escapeControl(s.file)}
     keys: ${escapeControl(groups + threshold)}
     last written: ${escapeControl(s.lastModified)}   config: ${config}   mac: ${s.mac}   structure: ${structure}
+    data key: ${describeKeyDate(s.dataKey, rotateAfter)}
 `);
   }
   if (statuses.length === 0) ctx.stdout.write(flags.recipient ? `no files readable by ${escapeControl(flags.recipient)}\n` : 'no encrypted files\n');
@@ -62,6 +65,22 @@ function statusSummary(statuses: FileStatus[]): string {
     return [...n].map(([k, c]) => `${c} ${k}`).join(', ');
   };
   return `${statuses.length} file${statuses.length === 1 ? '' : 's'}: mac ${count(statuses.map((s) => s.mac))}; config ${count(statuses.map((s) => s.config.state))}`;
+}
+
+/** The config's `tsops.rotate_after`; a config that does not parse has none here (other commands report why). */
+function rotateAfterOf(text: string, path: string): number | undefined {
+  try {
+    return parseConfig(text, path).rotateAfterDays;
+  } catch {
+    return undefined;
+  }
+}
+
+function describeKeyDate(key: FileStatus['dataKey'], rotateAfter: number | undefined): string {
+  if (key.daysOld === null) return key.created ? `age unknown (${key.created} is in the future)` : 'age unknown (no created_at in the metadata, no git history)';
+  const from = key.source === 'created_at' ? 'created_at in the metadata' : key.source === 'git' ? 'git history' : 'lastmodified (rotated, not committed)';
+  const due = key.overdue ? `   ROTATE: older than ${rotateAfter}d` : key.overdue === false ? `   rotation due at ${rotateAfter}d` : '';
+  return `${key.daysOld} day${key.daysOld === 1 ? '' : 's'} old (from ${from})${due}`;
 }
 
 function short(id: string): string {
