@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { KeyWrapError, MalformedFileError, NoKeyError } from '../../src/errors.js';
 import type { Keyring } from '../../src/keys/index.js';
 import { createKmsKeyKind, roleSessionName } from '../../src/keys/kms/kind.js';
@@ -118,6 +118,26 @@ describe('wrap and unwrap through the real SDK', () => {
     await Promise.all(records.map((r) => createKmsKeyKind({}).unwrap(r)));
     expect(sharedClientsCreated - before).toBe(2);
     expect(server.load.connections - connectionsBefore).toBeLessThan(24);
+  });
+
+  it('replaces a shared client after ten minutes, so assumed-role credentials never outlive it', async () => {
+    closeSharedKmsClients();
+    const start = Date.now();
+    let now = start;
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => now);
+    try {
+      const before = sharedClientsCreated;
+      const record = await kind.wrap({ type: 'kms', arn: US }, SECRET);
+      now = start + 9 * 60_000;
+      await kind.unwrap(record);
+      expect(sharedClientsCreated - before).toBe(1);
+      now = start + 11 * 60_000;
+      expect(Buffer.from(await kind.unwrap(record)).equals(Buffer.from(SECRET))).toBe(true);
+      expect(sharedClientsCreated - before).toBe(2);
+    } finally {
+      clock.mockRestore();
+      closeSharedKmsClients();
+    }
   });
 });
 

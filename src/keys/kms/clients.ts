@@ -56,26 +56,32 @@ export async function kmsClient(settings: ClientSettings, keyArn: string): Promi
  * Clients shared by every file of a command, one per region and way of
  * signing in (profile, role, AWS_* environment): a tree of a thousand files
  * reuses one client's connections and, with a role, one AssumeRole, instead
- * of a TLS handshake and an STS call per file. Concurrent first uses share
+ * of a new connection and an STS call per file. Concurrent first uses share
  * the one being made; a failed creation is forgotten so the next file tries
- * again. Idle keep-alive sockets do not hold the process open; they are
- * closed when the process is about to exit.
+ * again. A client is replaced after SHARED_CLIENT_LIFETIME_MS, well within the
+ * hour an assumed role's credentials last, so a long-lived library user never
+ * holds expired ones. Idle keep-alive sockets do not hold the process open;
+ * they are closed when the process is about to exit.
  */
-const shared = new Map<string, Promise<KMSClient>>();
+const SHARED_CLIENT_LIFETIME_MS = 10 * 60_000;
+const shared = new Map<string, { client: Promise<KMSClient>; createdAt: number }>();
 let closeHooked = false;
 
 export function sharedKmsClient(settings: ClientSettings, keyArn: string, env: NodeJS.ProcessEnv = process.env): Promise<KMSClient> {
   const key = poolKey(settings, env);
-  let client = shared.get(key);
-  if (!client) {
-    client = kmsClient(settings, keyArn);
-    shared.set(key, client);
-    client.catch(() => shared.delete(key));
-    sharedClientsCreated++;
-    if (!closeHooked) {
-      closeHooked = true;
-      process.once('beforeExit', closeSharedKmsClients);
-    }
+  const now = Date.now();
+  const entry = shared.get(key);
+  if (entry && now - entry.createdAt < SHARED_CLIENT_LIFETIME_MS) return entry.client;
+  if (entry) retire(entry.client, settings.timeoutMs * MAX_ATTEMPTS);
+  const client = kmsClient(settings, keyArn);
+  shared.set(key, { client, createdAt: now });
+  client.catch(() => {
+    if (shared.get(key)?.client === client) shared.delete(key);
+  });
+  sharedClientsCreated++;
+  if (!closeHooked) {
+    closeHooked = true;
+    process.once('beforeExit', closeSharedKmsClients);
   }
   return client;
 }
@@ -85,8 +91,15 @@ export let sharedClientsCreated = 0;
 
 /** Destroys every shared client (their sockets close); the next use creates new ones. */
 export function closeSharedKmsClients(): void {
-  for (const client of shared.values()) client.then((c) => c.destroy(), () => undefined);
+  for (const { client } of shared.values()) retire(client, 0);
   shared.clear();
+}
+
+/** Destroys a replaced client once the calls still using it have had their time. */
+function retire(client: Promise<KMSClient>, afterMs: number): void {
+  const destroy = (): void => void client.then((c) => c.destroy(), () => undefined);
+  if (afterMs <= 0) destroy();
+  else setTimeout(destroy, afterMs).unref();
 }
 
 /** Settings plus what the SDK reads from the environment (endpoints, credentials, profile), hashed: two keyrings that would build the same client share it. */
