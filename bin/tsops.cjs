@@ -46,19 +46,46 @@ function cacheDirectory() {
   }
 }
 
+/** The build's hash of all the CLI's files, read once. */
+let buildHash;
+function builtHash() {
+  if (buildHash === undefined) {
+    try {
+      buildHash = fs.readFileSync(path.join(dist, 'tsops.hash'), 'latin1').trim();
+    } catch {
+      buildHash = '';
+    }
+  }
+  return buildHash;
+}
+
 /**
- * The build's hash of the bundle, plus the size and modification time of the
- * bundle as it is now: V8 checks only a source's length, so a bundle patched
- * in place after the build (a hand-applied fix) must not meet its old cache.
+ * The build's hash, plus the size and modification time of the file as it is
+ * now: V8 checks only a source's length, so a file patched in place after the
+ * build (a hand-applied fix) must not meet its old cache.
  */
-function bundleId() {
+function fileId(file) {
   try {
-    const built = fs.readFileSync(path.join(dist, 'tsops.hash'), 'latin1').trim();
-    const now = fs.statSync(bundlePath);
-    return `${built}-${now.size}-${Math.trunc(now.mtimeMs)}`;
+    const built = builtHash();
+    const now = fs.statSync(file);
+    return built ? `${built}-${now.size}-${Math.trunc(now.mtimeMs)}` : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A cache holds the functions that ran when it was made, so each of the
+ * commands that are run often keeps its own: a cache made by `exec-env` would
+ * leave most of `decrypt` to be compiled on every run. The list is only a
+ * cache key; any other command shares one cache.
+ */
+const CACHED_COMMANDS = ['decrypt', 'encrypt', 'edit', 'set', 'unset', 'rotate', 'exec-env', 'exec-file', 'run', 'git', 'merge-driver', 'updatekeys', 'status', 'filestatus', 'groups'];
+function commandLabel() {
+  const first = process.argv[2];
+  if (first === '-d' || first === '--decrypt') return 'decrypt';
+  if (first === '-e' || first === '--encrypt') return 'encrypt';
+  return CACHED_COMMANDS.includes(first) ? first : 'cli';
 }
 
 /**
@@ -88,17 +115,33 @@ function writeCache(dir, cacheFile, data) {
   }
 }
 
-/** Node 22.1+ keeps a compile cache of its own, keyed and checked by Node. */
+/** Node 22.1+ keeps a compile cache of its own, keyed and checked by Node, one entry per file. */
 function loadWithNodeCompileCache(dir) {
   nodeModule.enableCompileCache(dir);
   return require(bundlePath);
 }
 
-/** Older Node: the bundle runs as a vm.Script with cached data that this process writes back once. */
-function loadWithCodeCache(dir) {
+/** Caches to write when the process exits, after the command ran: the functions it used are compiled by then and go into them too. */
+const toWrite = [];
+function writeCachesOnExit() {
+  for (const { dir, cacheFile, script } of toWrite.splice(0)) {
+    try {
+      writeCache(dir, cacheFile, script.createCachedData());
+    } catch {
+      // an optimisation only: the next run tries again
+    }
+  }
+}
+
+/**
+ * Older Node: each file of the CLI runs as a vm.Script with cached data that
+ * this process writes back once. The files are ASCII (the build checks), so
+ * Latin-1 reads them without UTF-8 decoding.
+ */
+function runCached(dir, file, label) {
   const vm = require('node:vm');
-  const id = bundleId();
-  const cacheFile = dir && id ? path.join(dir, `tsops-${process.version}-${process.arch}-${id}.cache`) : undefined;
+  const id = dir && fileId(file);
+  const cacheFile = id ? path.join(dir, `tsops-${process.version}-${process.arch}-${label}-${path.basename(file, '.cjs')}-${id}.cache`) : undefined;
   let cachedData;
   if (cacheFile) {
     try {
@@ -112,23 +155,26 @@ function loadWithCodeCache(dir) {
       // no cache yet
     }
   }
-  const source = fs.readFileSync(bundlePath, 'utf8');
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: bundlePath, cachedData });
+  const source = fs.readFileSync(file, 'latin1');
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
   if (cacheFile && (!cachedData || script.cachedDataRejected)) {
-    // After the command ran, the functions it used are compiled and go into the cache too.
-    process.once('exit', () => {
-      try {
-        writeCache(dir, cacheFile, script.createCachedData());
-      } catch {
-        // an optimisation only: the next run tries again
-      }
-    });
+    if (toWrite.length === 0) process.once('exit', writeCachesOnExit);
+    toWrite.push({ dir, cacheFile, script });
   }
-  const bundle = { exports: {} };
-  script.runInThisContext()(bundle.exports, nodeModule.createRequire(bundlePath), bundle, bundlePath, dist);
-  return bundle.exports;
+  const loaded = { exports: {} };
+  const fileRequire = nodeModule.createRequire(file);
+  // The core bundle requires its chunks as ./chunks/NAME.cjs: those load the same way, each with its own cache.
+  const requireChunk = (request) => (request.startsWith('./chunks/') ? chunk(dir, path.join(dist, 'chunks', path.basename(request)), label) : fileRequire(request));
+  script.runInThisContext()(loaded.exports, requireChunk, loaded, file, path.dirname(file));
+  return loaded.exports;
+}
+
+const chunks = new Map();
+function chunk(dir, file, label) {
+  if (!chunks.has(file)) chunks.set(file, runCached(dir, file, label));
+  return chunks.get(file);
 }
 
 const dir = process.env.TSOPS_NO_CODE_CACHE ? undefined : cacheDirectory();
-const cli = typeof nodeModule.enableCompileCache === 'function' && dir ? loadWithNodeCompileCache(dir) : loadWithCodeCache(dir);
+const cli = typeof nodeModule.enableCompileCache === 'function' && dir ? loadWithNodeCompileCache(dir) : runCached(dir, bundlePath, commandLabel());
 cli.main(process.argv.slice(2));

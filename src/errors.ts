@@ -1,47 +1,82 @@
 /**
  * Errors are values with a kind. The CLI maps each kind to sops's exit code
- * and prints `tsops: <file>: <message>` on one line. Messages never contain
+ * (src/cli/exit-codes.ts) and prints `tsops: <file>: <message>` on one line. Messages never contain
  * secret material: they name files, paths, key identities and reasons only.
  */
 
 import { escapeControl } from './escape.js';
 
-export const ExitCode = {
-  Generic: 1,
-  CouldNotReadInputFile: 2,
-  CouldNotWriteOutputFile: 3,
-  ErrorDumpingTree: 4,
-  InvalidEncryptionContext: 6,
-  InvalidSetFormat: 7,
-  ConflictingParameters: 8,
-  ErrorEncryptingMac: 21,
-  ErrorEncryptingTree: 23,
-  ErrorDecryptingTree: 25,
-  CannotChangeKeysFromNonExistentFile: 49,
-  MacMismatch: 51,
-  InvalidTreePathFormat: 91,
-  NeedAtLeastOneDocument: 92,
-  NoFileSpecified: 100,
-  DuplicateDecryptionKeyType: 112,
-  CouldNotRetrieveKey: 128,
-  FileHasNotBeenModified: 200,
-  NoEditorFound: 201,
-  FailedToCompareVersions: 202,
-  FileAlreadyEncrypted: 203,
-} as const;
-
-export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+/**
+ * What went wrong, as far as a caller needs to tell failures apart. The CLI
+ * turns each kind into sops's exit code (src/cli/exit-codes.ts); library
+ * callers switch on `err.kind`.
+ */
+export type ErrorKind =
+  /** Anything without a more specific kind. */
+  | 'failed'
+  /** A flag, argument or command was used wrongly. */
+  | 'bad-usage'
+  /** Two flags were given that cannot go together. */
+  | 'conflicting-flags'
+  /** No file was named where one is needed. */
+  | 'no-file-given'
+  /** The named file does not exist. */
+  | 'file-not-found'
+  /** The input exists but cannot be read or parsed. */
+  | 'unreadable-input'
+  /** The output cannot be written. */
+  | 'unwritable-output'
+  /** The tree cannot be written in the requested format. */
+  | 'unemittable-tree'
+  /** The encrypted file is malformed (bad syntax, bad metadata). */
+  | 'malformed-file'
+  /** The file has no sops metadata. */
+  | 'not-encrypted'
+  /** The file is already encrypted. */
+  | 'already-encrypted'
+  /** The input has no document. */
+  | 'no-document'
+  /** A configuration file or setting is invalid. */
+  | 'bad-config'
+  /** An encryption context is not `key:value` pairs. */
+  | 'bad-encryption-context'
+  /** A master key type is repeated in the decryption order. */
+  | 'duplicate-key-type'
+  /** A tree path (`["key"][0]`) is malformed, as given to `--extract`. */
+  | 'bad-tree-path'
+  /** What `set` was given (path or value) cannot be applied. */
+  | 'bad-set-argument'
+  /** Master keys were to be changed in a file that does not exist. */
+  | 'no-file-to-rekey'
+  /** A master key could not wrap or unwrap the data key. */
+  | 'key-failed'
+  /** No master key could recover the data key. */
+  | 'no-key'
+  /** A value could not be encrypted. */
+  | 'encryption-failed'
+  /** A value could not be decrypted: wrong data key, tampered ciphertext or moved value. */
+  | 'decryption-failed'
+  /** The MAC is missing, cannot be decrypted, or does not match the values. */
+  | 'mac-mismatch'
+  /** An edit left the file as it was. */
+  | 'unchanged'
+  /** No editor could be started. */
+  | 'no-editor'
+  /** The command to run does not exist. */
+  | 'command-not-found'
+  /** The command to run exists but cannot be executed. */
+  | 'command-not-executable';
 
 export class TsopsError extends Error {
-  readonly exitCode: number;
+  readonly kind: ErrorKind;
   /** The file the error is about, when known; the CLI prefixes it. */
   file?: string;
 
-  constructor(message: string, exitCode: number = ExitCode.Generic, options?: { cause?: unknown; file?: string }) {
+  constructor(message: string, kind: ErrorKind = 'failed', options?: { cause?: unknown; file?: string }) {
     // Messages carry names from files (keys, recipients, paths): never a raw control character.
     super(escapeControl(message), options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
-    this.exitCode = exitCode;
+    this.kind = kind;
     if (options?.file !== undefined) this.file = options.file;
   }
 
@@ -64,53 +99,53 @@ export async function aboutFile<T>(file: string | undefined, work: () => Promise
 /** The plaintext input could not be read or parsed. */
 export class InputError extends TsopsError {
   constructor(message: string, options?: { cause?: unknown; file?: string }) {
-    super(message, ExitCode.CouldNotReadInputFile, options);
+    super(message, 'unreadable-input', options);
   }
 }
 
 /** An encrypted file is malformed (bad syntax, bad metadata). */
 export class MalformedFileError extends TsopsError {
   constructor(message: string, options?: { cause?: unknown; file?: string }) {
-    super(message, ExitCode.Generic, options);
+    super(message, 'malformed-file', options);
   }
 }
 
 /** The file has no sops metadata. */
 export class MetadataNotFoundError extends TsopsError {
   constructor(options?: { file?: string }) {
-    super('sops metadata not found', ExitCode.Generic, options);
+    super('sops metadata not found', 'not-encrypted', options);
   }
 }
 
 export class FileAlreadyEncryptedError extends TsopsError {
   constructor(options?: { file?: string }) {
-    super('file already encrypted', ExitCode.FileAlreadyEncrypted, options);
+    super('file already encrypted', 'already-encrypted', options);
   }
 }
 
 export class NoDocumentError extends TsopsError {
   constructor(options?: { file?: string }) {
-    super('the input has no document to encrypt', ExitCode.NeedAtLeastOneDocument, options);
+    super('the input has no document to encrypt', 'no-document', options);
   }
 }
 
 /** A value could not be decrypted: wrong data key, tampered ciphertext or moved value. */
 export class DecryptionError extends TsopsError {
   constructor(message: string, options?: { cause?: unknown; file?: string }) {
-    super(message, ExitCode.ErrorDecryptingTree, options);
+    super(message, 'decryption-failed', options);
   }
 }
 
 export class EncryptionError extends TsopsError {
   constructor(message: string, options?: { cause?: unknown; file?: string }) {
-    super(message, ExitCode.ErrorEncryptingTree, options);
+    super(message, 'encryption-failed', options);
   }
 }
 
 /** The MAC is missing, cannot be decrypted, or does not match the values. */
 export class MacMismatchError extends TsopsError {
   constructor(message: string, options?: { file?: string }) {
-    super(message, ExitCode.MacMismatch, options);
+    super(message, 'mac-mismatch', options);
   }
 }
 
@@ -128,7 +163,7 @@ export interface KeyFailure {
 export class NoKeyError extends TsopsError {
   readonly failures: KeyFailure[];
   constructor(message: string, failures: KeyFailure[], options?: { file?: string }) {
-    super(message, ExitCode.CouldNotRetrieveKey, options);
+    super(message, 'no-key', options);
     this.failures = failures;
   }
 }
@@ -136,47 +171,48 @@ export class NoKeyError extends TsopsError {
 /** A key could not wrap the data key while encrypting. */
 export class KeyWrapError extends TsopsError {
   constructor(message: string, options?: { cause?: unknown; file?: string }) {
-    super(message, ExitCode.Generic, options);
+    super(message, 'key-failed', options);
   }
 }
 
 export class OutputError extends TsopsError {
   constructor(message: string, options?: { cause?: unknown; file?: string }) {
-    super(message, ExitCode.CouldNotWriteOutputFile, options);
+    super(message, 'unwritable-output', options);
   }
 }
 
 /** A tree cannot be written in the requested format (e.g. nested values in dotenv). */
 export class EmitError extends TsopsError {
   constructor(message: string, options?: { cause?: unknown; file?: string }) {
-    super(message, ExitCode.ErrorDumpingTree, options);
+    super(message, 'unemittable-tree', options);
   }
 }
 
+/** A mistake in how tsops was called; `conflicting-flags` unless the caller says otherwise. */
 export class UsageError extends TsopsError {
-  constructor(message: string, exitCode: number = ExitCode.ConflictingParameters) {
-    super(message, exitCode);
+  constructor(message: string, kind: ErrorKind = 'conflicting-flags') {
+    super(message, kind);
   }
 }
 
 export class ConfigError extends TsopsError {
   constructor(message: string, options?: { cause?: unknown; file?: string }) {
-    super(message, ExitCode.Generic, options);
+    super(message, 'bad-config', options);
   }
 }
 
-/** One line for the user: `tsops: file: message`. Never a stack trace. */
-export function describeError(err: unknown): { message: string; exitCode: number } {
+/** One line for the user (`file: message`, never a stack trace) and the error's kind. */
+export function describeError(err: unknown): { message: string; kind: ErrorKind } {
   if (err instanceof TsopsError) {
     const where = err.file ? `${err.file}: ` : '';
-    return { message: escapeControl(`${where}${oneLine(err.message)}`), exitCode: err.exitCode };
+    return { message: escapeControl(`${where}${oneLine(err.message)}`), kind: err.kind };
   }
   const e = err as { code?: string; path?: string; message?: string };
   if (e && typeof e === 'object' && typeof e.code === 'string' && e.code.startsWith('E')) {
     const where = e.path ? `${e.path}: ` : '';
-    return { message: escapeControl(`${where}${systemReason(e.code, e.message)}`), exitCode: ExitCode.Generic };
+    return { message: escapeControl(`${where}${systemReason(e.code, e.message)}`), kind: 'failed' };
   }
-  return { message: escapeControl(`internal error: ${oneLine(String((err as Error)?.message ?? err))}`), exitCode: ExitCode.Generic };
+  return { message: escapeControl(`internal error: ${oneLine(String((err as Error)?.message ?? err))}`), kind: 'failed' };
 }
 
 function systemReason(code: string, message?: string): string {

@@ -13,7 +13,7 @@
 import { resolve } from 'node:path';
 import { decryptBytes, decryptPath, type OpenOptions } from './exec/decrypt.js';
 import { emptyOverride, type EmptyValues } from './exec/env.js';
-import { loadSecretVariables } from './exec/run.js';
+import { loadSecretVariables } from './exec/run-with-secrets.js';
 import { loadFormat } from './formats/format.js';
 import type { KeyOptions, KeySpec, MasterKeyType } from './keys/masterkey.js';
 import { KEY_KINDS, wrappableKinds } from './keys/registry.js';
@@ -27,7 +27,6 @@ export {
   DecryptionError,
   EmitError,
   EncryptionError,
-  ExitCode,
   FileAlreadyEncryptedError,
   InputError,
   KeyWrapError,
@@ -37,8 +36,10 @@ export {
   NoDocumentError,
   NoKeyError,
   TsopsError,
+  type ErrorKind,
   type KeyFailure,
 } from './errors.js';
+export { ExitCode, exitCodeOf } from './cli/exit-codes.js';
 export type { FormatName } from './tree.js';
 export type { MasterKeyType } from './keys/masterkey.js';
 
@@ -101,7 +102,7 @@ function firstDocument(documents: MapNode[]): Record<string, unknown> {
  * @throws {@link MacMismatchError} the values do not match the MAC (the file was tampered with)
  * @throws {@link DecryptionError} a value does not decrypt
  * @throws {@link MetadataNotFoundError} the file is not encrypted
- * @throws {@link TsopsError} anything else (missing file, malformed file), with `exitCode` as the CLI would use
+ * @throws {@link TsopsError} anything else (missing file, malformed file), whose `kind` says what failed ({@link exitCodeOf} gives the CLI's exit code for it)
  */
 export async function decryptFile(path: string, options: DecryptFileOptions = {}): Promise<Record<string, unknown>> {
   const parsed = await decryptPath(resolve(path), openOptions(options));

@@ -74,7 +74,8 @@ export interface ParsedFile {
   warnings?: string[];
 }
 
-export type FormatName = 'yaml' | 'json' | 'dotenv' | 'ini' | 'binary';
+/** The store a file is read or written with, by its name (src/formats/registry.ts lists them). */
+export type FormatName = string;
 
 export function scalar(type: ScalarType, value: ScalarValue): Scalar {
   return { kind: 'scalar', type, value };

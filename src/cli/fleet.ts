@@ -9,6 +9,7 @@ import { describeError, UsageError } from '../errors.js';
 import { escapeControl } from '../escape.js';
 import { displayPath } from '../files/walk.js';
 import { forEachLimited } from '../files/map-limited.js';
+import { exitCodeOf } from './exit-codes.js';
 import { progressLine } from './progress.js';
 import type { CliContext } from './context.js';
 
@@ -21,7 +22,7 @@ export function fleetJobs(flag: string | undefined, env: NodeJS.ProcessEnv): num
   const raw = flag ?? env['TSOPS_JOBS'];
   if (raw === undefined || raw === '') return DEFAULT_JOBS;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag !== undefined ? '--jobs' : 'TSOPS_JOBS'} must be a whole number of at least 1, not ${raw}`);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag !== undefined ? '--jobs' : 'TSOPS_JOBS'} must be a whole number of at least 1, not ${raw}`, 'bad-usage');
   return Math.min(n, MAX_JOBS);
 }
 
@@ -57,10 +58,10 @@ export async function runFleet<T = string>(
         result[await options.task(item)]++;
       } catch (e) {
         failed = true;
-        const { message, exitCode } = describeError(e);
+        const { message, kind } = describeError(e);
         const file = fileOf(item);
         const shown = escapeControl(displayPath(file, ctx.cwd));
-        result.failures.push({ line: message.startsWith(file) || message.startsWith(shown) ? message : `${shown}: ${message}`, exitCode });
+        result.failures.push({ line: message.startsWith(file) || message.startsWith(shown) ? message : `${shown}: ${message}`, exitCode: exitCodeOf(kind) });
       }
       progress.tick(failed);
     });

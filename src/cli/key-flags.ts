@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { KeyFlagOptions } from '../config/keys.js';
 import type { KeySpec, MasterKeyType } from '../keys/masterkey.js';
 import { KEY_KINDS, wrappableKinds } from '../keys/registry.js';
+import { splitCommaList } from '../comma-list.js';
 
 /** The command-line spellings of the key kinds, from the registry: `--NAME`, `--add-NAME`, `--rm-NAME` and their options. */
 
@@ -13,7 +14,7 @@ export function attributeOf(flag: string): string {
 type FlagValues = Readonly<Record<string, unknown>>;
 
 const list = (v: unknown): string[] => (typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
-const split = (values: string[]): string[] => values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
+const split = (values: string[]): string[] => values.flatMap(splitCommaList);
 
 function addQualifyingOptions(cmd: Command): Command {
   for (const kind of wrappableKinds()) for (const option of kind.keys.help.options ?? []) cmd.option(option.flag, option.help);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { ExitCode, TsopsError, UsageError } from '../errors.js';
+import { TsopsError, UsageError } from '../errors.js';
+import { ExitCode } from './exit-codes.js';
 import { beginCommand, processContext, settleStdout, type CliContext } from './context.js';
 import { PERSONAL_KIND } from '../keys/registry.js';
 import { addGroupKeyFlags, addRotateFlags, isKeyChangeFlag } from './key-flags.js';
@@ -10,7 +11,7 @@ import { escapeControl } from '../escape.js';
 declare const TSOPS_VERSION: string;
 const VERSION = typeof TSOPS_VERSION === 'string' ? TSOPS_VERSION : '0.0.0-dev';
 
-const COMMANDS = new Set(['encrypt', 'decrypt', 'edit', 'set', 'unset', 'rotate', 'git', 'merge-driver', 'resolve', 'guard', 'updatekeys', 'status', 'init', 'exec-env', 'exec-file', 'run', 'keygen', 'filestatus', 'groups', 'publish', 'krm', 'help']);
+const COMMANDS = new Set(['encrypt', 'decrypt', 'edit', 'set', 'unset', 'rotate', 'git', 'merge-driver', 'resolve', 'guard', 'updatekeys', 'status', 'init', 'exec-env', 'exec-file', 'run', 'keygen', 'filestatus', 'groups', 'publish', 'krm', 'scan', 'help']);
 
 const NO_OP_FLAGS = ['--disable-version-check', '--enable-local-keyservice'];
 
@@ -30,7 +31,7 @@ export function normalizeArgs(args: string[]): string[] {
   if (argv.length === 0 || (first !== undefined && COMMANDS.has(first) && argv.indexOf(first) === 0)) return argv;
   if (argv.some((a) => a === '--version' || a === '-v' || a === '--help' || a === '-h')) return argv;
   if (first !== undefined && argv.indexOf(first) === 0 && SOPS_COMMANDS.includes(first)) {
-    throw new TsopsError(`"${first}" is a sops command that tsops does not have (see tsops --help)`, ExitCode.Generic);
+    throw new TsopsError(`"${first}" is a sops command that tsops does not have (see tsops --help)`);
   }
   const take = (flags: string[]): string[] | undefined => {
     const i = argv.findIndex((a) => flags.includes(a));
@@ -87,6 +88,7 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
       .option('-i, --in-place', 'write the result over the input file')
       .option('--output <file>', 'write the result to this file')
       .option('--extract <path>', 'print one value, e.g. \'["db"]["password"]\'')
+      .option('--flatten', 'with --output-type github-env: nested values become PATH_TO_LEAF variables')
       .option('--check', 'decrypt nothing to any output: verify the data key opens and the MAC matches, print a summary')
       .option('-r, --recursive', 'with --check: every encrypted file under a directory (respecting .gitignore)')
       .option('--jobs <n>', 'files checked at once with -r (default: $TSOPS_JOBS, else 16)')
@@ -110,7 +112,7 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
       .action(async (file, path, value, opts) => {
         const m = await import('./commands/set.js');
         if (opts.legacy === undefined) return done(m.setCommand(file, path, value, opts, ctx));
-        if (file === undefined || path !== undefined) throw new TsopsError('--set takes one file, after the flags', ExitCode.NoFileSpecified);
+        if (file === undefined || path !== undefined) throw new TsopsError('--set takes one file, after the flags', 'no-file-given');
         const legacy = m.splitLegacySet(opts.legacy);
         return done(m.setCommand(file, legacy.path, legacy.value, opts, ctx));
       });
@@ -205,8 +207,16 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
       .command('guard')
       .argument('[files...]', 'check only these files (their staged versions), as the pre-commit framework passes them')
       .option('--staged', 'check the staged versions of files (the default; for pre-commit hooks)')
-      .description('refuse a commit that stages a tsops-covered file unencrypted or with a MAC that does not verify')
+      .description('refuse a commit that stages a tsops-covered file unencrypted or with a MAC that does not verify, or a secret in any staged file')
       .action(async (files) => done((await import('./commands/git.js')).guardCommand(ctx, files)));
+
+  if (wanted('scan'))
+    cli
+      .command('scan')
+      .argument('[dir]', 'work tree or directory (default: the current one)')
+      .description('look for secrets in plaintext files: tracked files, a directory outside git, or (--history) every commit; exit 0 clean, 1 found, 2 unreadable')
+      .option('--history', 'every blob of every commit reachable from HEAD, named by the commit that added it')
+      .action(async (dir, opts) => done((await import('./commands/scan.js')).scanCommand(dir, opts, ctx)));
 
   if (wanted('resolve'))
     addCommonOptions(cli.command('resolve').argument('<file>'))

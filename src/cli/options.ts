@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
-import { ExitCode, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { formatForPath, parseFormatName } from '../formats/format.js';
+import { STORES, unnamedStore } from '../formats/registry.js';
 import type { KeyOptions, MasterKeyType } from '../keys/masterkey.js';
 import { KEY_KINDS } from '../keys/registry.js';
 import { addKeyFlags } from './key-flags.js';
 import type { EncryptionRule } from '../sops/rules.js';
 import type { FormatName } from '../tree.js';
+import { splitCommaList } from '../comma-list.js';
 
 /** Flags shared by the commands that read or write encrypted files, spelled as sops spells them. */
 export interface CommonFlags {
@@ -56,14 +58,11 @@ export function addKeyOptions(cmd: Command): Command {
     .option('--shamir-secret-sharing-threshold <n>', 'key groups needed to decrypt');
 }
 
-function splitList(value: string | undefined): string[] {
-  return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-}
 
 export function inputFormat(flags: CommonFlags, file: string | undefined): FormatName {
   if (flags.inputType) return formatName(flags.inputType, '--input-type');
   const name = file && file !== '-' ? file : flags.filenameOverride;
-  return name ? formatForPath(name) : 'binary';
+  return name ? formatForPath(name) : unnamedStore().name;
 }
 
 export function outputFormat(flags: CommonFlags, input: FormatName): FormatName {
@@ -72,14 +71,14 @@ export function outputFormat(flags: CommonFlags, input: FormatName): FormatName 
 
 function formatName(value: string, flag: string): FormatName {
   const name = parseFormatName(value);
-  if (!name) throw new UsageError(`${flag} must be one of yaml, json, dotenv, ini, binary (not ${JSON.stringify(value)})`, ExitCode.Generic);
+  if (!name) throw new UsageError(`${flag} must be one of ${STORES.map((s) => s.name).join(', ')} (not ${JSON.stringify(value)})`, 'bad-usage');
   return name;
 }
 
 export function indentOf(flags: CommonFlags): number | undefined {
   if (flags.indent === undefined) return undefined;
   const n = Number(flags.indent);
-  if (!Number.isInteger(n)) throw new UsageError(`--indent must be a whole number`, ExitCode.Generic);
+  if (!Number.isInteger(n)) throw new UsageError(`--indent must be a whole number`, 'bad-usage');
   return n;
 }
 
@@ -88,9 +87,9 @@ const ORDERABLE: readonly string[] = KEY_KINDS.map((kind) => kind.type);
 export function decryptionOrder(flags: CommonFlags, env: NodeJS.ProcessEnv): MasterKeyType[] | undefined {
   const text = flags.decryptionOrder ?? env['SOPS_DECRYPTION_ORDER'];
   if (!text) return undefined;
-  const types = splitList(text);
-  for (const t of types) if (!ORDERABLE.includes(t)) throw new UsageError(`unknown key type in decryption order: ${t}`, ExitCode.Generic);
-  if (new Set(types).size !== types.length) throw new UsageError('a key type is repeated in the decryption order', ExitCode.DuplicateDecryptionKeyType);
+  const types = splitCommaList(text);
+  for (const t of types) if (!ORDERABLE.includes(t)) throw new UsageError(`unknown key type in decryption order: ${t}`, 'bad-usage');
+  if (new Set(types).size !== types.length) throw new UsageError('a key type is repeated in the decryption order', 'duplicate-key-type');
   return types as MasterKeyType[];
 }
 
@@ -117,6 +116,6 @@ export function ruleFromFlags(flags: KeyFlags): EncryptionRule | undefined {
 export function thresholdFromFlags(flags: KeyFlags): number | undefined {
   if (flags.shamirSecretSharingThreshold === undefined) return undefined;
   const n = Number(flags.shamirSecretSharingThreshold);
-  if (!Number.isInteger(n) || n < 0 || n > 255) throw new UsageError('--shamir-secret-sharing-threshold must be a number from 0 to 255', ExitCode.Generic);
+  if (!Number.isInteger(n) || n < 0 || n > 255) throw new UsageError('--shamir-secret-sharing-threshold must be a number from 0 to 255', 'bad-usage');
   return n || undefined;
 }

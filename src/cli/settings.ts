@@ -1,5 +1,6 @@
 import { resolveEncryptSettings as resolveFromConfig, type KeyFlagValues, type StoreSettings } from '../config/index.js';
 import type { EncryptSettings } from '../sops/index.js';
+import { storeNamed } from '../formats/registry.js';
 import type { FormatName } from '../tree.js';
 import { warn, type CliContext } from './context.js';
 import { keyFlagOptions, keyFlagValues as keysGiven } from './key-flags.js';
@@ -40,8 +41,6 @@ export function keyFlagValues(flags: KeyFlags): KeyFlagValues {
 /** The indent for output: --indent, else the config's store setting for that format. */
 export function storeIndent(stores: StoreSettings, format: FormatName, flagIndent: number | undefined): number | undefined {
   if (flagIndent !== undefined) return flagIndent;
-  if (format === 'yaml') return stores.yaml?.indent;
-  if (format === 'json') return stores.json?.indent;
-  if (format === 'binary') return stores.json_binary?.indent;
-  return undefined;
+  const { config } = storeNamed(format);
+  return config.indent ? stores[config.key]?.indent : undefined;
 }

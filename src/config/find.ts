@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { escapeControl } from '../escape.js';
+import { splitCommaList } from '../comma-list.js';
 
 /** Names tried in each directory; the first present wins: tsops's own, then sops's. */
 export const CONFIG_NAMES: readonly string[] = ['.sopsrc', '.sops.yaml', '.sops.yml'];
@@ -103,7 +104,7 @@ function walkUp(start: string, limit: string, skipped: (path: string, reason: st
  * On Windows there are no uids or mode bits to judge (process.getuid does not
  * exist), so the check is skipped there.
  */
-export function distrust(path: string): string | undefined {
+function distrust(path: string): string | undefined {
   const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
   if (uid === undefined) return undefined;
   let file: Stats;
@@ -157,7 +158,7 @@ function groupHasOthers(gid: number, owner: number): boolean {
   const uidOf = new Map(passwd.filter((f) => f.length >= 4).map((f) => [f[0]!, Number(f[2])]));
   if (passwd.some((f) => f.length >= 4 && Number(f[3]) === gid && Number(f[2]) !== owner)) return true;
   const entry = group.find((f) => f.length >= 4 && Number(f[2]) === gid);
-  const members = entry?.[3]?.split(',').map((m) => m.trim()).filter((m) => m !== '') ?? [];
+  const members = splitCommaList(entry?.[3]);
   return members.some((name) => uidOf.get(name) !== owner);
 }
 

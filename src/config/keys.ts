@@ -1,4 +1,4 @@
-import { ConfigError, ExitCode, TsopsError } from '../errors.js';
+import { ConfigError, TsopsError } from '../errors.js';
 import { keyIdentity, type KeySpec, type MasterKeyType } from '../keys/masterkey.js';
 import type { KeyKind } from '../keys/kind.js';
 import { KEY_KINDS } from '../keys/registry.js';
@@ -30,7 +30,7 @@ export function keyGroupsForRule(rule: CreationRule, configPath: string, flagOpt
  * config and fails only when a file needs the rule, with this message.
  */
 export function emptyKeyGroup(file?: string): TsopsError {
-  return new TsopsError('Could not generate data key: [empty key group provided]', ExitCode.Generic, file === undefined ? undefined : { file });
+  return new TsopsError('Could not generate data key: [empty key group provided]', 'failed', file === undefined ? undefined : { file });
 }
 
 /** One configured group's keys: merged groups first, then its own; repeats removed. */

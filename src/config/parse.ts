@@ -6,12 +6,13 @@ import { compileRe2 } from '../regex/re2.js';
 import { optional } from './key-entries.js';
 import { parseDays } from './duration.js';
 import type { Config, ConfiguredKeys, CreationRule, DestinationRule, KeyGroupConfig, StoreSettings } from './types.js';
+import { STORES } from '../formats/registry.js';
 import { YamlReader, type Field } from './yaml-reader.js';
 
 const TOP_LEVEL = ['creation_rules', 'destination_rules', 'stores', 'tsops'] as const;
 
 /** Settings only tsops reads, under one top-level `tsops:` key that sops ignores. */
-const TSOPS_FIELDS = ['rotate_after'] as const;
+const TSOPS_FIELDS = ['rotate_after', 'scan'] as const; // `scan` (the secret scanner's allowlist) is read by src/scan/allowlist.ts
 
 const CREATION_RULE_FIELDS = [
   'path_regex', ...KEY_KINDS.flatMap((kind) => kind.config.ruleFields),
@@ -194,18 +195,20 @@ function parseDestinationRule(reader: YamlReader, node: Node | null, where: stri
 }
 
 function parseStores(reader: YamlReader, node: Node): StoreSettings {
-  const fields = reader.fields(node, 'stores', ['yaml', 'json', 'json_binary', 'dotenv', 'ini']);
+  const fields = reader.fields(node, 'stores', STORES.map((s) => s.config.key));
   const stores: StoreSettings = {};
   for (const [name, field] of fields) {
     if (field.value === null) continue;
-    const store = reader.fields(field.value, field.where, name === 'dotenv' || name === 'ini' ? [] : ['indent']);
+    const indentOption = STORES.find((s) => s.config.key === name)!.config.indent;
+    const store = reader.fields(field.value, field.where, indentOption ? ['indent'] : []);
+    if (!indentOption) continue;
     const indentField = store.get('indent');
     const indent = indentField ? reader.integer(indentField) : undefined;
     if (indentField && indent !== undefined) {
-      if (name === 'yaml' && indent < 0) reader.fail(indentField.value, `${indentField.where} must be 0 or more`);
-      if (name !== 'yaml' && indent < -1) reader.fail(indentField.value, `${indentField.where} must be -1 (a tab) or more`);
+      if (!indentOption.tab && indent < 0) reader.fail(indentField.value, `${indentField.where} must be 0 or more`);
+      if (indentOption.tab && indent < -1) reader.fail(indentField.value, `${indentField.where} must be -1 (a tab) or more`);
     }
-    if (name === 'yaml' || name === 'json' || name === 'json_binary') stores[name] = indent === undefined ? {} : { indent };
+    stores[name] = indent === undefined ? {} : { indent };
   }
   return stores;
 }

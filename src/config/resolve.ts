@@ -10,7 +10,7 @@ import { emptyKeyGroup, keyGroupsForRule, type KeyFlagOptions } from './keys.js'
 import { parseConfig } from './parse.js';
 import { matchCreationRule } from './rules.js';
 import type { Config, CreationRule, StoreSettings } from './types.js';
-import { splitKeys } from './yaml-reader.js';
+import { splitCommaList } from '../comma-list.js';
 
 /** What the command line says about keys and rules; every field optional. */
 export interface KeyFlagValues {
@@ -102,13 +102,13 @@ export async function resolveEncryptSettings(input: ResolveInput): Promise<Resol
  */
 export function keysFromFlagsAndEnv(flags: KeyFlagValues, env: NodeJS.ProcessEnv): KeySpec[] {
   const pick = (values: string[] | undefined, variable: string): string[] => {
-    const fromFlag = (values ?? []).flatMap(splitKeys);
-    return fromFlag.length ? fromFlag : splitKeys(env[variable] ?? '');
+    const fromFlag = (values ?? []).flatMap(splitCommaList);
+    return fromFlag.length ? fromFlag : splitCommaList(env[variable]);
   };
   const keys: KeySpec[] = wrappableKinds().flatMap((kind) => pick(flags.keys?.[kind.type as MasterKeyType], kind.env).map((text) => kind.keys.parse(text, flags.options?.[kind.type as MasterKeyType]) as KeySpec));
   // sops would use these instead of the config's keys; silently falling back to the config would encrypt for the wrong people.
   for (const kind of KEY_KINDS) {
-    if (!('keys' in kind) && splitKeys(env[kind.env] ?? '').length) throw new ConfigError(`${kind.config.groupField} keys are not supported by tsops (${kind.env} is set)`);
+    if (!('keys' in kind) && splitCommaList(env[kind.env]).length) throw new ConfigError(`${kind.config.groupField} keys are not supported by tsops (${kind.env} is set)`);
   }
   return keys;
 }

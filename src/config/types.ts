@@ -73,12 +73,9 @@ export interface IndentSettings {
   indent?: number;
 }
 
-/** Output settings per store, as in sops's `stores` section. */
-export interface StoreSettings {
-  /** YAML: spaces per level; 0 or absent means 4. */
-  yaml?: IndentSettings;
-  /** JSON: -1 or absent means a tab, N >= 0 means N spaces. */
-  json?: IndentSettings;
-  /** The JSON envelope of binary files; same meaning as `json`. */
-  json_binary?: IndentSettings;
-}
+/**
+ * Output settings per store, as in sops's `stores` section, by each store's
+ * `config.key` (src/formats/registry.ts): for stores that take an indent, its
+ * meaning is the store's (see EmitOptions.indent).
+ */
+export type StoreSettings = Partial<Record<string, IndentSettings>>;

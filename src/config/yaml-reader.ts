@@ -1,6 +1,7 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLMap } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { escapeControl } from '../escape.js';
+import { splitCommaList } from '../comma-list.js';
 
 /** A mapping entry with the key node kept for its line number. */
 export interface Field {
@@ -146,10 +147,10 @@ export class YamlReader {
     if (isSeq(node)) {
       return (this.list(field) ?? []).flatMap(({ node: item, where }) => {
         if (item === null) return [];
-        return splitKeys(this.string({ ...field, value: item, where }) ?? '');
+        return splitCommaList(this.string({ ...field, value: item, where }));
       });
     }
-    if (isScalar(node)) return splitKeys(this.string(field) ?? '');
+    if (isScalar(node)) return splitCommaList(this.string(field));
     this.fail(node, `${field.where} must be a string or a list of strings`);
   }
 
@@ -180,9 +181,6 @@ function isMergeKey(value: unknown): boolean {
   return value === '<<' || (typeof value === 'symbol' && value.description === '<<');
 }
 
-export function splitKeys(text: string): string[] {
-  return text.split(',').map((s) => s.trim()).filter((s) => s !== '');
-}
 
 /** The yaml package's reason without its "at line N, column M" tail or source excerpt. */
 function yamlReason(message: string): string {

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { ExitCode, OutputError, TsopsError } from '../errors.js';
+import { OutputError, TsopsError } from '../errors.js';
 import { loadFormat, type EmitOptions } from '../formats/format.js';
 import { readStore } from '../formats/detect.js';
+import { storeNamed } from '../formats/registry.js';
 import type { KeyOptions, MasterKeyType } from '../keys/masterkey.js';
 import { checkWritable, writeFileAtomic } from '../io/atomic-write.js';
 import { runEditor } from '../io/editor.js';
@@ -12,7 +13,6 @@ import { encryptDocument, type EncryptSettings } from '../sops/index.js';
 import { OpenedFile } from '../sops/opened-file.js';
 import { readMetadata, writeMetadata } from '../sops/metadata.js';
 import type { FormatName, ParsedFile } from '../tree.js';
-import { newFileTemplate } from './templates.js';
 
 export interface EditRequest {
   file: string;
@@ -33,9 +33,9 @@ export interface EditRequest {
 
 export type EditOutcome = { kind: 'unchanged' } | { kind: 'written' };
 
-export class ConcurrentChangeError extends TsopsError {
+class ConcurrentChangeError extends TsopsError {
   constructor(file: string, savedTo: string) {
-    super(`${file} changed on disk while it was being edited; it was left as it is and your edit was saved, encrypted, to ${savedTo}`, ExitCode.Generic);
+    super(`${file} changed on disk while it was being edited; it was left as it is and your edit was saved, encrypted, to ${savedTo}`);
   }
 }
 
@@ -59,7 +59,7 @@ export async function editFile(req: EditRequest): Promise<EditOutcome> {
     if (req.showMasterKeys) opened.file.metadata = writeMetadata(opened.metadata);
     plaintext = Buffer.from(format.emit(opened.file, req.emit));
   } else {
-    plaintext = Buffer.from(newFileTemplate(req.format), 'utf8');
+    plaintext = Buffer.from(storeNamed(req.format).newFileTemplate, 'utf8');
   }
 
   const dir = createPrivateDir('tsops-edit-', req.env);
@@ -97,13 +97,13 @@ export async function editFile(req: EditRequest): Promise<EditOutcome> {
 async function editUntilValid(req: EditRequest, format: Awaited<ReturnType<typeof loadFormat>>, tempFile: string, before: string, shown: string | undefined): Promise<ParsedFile | undefined> {
   for (;;) {
     const status = await runEditor(req.editor, tempFile, req.env);
-    if (status !== 0) throw new TsopsError(`the editor exited with status ${status}; ${req.file} was not changed`, ExitCode.Generic);
+    if (status !== 0) throw new TsopsError(`the editor exited with status ${status}; ${req.file} was not changed`);
     const text = readFileSync(tempFile);
     if (digest(text) === before) return undefined;
     const problem = checkEdited(req, format, text, shown);
     text.fill(0);
     if (typeof problem !== 'string') return problem;
-    if (!(await req.askReopen(problem))) throw new TsopsError(`edit abandoned: ${problem}; ${req.file} was not changed`, ExitCode.Generic);
+    if (!(await req.askReopen(problem))) throw new TsopsError(`edit abandoned: ${problem}; ${req.file} was not changed`);
   }
 }
 

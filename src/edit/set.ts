@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { ExitCode, TsopsError } from '../errors.js';
-import { emitAs, loadFormat, type EmitOptions } from '../formats/format.js';
+import { TsopsError } from '../errors.js';
+import { emitAs, type EmitOptions } from '../formats/format.js';
 import { readStore } from '../formats/detect.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import type { KeyOptions, MasterKeyType } from '../keys/masterkey.js';
 import { OpenedFile } from '../sops/opened-file.js';
 import { formatPath, setAtPath, unsetAtPath, type PathStep } from '../sops/tree-edit.js';
+import { jsonStore } from '../formats/json/store.js';
 import type { FormatName, Node } from '../tree.js';
 
 export interface TreeChangeRequest {
@@ -37,7 +38,7 @@ export async function setValue(req: TreeChangeRequest & { value: Node }): Promis
 export async function unsetValue(req: TreeChangeRequest): Promise<ChangeOutcome> {
   return change({ ...req, idempotent: true }, (doc) => {
     const removed = unsetAtPath(doc, req.path);
-    if (!removed && !req.idempotent) throw new TsopsError(`key not found: ${formatPath(req.path)}`, ExitCode.Generic);
+    if (!removed && !req.idempotent) throw new TsopsError(`key not found: ${formatPath(req.path)}`);
     return removed;
   });
 }
@@ -46,7 +47,7 @@ async function change(req: TreeChangeRequest, apply: (doc: import('../tree.js').
   const { format, parsed: file } = await readStore(readFileSync(req.file), req.format, { file: req.file, needMetadata: true });
   using opened = await OpenedFile.open(file, { keepIvs: true, ignoreMac: req.ignoreMac, keys: req.keys, decryptionOrder: req.decryptionOrder });
   const doc = file.documents[0];
-  if (!doc) throw new TsopsError('the file has no document', ExitCode.Generic);
+  if (!doc) throw new TsopsError('the file has no document');
   if (!apply(doc) && req.idempotent) return 'unchanged';
   opened.reseal();
   const output = req.outputFormat && req.outputFormat !== req.format ? await emitAs(file, req.outputFormat, req.emit?.indent, req.file) : format.emit(file, req.emit);
@@ -56,13 +57,13 @@ async function change(req: TreeChangeRequest, apply: (doc: import('../tree.js').
 
 /** A `set` value is JSON (as in sops); objects keep their key order, integers stay exact. */
 export async function parseJsonValue(text: string): Promise<Node> {
-  const json = await loadFormat('json');
+  const json = await jsonStore.load();
   try {
     const parsed = json.parse(Buffer.from(`{"value":${text}\n}`, 'utf8'));
     const entry = parsed.documents[0]?.items.find((i) => i.kind === 'entry');
     if (!entry || entry.kind !== 'entry' || parsed.documents[0]!.items.filter((i) => i.kind === 'entry').length !== 1) throw new Error('not one value');
     return entry.value;
   } catch {
-    throw new TsopsError('the value is not valid JSON (strings need quotes: \'"text"\')', ExitCode.InvalidSetFormat);
+    throw new TsopsError('the value is not valid JSON (strings need quotes: \'"text"\')', 'bad-set-argument');
   }
 }

@@ -9,7 +9,7 @@
  * Flags come before FILE, as in sops. With `-f FILE` (repeatable, exec-env)
  * there is no FILE operand.
  */
-import { ExitCode, TsopsError, UsageError } from '../errors.js';
+import { TsopsError, UsageError } from '../errors.js';
 import type { CommandLine } from './child.js';
 
 export interface FlagTable {
@@ -46,18 +46,18 @@ export function parseExecArgs(argv: readonly string[], table: FlagTable): ExecAr
     }
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
     let name = arg.startsWith('--') ? arg.slice(2, eq < 0 ? undefined : eq) : table.short?.[arg.slice(1)];
-    if (name === undefined) throw new UsageError(`unknown flag ${arg}`, ExitCode.Generic);
-    if (table.refused?.[name] !== undefined) throw new UsageError(`--${name} is not supported: ${table.refused[name]}`, ExitCode.Generic);
+    if (name === undefined) throw new UsageError(`unknown flag ${arg}`, 'bad-usage');
+    if (table.refused?.[name] !== undefined) throw new UsageError(`--${name} is not supported: ${table.refused[name]}`, 'bad-usage');
     if (table.booleans.includes(name)) {
-      if (eq >= 0) throw new UsageError(`--${name} takes no value`, ExitCode.Generic);
+      if (eq >= 0) throw new UsageError(`--${name} takes no value`, 'bad-usage');
       out.booleans.add(name);
       continue;
     }
-    if (!table.values.includes(name)) throw new UsageError(`unknown flag ${arg}`, ExitCode.Generic);
+    if (!table.values.includes(name)) throw new UsageError(`unknown flag ${arg}`, 'bad-usage');
     let value: string;
     if (eq >= 0) value = arg.slice(eq + 1);
     else {
-      if (i + 1 >= argv.length) throw new UsageError(`--${name} needs a value`, ExitCode.Generic);
+      if (i + 1 >= argv.length) throw new UsageError(`--${name} needs a value`, 'bad-usage');
       value = argv[++i]!;
     }
     name = name!;
@@ -66,7 +66,7 @@ export function parseExecArgs(argv: readonly string[], table: FlagTable): ExecAr
   if (table.fileFlag) out.files.push(...(out.values.get(table.fileFlag) ?? []));
   if (out.files.length === 0) {
     const file = argv[i];
-    if (file === undefined || file === '--') throw new TsopsError('no file given: usage is [flags] FILE COMMAND', ExitCode.NoFileSpecified);
+    if (file === undefined || file === '--') throw new TsopsError('no file given: usage is [flags] FILE COMMAND', 'no-file-given');
     out.files.push(file);
     i++;
   }
@@ -77,11 +77,11 @@ export function parseExecArgs(argv: readonly string[], table: FlagTable): ExecAr
 function commandLine(rest: readonly string[]): CommandLine {
   if (rest[0] === '--') {
     const argv = rest.slice(1);
-    if (argv.length === 0 || argv[0] === '') throw new UsageError('no command after --', ExitCode.Generic);
+    if (argv.length === 0 || argv[0] === '') throw new UsageError('no command after --', 'bad-usage');
     return { argv };
   }
-  if (rest.length === 0) throw new UsageError('no command given: usage is [flags] FILE COMMAND', ExitCode.Generic);
-  if (rest[0]!.startsWith('-')) throw new UsageError(`flags go before the file (${rest[0]} came after it); put the command after --`, ExitCode.Generic);
+  if (rest.length === 0) throw new UsageError('no command given: usage is [flags] FILE COMMAND', 'bad-usage');
+  if (rest[0]!.startsWith('-')) throw new UsageError(`flags go before the file (${rest[0]} came after it); put the command after --`, 'bad-usage');
   if (rest.length === 1) return { shell: rest[0]! };
   return { argv: [...rest] };
 }

@@ -4,9 +4,9 @@
  * through ValToString. Nested values are refused unless flattening is asked
  * for, so no secret is ever dropped without a word.
  */
-import { ExitCode, TsopsError } from '../errors.js';
+import { TsopsError } from '../errors.js';
 import { KEY_KINDS } from '../keys/registry.js';
-import { valueToString } from '../sops/values.js';
+import { valueToString } from '../values.js';
 import type { MapNode, Node } from '../tree.js';
 import type { Provenance } from './provenance.js';
 
@@ -41,7 +41,7 @@ export const ALLOW_UNAUTHENTICATED_HINT = '--allow-unauthenticated allows it';
 /** Thrown for a document that cannot become environment variables; exit 1, as sops. */
 export class EnvironmentError extends TsopsError {
   constructor(message: string, file?: string) {
-    super(message, ExitCode.Generic, file === undefined ? undefined : { file });
+    super(message, 'failed', file === undefined ? undefined : { file });
   }
 }
 

@@ -8,8 +8,9 @@
 import { readMetadata, type Metadata } from '../sops/metadata.js';
 import { DEFAULT_RULE, EncryptionPolicy } from '../sops/rules.js';
 import { describePath, walk } from '../sops/tree-crypto.js';
-import { plaintextBytes } from '../sops/values.js';
+import { plaintextBytes } from '../values.js';
 import type { MapNode, Node, ParsedFile, Scalar } from '../tree.js';
+import { storeNamed } from '../formats/registry.js';
 import { ALLOW_EMPTY_OVERRIDE_HINT, ALLOW_UNAUTHENTICATED_HINT, EnvironmentError } from './env.js';
 
 /** `empty`: empty or null; `plaintext`: a non-empty value the MAC skips (mac_only_encrypted). */
@@ -19,7 +20,7 @@ export type Unauthenticated = 'empty' | 'plaintext';
 export type Provenance = (node: Scalar) => Unauthenticated | undefined;
 
 /** Never flags anything: for callers that opted out of the checks. */
-export const TRUSTED: Provenance = () => undefined;
+const TRUSTED: Provenance = () => undefined;
 
 /**
  * Captures the metadata while a file is opened (`inspect` of the open
@@ -35,8 +36,8 @@ export class ProvenanceRecorder {
 
   provenance(parsed: ParsedFile): Provenance {
     const metadata = this.metadata;
-    // A binary file is one encrypted blob: nothing in it is unauthenticated.
-    if (!metadata || parsed.format === 'binary') return TRUSTED;
+    // A single-valued file is one encrypted blob: nothing in it is unauthenticated.
+    if (!metadata || storeNamed(parsed.format).singleValued) return TRUSTED;
     const marks = new WeakMap<Scalar, Unauthenticated>();
     walk(parsed.documents, new EncryptionPolicy(metadata.rule ?? DEFAULT_RULE), {
       scalar(node, _path, encrypt) {

@@ -9,8 +9,9 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, closeSync, constants, linkSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ExitCode, OutputError, TsopsError } from '../errors.js';
+import { OutputError, TsopsError } from '../errors.js';
 import { makePrivateDirPath } from '../io/private-dir.js';
+import { registerCleanup } from '../io/process-lifecycle.js';
 
 export interface SecretFileOptions {
   /** Name inside the private directory: relative, no `..` (default `tmp-file`). */
@@ -37,32 +38,25 @@ export interface SecretFile {
   close(): Promise<void>;
 }
 
-export const DEFAULT_SECRET_FILE_NAME = 'tmp-file';
+const DEFAULT_SECRET_FILE_NAME = 'tmp-file';
 
 /** A name the file may have inside its directory; throws for anything that could point outside it. */
 export function checkSecretFileName(name: string): string {
   const parts = name.split('/');
   if (name === '' || isAbsolute(name) || name.includes('\0') || parts.some((p) => p === '' || p === '.' || p === '..')) {
-    throw new TsopsError(`--filename must be a relative path without '.' or '..' parts (got ${JSON.stringify(name)})`, ExitCode.Generic);
+    throw new TsopsError(`--filename must be a relative path without '.' or '..' parts (got ${JSON.stringify(name)})`);
   }
   return name;
 }
 
-const live = new Set<string>();
-let exitHooked = false;
-
-function removeOnExit(dir: string): void {
-  live.add(dir);
-  if (exitHooked) return;
-  exitHooked = true;
-  process.on('exit', () => {
-    for (const d of live) rmSync(d, { recursive: true, force: true });
-  });
-}
-
-function forget(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
-  live.delete(dir);
+/** The directory goes at the latest when the process exits; signals keep their effect (the FIFO server needs EPIPE, not SIGPIPE). */
+function removeOnExit(dir: string): () => void {
+  const removeDir = (): void => rmSync(dir, { recursive: true, force: true });
+  const unregister = registerCleanup(removeDir);
+  return () => {
+    removeDir();
+    unregister();
+  };
 }
 
 /**
@@ -72,20 +66,20 @@ function forget(dir: string): void {
 export function createSecretFile(content: Uint8Array, options: SecretFileOptions = {}): SecretFile {
   const name = checkSecretFileName(options.name ?? DEFAULT_SECRET_FILE_NAME);
   const dir = makePrivateDirPath('tsops-exec-', options.env ?? process.env);
-  removeOnExit(dir);
+  const forget = removeOnExit(dir);
   const path = join(dir, name);
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     if (options.fifo === false) {
       writeFileSync(path, content, { mode: 0o600, flag: 'wx' });
       content.fill(0);
-      return { dir, path, close: async () => forget(dir) };
+      return { dir, path, close: async () => forget() };
     }
     makeFifo(path);
     if (options.owner) chownSync(path, options.owner.uid, options.owner.gid);
   } catch (e) {
     content.fill(0);
-    forget(dir);
+    forget();
     throw e;
   }
   const server = new FifoServer(path, content, options.owner);
@@ -94,7 +88,7 @@ export function createSecretFile(content: Uint8Array, options: SecretFileOptions
     path,
     async close() {
       await server.stop();
-      forget(dir);
+      forget();
     },
   };
 }

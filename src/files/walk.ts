@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { ExitCode, TsopsError, UsageError } from '../errors.js';
+import { TsopsError, UsageError } from '../errors.js';
 import { formatForPath } from '../formats/format.js';
 import { readStore } from '../formats/detect.js';
 import { isEncrypted } from '../sops/index.js';
@@ -70,13 +70,13 @@ export async function encryptedFiles(paths: string[], recursive: boolean, note?:
     try {
       isDir = statSync(p).isDirectory();
     } catch {
-      throw new TsopsError('no such file', ExitCode.NoFileSpecified, { file: p });
+      throw new TsopsError('no such file', 'file-not-found', { file: p });
     }
     if (!isDir) {
       out.push(p);
       continue;
     }
-    if (!recursive) throw new UsageError(`${p} is a directory (use -r to walk it)`, ExitCode.Generic);
+    if (!recursive) throw new UsageError(`${p} is a directory (use -r to walk it)`, 'bad-usage');
     for (const f of filesUnder(p, note)) {
       try {
         if (isEncrypted((await readStore(readFileSync(f), formatForPath(f), { file: f, needMetadata: true })).parsed)) out.push(f);

@@ -5,7 +5,7 @@ import { parseJsonDocument } from './json.js';
 import { indentUnit, renderJson } from './json/write.js';
 
 /**
- * Any other file (spec §7.3): the whole content is one value, `data`, kept as
+ * Any other file (docs/format.md#binary): the whole content is one value, `data`, kept as
  * bytes so that non-UTF-8 content survives. Encrypted, it is a JSON envelope
  * `{"data": "ENC[...]", "sops": {...}}`.
  */

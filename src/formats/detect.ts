@@ -1,6 +1,7 @@
 import { InputError, MalformedFileError, TsopsError } from '../errors.js';
 import type { FormatName, ParsedFile } from '../tree.js';
-import { loadFormat, type Format } from './format.js';
+import type { Format } from './format.js';
+import { detectableStores, STORES, storeNamed } from './registry.js';
 
 /**
  * Opening a stored (encrypted) file. sops picks the store from the name and
@@ -31,27 +32,30 @@ export interface StoreRead {
 
 /** Reads `bytes` as `named`, or as the store its content shows when that fails (see above). */
 export async function readStore(bytes: Uint8Array, named: FormatName, options: StoreReadOptions = {}): Promise<StoreRead> {
-  const format = await loadFormat(named);
+  const namedStore = storeNamed(named);
+  const format = await namedStore.load();
   const parseOptions = options.file === undefined ? {} : { file: options.file };
   if (options.exact) return { format, parsed: asEncrypted(() => format.parse(bytes, parseOptions), options) };
   let parsed: ParsedFile | undefined;
   let failure: unknown;
   try {
     parsed = format.parse(bytes, parseOptions);
-    if (parsed.metadata && named === 'binary' && !isBinaryEnvelope(parsed)) {
-      // The binary store reads any JSON object with metadata; one that is not an envelope is the JSON store's.
-      const json = await loadFormat('json');
-      options.note?.(`${shown(options.file)}: read as the json store (its content), not binary (its name)`);
-      return { format: json, parsed: json.parse(bytes, parseOptions) };
+    const owner = namedStore.ownerOf?.(parsed);
+    if (owner) {
+      const ownerFormat = await owner.load();
+      options.note?.(`${shown(options.file)}: read as the ${owner.name} store (its content), not ${named} (its name)`);
+      return { format: ownerFormat, parsed: ownerFormat.parse(bytes, parseOptions) };
     }
     if (parsed.metadata || !options.needMetadata) return { format, parsed };
   } catch (e) {
     if (!(e instanceof TsopsError)) throw e;
     failure = e;
   }
-  for (const candidate of candidates(bytes)) {
-    if (candidate === named) continue;
-    const other = await loadFormat(candidate);
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  for (const candidate of detectableStores()) {
+    // The metadata is at the end of a file: the whole text is searched.
+    if (candidate === namedStore || !candidate.detection!.mayHold(text)) continue;
+    const other = await candidate.load();
     let read: ParsedFile;
     try {
       read = other.parse(bytes, parseOptions);
@@ -59,8 +63,9 @@ export async function readStore(bytes: Uint8Array, named: FormatName, options: S
       continue;
     }
     if (!read.metadata) continue;
-    const store = candidate === 'json' && isBinaryEnvelope(read) ? await loadFormat('binary') : other;
-    if (store !== other) read = store.parse(bytes, parseOptions);
+    const claimant = STORES.find((s) => s !== candidate && s.claimsRead?.(read, candidate));
+    const store = claimant ? await claimant.load() : other;
+    if (claimant) read = store.parse(bytes, parseOptions);
     options.note?.(`${shown(options.file)}: read as the ${store.name} store (its content), not ${named} (its name)`);
     return { format: store, parsed: read };
   }
@@ -78,28 +83,6 @@ function asEncrypted<T>(read: () => T, options: StoreReadOptions): T {
     if (options.needMetadata && e instanceof InputError) throw new MalformedFileError(e.message, options.file === undefined ? undefined : { file: options.file });
     throw e;
   }
-}
-
-/**
- * The stores the content could be, cheapest and most specific first: a JSON
- * object, then the line-based stores whose metadata has a telltale spelling,
- * then YAML (which JSON also is).
- */
-function candidates(bytes: Uint8Array): FormatName[] {
-  // The metadata is at the end of a file: the whole text is searched.
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-  const out: FormatName[] = [];
-  if (/^(?:\xEF\xBB\xBF)?\s*\{/.test(text)) out.push('json');
-  if (/^sops_[A-Za-z0-9_]*=/m.test(text)) out.push('dotenv');
-  if (/^\s*\[sops\]\s*$/m.test(text)) out.push('ini');
-  if (/^sops:/m.test(text)) out.push('yaml');
-  return out;
-}
-
-/** sops's binary store: a JSON object holding `data` only (besides `sops`). */
-function isBinaryEnvelope(file: ParsedFile): boolean {
-  const items = file.documents[0]?.items ?? [];
-  return items.length === 1 && items[0]!.kind === 'entry' && items[0]!.key === 'data';
 }
 
 /** A file name for a message line: control characters escaped, never printed raw. */

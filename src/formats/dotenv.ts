@@ -1,11 +1,11 @@
 import { EmitError, InputError } from '../errors.js';
-import { valueToString } from '../sops/values.js';
+import { valueToString } from '../values.js';
 import type { Comment, Entry, MapNode, Node, ParsedFile } from '../tree.js';
 import { flattenMetadata, unflattenMetadata } from './flatten.js';
 import type { Format } from './format.js';
 
 /**
- * dotenv (spec §7.4). A file holding `sops_*` lines is read exactly as sops
+ * dotenv (docs/format.md#dotenv). A file holding `sops_*` lines is read exactly as sops
  * reads it (`KEY=VALUE`, nothing trimmed, `\n` escapes), so keys and values
  * hash and authenticate the same. A plaintext file may also use the common
  * dotenv grammar: `export `, quoted values with escapes, multi-line

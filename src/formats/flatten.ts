@@ -2,7 +2,7 @@ import { MalformedFileError } from '../errors.js';
 import type { Entry, MapNode, Node } from '../tree.js';
 
 /**
- * The flat key scheme dotenv and INI use for the sops metadata (spec §7.4):
+ * The flat key scheme dotenv and INI use for the sops metadata (docs/format.md#flat-metadata):
  * a path is written as the top-level key followed by `__map_<key>` for each
  * map step and `__list_<i>` for each list step.
  */

@@ -1,5 +1,6 @@
 import { aboutFile } from '../errors.js';
 import type { FormatName, ParsedFile } from '../tree.js';
+import { storeForPath, storeForTypeName, storeNamed } from './registry.js';
 
 export interface ParseOptions {
   /** The file name, for error messages only. */
@@ -31,17 +32,9 @@ export interface Format {
   emit(file: ParsedFile, options?: EmitOptions): Uint8Array;
 }
 
-const loaders: Record<FormatName, () => Promise<Format>> = {
-  yaml: async () => (await import('./yaml.js')).yamlFormat,
-  json: async () => (await import('./json.js')).jsonFormat,
-  dotenv: async () => (await import('./dotenv.js')).dotenvFormat,
-  ini: async () => (await import('./ini.js')).iniFormat,
-  binary: async () => (await import('./binary.js')).binaryFormat,
-};
-
-/** Formats load lazily so that a JSON or .env file never pays for the YAML parser. */
+/** Stores load lazily so that a JSON or .env file never pays for the YAML parser. */
 export function loadFormat(name: FormatName): Promise<Format> {
-  return loaders[name]();
+  return storeNamed(name).load();
 }
 
 /**
@@ -54,26 +47,12 @@ export async function emitAs(file: ParsedFile, format: FormatName, indent: numbe
   return aboutFile(name, async () => (await loadFormat(format)).emit(out, indent === undefined ? {} : { indent }));
 }
 
-const TYPE_NAMES: Record<string, FormatName> = {
-  yaml: 'yaml', yml: 'yaml', json: 'json', dotenv: 'dotenv', env: 'dotenv', ini: 'ini', binary: 'binary',
-};
-
 /** `--input-type` / `--output-type` values, as sops spells them. */
 export function parseFormatName(name: string): FormatName | undefined {
-  const key = name.toLowerCase();
-  return Object.hasOwn(TYPE_NAMES, key) ? TYPE_NAMES[key] : undefined;
+  return storeForTypeName(name)?.name;
 }
 
-/**
- * The format a file name implies: `.yaml`/`.yml`, `.json`, `.ini`; dotenv for
- * `.env`, `*.env` and `.env.*` (sops treats the last as binary); binary otherwise.
- */
+/** The store a file name implies (see each store's `claimsName`), the fallback store when none claims it. */
 export function formatForPath(path: string): FormatName {
-  const base = path.split(/[\\/]/).pop() ?? path;
-  const lower = base.toLowerCase();
-  if (lower.endsWith('.yaml') || lower.endsWith('.yml')) return 'yaml';
-  if (lower.endsWith('.json')) return 'json';
-  if (lower.endsWith('.ini')) return 'ini';
-  if (lower === '.env' || lower.endsWith('.env') || lower.startsWith('.env.')) return 'dotenv';
-  return 'binary';
+  return storeForPath(path).name;
 }

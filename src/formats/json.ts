@@ -6,7 +6,7 @@ import { decodeUtf8, readJson, type ContainerOrigin, type JsonSource } from './j
 import { indentUnit, renderJson } from './json/write.js';
 
 /**
- * JSON as sops reads and writes it (spec §7.2). A file is written back in its
+ * JSON as sops reads and writes it (docs/format.md#json). A file is written back in its
  * own layout when only values changed; otherwise (or when converting from
  * another format) in Go's layout: tab indent by default, HTML-safe escaping,
  * one trailing newline, `sops` last.

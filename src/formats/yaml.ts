@@ -6,7 +6,7 @@ import { parseYaml } from './yaml/parse.js';
 import { emitWithLayout, isYamlLayout } from './yaml/splice.js';
 
 /**
- * YAML (spec §7.1). Parsing keeps the source; emitting rewrites only what the
+ * YAML (docs/format.md#yaml). Parsing keeps the source; emitting rewrites only what the
  * document layer changed, so comments, blank lines, indentation, key order and
  * untouched values survive byte for byte. A tree without a layout of its own is
  * written in go-yaml's style, as sops writes it.

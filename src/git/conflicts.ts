@@ -3,12 +3,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { loadFormat } from '../formats/format.js';
 import type { KeyOptions } from '../keys/masterkey.js';
 import type { OpenedFile } from '../sops/opened-file.js';
 import { verifyOpens } from '../sops/open.js';
 import { formatPath } from '../sops/tree-edit.js';
-import { list, map, str, type MapNode, type Node, type ParsedFile } from '../tree.js';
+import { getEntry, list, map, str, type Node, type ParsedFile } from '../tree.js';
+import { yamlStore } from '../formats/yaml/store.js';
 import type { MergeConflict } from './merge-tree.js';
 
 /**
@@ -27,11 +27,11 @@ export async function saveConflicts(storePath: string, file: string, conflicts: 
     ['file', str(file)],
     ['conflicts', list(conflicts.map(conflictNode))],
   ]);
-  const parsed: ParsedFile = { format: 'yaml', documents: [doc] };
+  const parsed: ParsedFile = { format: yamlStore.name, documents: [doc] };
   // Every value is encrypted here, whatever partial-encryption rule the file itself uses.
   sealedWith.reseal(parsed, { rule: undefined, macOnlyEncrypted: false });
   mkdirSync(join(storePath, '..'), { recursive: true, mode: 0o700 });
-  await writeFileAtomic(storePath, (await loadFormat('yaml')).emit(parsed));
+  await writeFileAtomic(storePath, (await yamlStore.load()).emit(parsed));
 }
 
 function conflictNode(c: MergeConflict): Node {
@@ -51,18 +51,18 @@ export interface StoredConflict {
 
 export async function loadConflicts(storePath: string, keys: KeyOptions): Promise<StoredConflict[] | undefined> {
   if (!existsSync(storePath)) return undefined;
-  const parsed = (await loadFormat('yaml')).parse(readFileSync(storePath), { file: storePath });
+  const parsed = (await yamlStore.load()).parse(readFileSync(storePath), { file: storePath });
   await verifyOpens(parsed, { keys });
   const root = parsed.documents[0];
-  const conflicts = root && entryValue(root, 'conflicts');
+  const conflicts = root && getEntry(root, 'conflicts')?.value;
   if (!conflicts || conflicts.kind !== 'list') return [];
   return conflicts.items.flatMap((item) => {
     if (item.kind !== 'map') return [];
-    const key = entryValue(item, 'key');
+    const key = getEntry(item, 'key')?.value;
     if (!key || key.kind !== 'scalar') return [];
     const out: StoredConflict = { key: String(key.value) };
     for (const side of ['base', 'ours', 'theirs'] as const) {
-      const v = entryValue(item, side);
+      const v = getEntry(item, side)?.value;
       if (v) out[side] = v;
     }
     return [out];
@@ -71,10 +71,5 @@ export async function loadConflicts(storePath: string, keys: KeyOptions): Promis
 
 export function clearConflicts(storePath: string): void {
   rmSync(storePath, { force: true });
-}
-
-function entryValue(node: MapNode, key: string): Node | undefined {
-  for (const item of node.items) if (item.kind === 'entry' && item.key === key) return item.value;
-  return undefined;
 }
 

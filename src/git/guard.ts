@@ -21,7 +21,7 @@ export interface GuardViolation {
 }
 
 /** One staged path with the mode and blob the commit would record. */
-interface StagedEntry {
+export interface StagedEntry {
   path: string;
   mode: string;
   blob: string;
@@ -103,7 +103,7 @@ function renameSources(root: string): Map<string, string> {
 }
 
 /** The contents of the given blobs, read by one `git cat-file --batch`. */
-function readBlobs(root: string, ids: string[]): Map<string, Buffer> {
+export function readBlobs(root: string, ids: string[]): Map<string, Buffer> {
   const blobs = new Map<string, Buffer>();
   const unique = [...new Set(ids)];
   if (unique.length === 0) return blobs;
@@ -122,7 +122,7 @@ function readBlobs(root: string, ids: string[]): Map<string, Buffer> {
 }
 
 /** Every path whose staged content differs from HEAD, except deletions (renames and copies show as additions). */
-function stagedEntries(root: string): StagedEntry[] {
+export function stagedEntries(root: string): StagedEntry[] {
   const fields = git(['diff', '--cached', '--raw', '-z', '--no-renames', '--no-abbrev', '--diff-filter=d'], root).toString('utf8').split('\0');
   const out: StagedEntry[] = [];
   for (let i = 0; i + 1 < fields.length; i += 2) {
@@ -138,7 +138,7 @@ function stagedEntries(root: string): StagedEntry[] {
  * the files to check, and `--all-files` names unchanged ones too): a staged
  * change as the diff shows it, any other tracked file as the index holds it.
  */
-function namedEntries(root: string, cwd: string, files: string[]): StagedEntry[] {
+export function namedEntries(root: string, cwd: string, files: string[]): StagedEntry[] {
   const wanted = new Set<string>();
   for (const file of files) {
     const rel = relative(root, resolve(cwd, file));
@@ -279,7 +279,7 @@ async function checkBlob(file: string, blob: Buffer, keys: KeyOptions, rule: Cre
 }
 
 /** A path as one shell word, so the suggested fix can be pasted as it is. */
-function shellWord(path: string): string {
+export function shellWord(path: string): string {
   return /^[A-Za-z0-9._/@%+=:,-]+$/.test(path) ? path : `'${path.replaceAll("'", "'\\''")}'`;
 }
 

@@ -4,7 +4,7 @@ import { loadFormat, type Format } from '../formats/format.js';
 import { readStore } from '../formats/detect.js';
 import type { KeyOptions } from '../keys/masterkey.js';
 import type { Metadata } from '../sops/index.js';
-import { looksEncrypted } from '../sops/cipher.js';
+import { looksEncrypted } from '../enc-string.js';
 import { OpenedFile } from '../sops/opened-file.js';
 import { DEFAULT_RULE } from '../sops/rules.js';
 import { formatPath, type PathStep } from '../sops/tree-edit.js';

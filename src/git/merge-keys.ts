@@ -1,6 +1,7 @@
 import { keyIdentity, type KeyRecord, type KeySpec } from '../keys/masterkey.js';
 import type { Metadata } from '../sops/metadata.js';
 import { specFromRecord } from '../sops/index.js';
+import { groupsNeeded } from '../sops/shamir.js';
 
 /** The master keys of the merged file, or why they cannot be merged. */
 export type KeyMerge =
@@ -12,7 +13,7 @@ type Groups = string[][];
 const idsOf = (m: Metadata): Groups => m.keyGroups.map((g) => g.map(keyIdentity));
 const sameSet = (a: string[], b: string[]): boolean => a.length === b.length && a.every((x) => b.includes(x));
 const sameGroups = (a: Groups, b: Groups): boolean => a.length === b.length && a.every((g, i) => sameSet(g, b[i]!));
-const thresholdOf = (m: Metadata): number | undefined => (m.keyGroups.length > 1 ? (m.shamirThreshold ?? m.keyGroups.length) : undefined);
+const thresholdOf = (m: Metadata): number | undefined => (m.keyGroups.length > 1 ? groupsNeeded(m.shamirThreshold, m.keyGroups.length) : undefined);
 
 /**
  * Three-way merge of the key groups: a key removed on either side is gone, a

@@ -1,5 +1,5 @@
 import { sameValue, type PathStep } from '../sops/tree-edit.js';
-import { cloneNode, type Entry, type MapNode, type Node } from '../tree.js';
+import { cloneNode, getEntry, type Entry, type MapNode, type Node } from '../tree.js';
 
 /** A key both sides changed differently (or one changed and the other deleted). */
 export interface MergeConflict {
@@ -22,9 +22,7 @@ export function mergeDocuments(base: MapNode | undefined, ours: MapNode, theirs:
 }
 
 function entryOf(map: MapNode | undefined, key: string): Entry | undefined {
-  if (!map) return undefined;
-  for (const item of map.items) if (item.kind === 'entry' && item.key === key) return item;
-  return undefined;
+  return map && getEntry(map, key);
 }
 
 /** Conflicts hold copies: the merged tree is re-encrypted in place afterwards. */

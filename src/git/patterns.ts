@@ -19,7 +19,7 @@ export interface DerivedPatterns {
 }
 
 /** What `git install` and `init` route to tsops when no config says otherwise. */
-export const DEFAULT_PATTERNS: readonly string[] = ['*.enc.yaml', '*.enc.yml', '*.enc.json', '*.enc.env', '*.enc.ini'];
+const DEFAULT_PATTERNS: readonly string[] = ['*.enc.yaml', '*.enc.yml', '*.enc.json', '*.enc.env', '*.enc.ini'];
 
 /**
  * The patterns for a repository: from the creation rules of the config that
@@ -41,7 +41,7 @@ type Piece = { kind: 'lit'; text: string } | { kind: 'any' } | { kind: 'seg'; mi
 class Unmappable extends Error {}
 
 /** Patterns for every rule of the config at `configPath`, relative to the repository `root`. */
-export function patternsFromConfig(config: Config, configPath: string, root: string): DerivedPatterns {
+function patternsFromConfig(config: Config, configPath: string, root: string): DerivedPatterns {
   const out: DerivedPatterns = { patterns: [], unmapped: [] };
   const base = relative(root, dirname(configPath)).split('\\').join('/');
   const outside = base.startsWith('..') || isAbsolute(base);
@@ -66,7 +66,7 @@ export function patternsFromConfig(config: Config, configPath: string, root: str
 }
 
 /** The gitattributes patterns (relative to the repository root) matching exactly the paths under `base` the regex finds a match in. */
-export function regexToGlobs(regex: string, base = ''): string[] {
+function regexToGlobs(regex: string, base = ''): string[] {
   const anchoredStart = regex.startsWith('^');
   const anchoredEnd = regex.endsWith('$') && !regex.endsWith('\\$');
   const body = regex.slice(anchoredStart ? 1 : 0, anchoredEnd ? -1 : undefined);

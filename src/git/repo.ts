@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { lstatSync } from 'node:fs';
-import { ExitCode, TsopsError } from '../errors.js';
+import { TsopsError } from '../errors.js';
 
 /** Outside a work tree: one line naming the directory, never git's own usage text. */
-export class NotAGitRepositoryError extends TsopsError {
+class NotAGitRepositoryError extends TsopsError {
   constructor(dir: string) {
-    super('not a git repository', ExitCode.Generic, { file: dir });
+    super('not a git repository', 'failed', { file: dir });
   }
 }
 
@@ -15,7 +15,7 @@ export class NotAGitRepositoryError extends TsopsError {
  */
 export function refuseSymlink(path: string): void {
   if (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) {
-    throw new TsopsError('is a symbolic link; git ignores it and tsops will not write through it (replace it with a regular file)', ExitCode.CouldNotWriteOutputFile, { file: path });
+    throw new TsopsError('is a symbolic link; git ignores it and tsops will not write through it (replace it with a regular file)', 'unwritable-output', { file: path });
   }
 }
 

@@ -21,7 +21,7 @@ export interface WriteTarget {
  * on the old content (a secret left in plaintext, a removed key still able to
  * read it).
  */
-export async function resolveWriteTarget(path: string): Promise<WriteTarget> {
+async function resolveWriteTarget(path: string): Promise<WriteTarget> {
   const { lstat, readlink, realpath, stat } = await import('node:fs/promises');
   let current = resolve(path);
   for (let hop = 0; ; hop++) {

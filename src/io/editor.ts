@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { ExitCode, TsopsError } from '../errors.js';
-import { TERMINATING_SIGNALS } from './private-dir.js';
+import { TsopsError } from '../errors.js';
+import { registerForegroundChild } from './process-lifecycle.js';
 import { splitCommand } from './split-command.js';
 
 function onPath(name: string, env: NodeJS.ProcessEnv): boolean {
@@ -26,35 +26,23 @@ export function resolveEditor(env: NodeJS.ProcessEnv): string[] {
     if (value) return splitCommand(value);
   }
   for (const fallback of ['vim', 'nano', 'vi']) if (onPath(fallback, env)) return [fallback];
-  throw new TsopsError('no editor found: set $EDITOR (or $SOPS_EDITOR)', ExitCode.NoEditorFound);
+  throw new TsopsError('no editor found: set $EDITOR (or $SOPS_EDITOR)', 'no-editor');
 }
 
 /**
  * Runs the editor on `file` with the terminal, and resolves with its exit code.
- * While it runs, Ctrl+C belongs to the editor: tsops ignores SIGINT (the
- * terminal sends it to both). Any other terminating signal ends the editor
- * too (SIGHUP and SIGTERM as they are, the rest as SIGTERM, which editors
- * obey), then the private-dir handler removes the temp file.
+ * While it runs, Ctrl+C belongs to the editor, and any other terminating
+ * signal ends the editor before tsops removes the temp file (see
+ * {@link registerForegroundChild}).
  */
 export function runEditor(command: string[], file: string, env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
     const [bin, ...args] = command;
     const child = spawn(bin!, [...args, file], { stdio: 'inherit', env });
-    const ignoreInterrupt = (): void => {};
-    // Runs before the private-dir cleanup handler, so the editor does not outlive us.
-    const forward = (signal: NodeJS.Signals): void => {
-      child.kill(signal === 'SIGHUP' ? signal : 'SIGTERM');
-    };
-    const forwarded = TERMINATING_SIGNALS.filter((s) => s !== 'SIGINT');
-    process.on('SIGINT', ignoreInterrupt);
-    for (const s of forwarded) process.prependListener(s, forward);
-    const done = (): void => {
-      process.removeListener('SIGINT', ignoreInterrupt);
-      for (const s of forwarded) process.removeListener(s, forward);
-    };
+    const done = registerForegroundChild(child);
     child.on('error', (e: NodeJS.ErrnoException) => {
       done();
-      reject(new TsopsError(`could not run the editor '${bin}': ${e.code === 'ENOENT' ? 'not found' : e.message}`, ExitCode.NoEditorFound));
+      reject(new TsopsError(`could not run the editor '${bin}': ${e.code === 'ENOENT' ? 'not found' : e.message}`, 'no-editor'));
     });
     child.on('exit', (code, signal) => {
       done();

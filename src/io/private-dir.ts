@@ -1,15 +1,16 @@
 import { accessSync, chmodSync, constants, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { constants as osConstants, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OutputError } from '../errors.js';
+import { registerCleanup } from './process-lifecycle.js';
 
 /**
  * A directory only this user can enter (0700), on tmpfs when the system offers
  * one, for plaintext that must exist briefly (the file an editor opens). It is
  * removed on every way out of the process that Node lets us observe: normal
  * exit, uncaught errors, and every catchable signal whose default is to end
- * the process (after which the signal is re-raised so the caller sees the
- * usual status). Only SIGKILL (and SIGSTOP-then-kill) escapes: tmpfs keeps
+ * the process (src/io/process-lifecycle.ts removes it, then re-raises the
+ * signal so the caller sees the usual status). Only SIGKILL (and SIGSTOP-then-kill) escapes: tmpfs keeps
  * that off persistent disk, and each directory holds an owner record (pid,
  * process start time, pid namespace, boot id) so a later run removes what a
  * killed run left, and nothing that may still be in use.
@@ -22,57 +23,8 @@ export interface PrivateDir {
 /** Inside each private dir: who made it, for {@link sweepStaleDirs}. */
 export const OWNER_RECORD = '.tsops-owner';
 
-const live = new Set<string>();
-let exitHooked = false;
-let signalsHooked = false;
-
-/**
- * The signals that end a process unless caught, and that Node lets a program
- * catch (SIGSEGV, SIGBUS, SIGFPE, SIGILL are Node's own; SIGKILL and SIGSTOP
- * cannot be caught), limited to those this platform has.
- */
-export const TERMINATING_SIGNALS: NodeJS.Signals[] =
-  process.platform === 'win32'
-    ? ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']
-    : (
-        ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTRAP', 'SIGABRT', 'SIGUSR1', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGTERM', 'SIGSTKFLT', 'SIGPOLL', 'SIGPWR', 'SIGSYS', 'SIGVTALRM', 'SIGPROF', 'SIGXCPU', 'SIGXFSZ'] as NodeJS.Signals[]
-      ).filter((s) => s in osConstants.signals);
-
-function removeAll(): void {
-  for (const dir of live) rmSync(dir, { recursive: true, force: true });
-  live.clear();
-}
-
-function onSignal(signal: NodeJS.Signals): void {
-  removeAll();
-  // Every listener goes, so the re-raised signal meets its default action and
-  // ends the process with the usual status.
-  for (const s of TERMINATING_SIGNALS) process.removeAllListeners(s);
-  process.kill(process.pid, signal);
-  // Signals Node ignores from the start (SIGPIPE, SIGXFSZ) can stay ignored:
-  // then exit with the status a shell reports for that signal.
-  setTimeout(() => process.exit(128 + (osConstants.signals[signal] ?? 0)), 200);
-}
-
-function hookSignals(): void {
-  if (!exitHooked) {
-    exitHooked = true;
-    process.on('exit', removeAll);
-  }
-  if (signalsHooked) return;
-  signalsHooked = true;
-  for (const s of TERMINATING_SIGNALS) process.on(s, onSignal);
-}
-
-/** Once no private dir is left, signals get their usual handling back (a closed pipe is EPIPE again, not a signal). */
-function unhookSignals(): void {
-  if (!signalsHooked || live.size > 0) return;
-  signalsHooked = false;
-  for (const s of TERMINATING_SIGNALS) process.removeListener(s, onSignal);
-}
-
 /** Candidate bases, most private first: the user's runtime dir, shared memory, then the temp dir. */
-export function privateBases(env: NodeJS.ProcessEnv = process.env): string[] {
+function privateBases(env: NodeJS.ProcessEnv = process.env): string[] {
   const out: string[] = [];
   const usable = (dir: string | undefined): dir is string => {
     if (!dir) return false;
@@ -220,14 +172,13 @@ export function makePrivateDirPath(prefix: string, env: NodeJS.ProcessEnv): stri
 
 export function createPrivateDir(prefix = 'tsops-', env: NodeJS.ProcessEnv = process.env): PrivateDir {
   const path = makePrivateDirPath(prefix, env);
-  live.add(path);
-  hookSignals();
+  const removeDir = (): void => rmSync(path, { recursive: true, force: true });
+  const unregister = registerCleanup(removeDir, { catchSignals: true });
   return {
     path,
     remove() {
-      rmSync(path, { recursive: true, force: true });
-      live.delete(path);
-      unhookSignals();
+      removeDir();
+      unregister();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { ExitCode, TsopsError } from '../errors.js';
+import { TsopsError } from '../errors.js';
 
 /** Splits a command line the way a POSIX shell splits words (quotes and backslashes), without running a shell. */
 export function splitCommand(command: string): string[] {
@@ -30,7 +30,7 @@ export function splitCommand(command: string): string[] {
       inWord = true;
     }
   }
-  if (quote) throw new TsopsError('unterminated quote in the editor command', ExitCode.NoEditorFound);
+  if (quote) throw new TsopsError('unterminated quote in the editor command', 'no-editor');
   if (inWord) words.push(word);
   return words;
 }

@@ -32,6 +32,8 @@ export interface KeyKind<Type extends string = string, Spec extends { type: Type
   readonly keyMaterialEnv?: readonly string[];
   /** The library option (`decryptData`) holding extra identities of this kind. */
   readonly identitiesOption?: string;
+  /** Unwraps from local identities alone, with no network call and no prompt; the commit-time secret scan opens files through such kinds only. */
+  readonly unattended?: boolean;
 }
 
 export interface KeyRecordShape {

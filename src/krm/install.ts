@@ -6,7 +6,7 @@
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { ExitCode, TsopsError } from '../errors.js';
+import { TsopsError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 
 /** Marks a plugin file this command wrote, so a reinstall may replace it and nothing else. */
@@ -38,15 +38,15 @@ export function pluginScript(nodePath: string, startedAs: string): string {
 
 export async function installPlugin(options: { env: NodeJS.ProcessEnv; home: string; force: boolean; platform?: NodeJS.Platform; startedAs?: string }): Promise<string> {
   if ((options.platform ?? process.platform) === 'win32') {
-    throw new TsopsError('kustomize starts a legacy exec plugin directly, and Windows starts only native programs that way: use the KRM function form (exec path: tsops-krm) instead', ExitCode.Generic);
+    throw new TsopsError('kustomize starts a legacy exec plugin directly, and Windows starts only native programs that way: use the KRM function form (exec path: tsops-krm) instead');
   }
   const startedAs = options.startedAs ?? process.argv[1];
-  if (!startedAs) throw new TsopsError('cannot tell where tsops is installed', ExitCode.Generic);
+  if (!startedAs) throw new TsopsError('cannot tell where tsops is installed');
   const target = pluginPath(options.env, options.home);
   const { mkdir, readFile } = await import('node:fs/promises');
   const existing = await readFile(target, 'utf8').catch(() => undefined);
   if (existing !== undefined && !existing.includes(MARKER) && !options.force) {
-    throw new TsopsError('a plugin that tsops did not write is there (ksops itself?); --force replaces it', ExitCode.CouldNotWriteOutputFile, { file: target });
+    throw new TsopsError('a plugin that tsops did not write is there (ksops itself?); --force replaces it', 'unwritable-output', { file: target });
   }
   await mkdir(dirname(target), { recursive: true, mode: 0o755 });
   await writeFileAtomic(target, Buffer.from(pluginScript(process.execPath, startedAs)), { mode: 0o755 });

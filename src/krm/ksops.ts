@@ -6,8 +6,9 @@
  * `data` holds the decrypted binary files in base64. kustomize itself acts on
  * the annotations carried over from `metadata` (`needs-hash`, `behavior`).
  */
-import { ExitCode, TsopsError } from '../errors.js';
+import { TsopsError } from '../errors.js';
 import { emitAs, formatForPath } from '../formats/format.js';
+import { storeForPath } from '../formats/registry.js';
 import type { KeyOptions } from '../keys/masterkey.js';
 import { decryptBytes } from '../sops/open.js';
 import type { Node, ParsedFile } from '../tree.js';
@@ -45,7 +46,7 @@ export function isKsopsObject(value: unknown): value is Record<string, unknown> 
 /** Reads a manifest object as ksops does: `files` and/or `secretFrom` must be there. `name` labels errors. */
 export function readManifest(value: unknown, name: string): KsopsManifest {
   const fail = (why: string): never => {
-    throw new TsopsError(why, ExitCode.Generic, { file: name });
+    throw new TsopsError(why, 'failed', { file: name });
   };
   if (!isRecord(value)) return fail('a ksops manifest must be a mapping');
   if (value['files'] === undefined && value['secretFrom'] === undefined) fail("missing the 'files' or 'secretFrom' key of a ksops manifest");
@@ -81,8 +82,7 @@ export function readManifest(value: unknown, name: string): KsopsManifest {
 export async function generate(manifest: KsopsManifest, ctx: GenerateContext): Promise<Generated[]> {
   const out: Generated[] = [];
   for (const file of manifest.files) {
-    const format = formatForPath(file);
-    if (format !== 'yaml' && format !== 'json') throw new TsopsError('a file under `files` must be an encrypted YAML or JSON manifest (use secretFrom for other files)', ExitCode.Generic, { file });
+    if (!storeForPath(file).holdsNestedTrees) throw new TsopsError('a file under `files` must be an encrypted YAML or JSON manifest (use secretFrom for other files)', 'failed', { file });
     const parsed = await decryptListed(file, ctx);
     out.push({ kind: 'manifest', file, bytes: await emitAs(parsed, parsed.format, undefined, file) });
   }
@@ -99,7 +99,7 @@ async function secretObject(from: SecretFrom, ctx: GenerateContext): Promise<Rec
     try {
       stringData[key] = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     } catch {
-      throw new TsopsError('is not UTF-8 text: list it under binaryFiles', ExitCode.Generic, { file: path });
+      throw new TsopsError('is not UTF-8 text: list it under binaryFiles', 'failed', { file: path });
     } finally {
       bytes.fill(0);
     }
@@ -128,7 +128,7 @@ async function secretObject(from: SecretFrom, ctx: GenerateContext): Promise<Rec
 export function keyAndPath(spec: string): { key: string; path: string } {
   const parts = spec.split('=');
   if (parts.length === 1) return { key: spec.split(/[\\/]/).pop() ?? spec, path: spec };
-  if (parts.length > 2 || parts[0] === '' || parts[1] === '') throw new TsopsError('expected PATH or KEY=PATH', ExitCode.Generic, { file: spec });
+  if (parts.length > 2 || parts[0] === '' || parts[1] === '') throw new TsopsError('expected PATH or KEY=PATH', 'failed', { file: spec });
   return { key: parts[0]!, path: parts[1]! };
 }
 
@@ -150,7 +150,7 @@ async function decryptedBytes(path: string, ctx: GenerateContext): Promise<Uint8
 /** A dotenv file's entries (or any flat mapping of scalars), values as text. */
 function flatEntries(parsed: ParsedFile, path: string): [string, string][] {
   const doc = parsed.documents[0];
-  if (!doc || doc.kind !== 'map') throw new TsopsError('an envs file must hold KEY=VALUE entries', ExitCode.Generic, { file: path });
+  if (!doc || doc.kind !== 'map') throw new TsopsError('an envs file must hold KEY=VALUE entries', 'failed', { file: path });
   const out: [string, string][] = [];
   for (const item of doc.items) {
     if (item.kind !== 'entry') continue;
@@ -160,7 +160,7 @@ function flatEntries(parsed: ParsedFile, path: string): [string, string][] {
 }
 
 function scalarText(node: Node, key: string, path: string): string {
-  if (node.kind !== 'scalar') throw new TsopsError(`an envs file must be flat: ${key} is not a single value`, ExitCode.Generic, { file: path });
+  if (node.kind !== 'scalar') throw new TsopsError(`an envs file must be flat: ${key} is not a single value`, 'failed', { file: path });
   const v = node.value;
   if (v === null) return '';
   if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');

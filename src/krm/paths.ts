@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { isAbsolute, posix, relative, resolve, sep, win32 } from 'node:path';
-import { TsopsError, ExitCode } from '../errors.js';
+import { TsopsError } from '../errors.js';
 
 /**
  * The directory a ksops manifest may read from. kustomize runs a plugin in the
@@ -15,14 +15,14 @@ export async function kustomizationRoot(cwd: string, env: NodeJS.ProcessEnv): Pr
   const here = await realpath(cwd);
   const wider = env['TSOPS_KRM_ROOT'];
   if (wider === undefined || wider === '') return here;
-  if (!isAbsolute(wider)) throw new TsopsError(`TSOPS_KRM_ROOT must be an absolute path (${wider})`, ExitCode.Generic);
+  if (!isAbsolute(wider)) throw new TsopsError(`TSOPS_KRM_ROOT must be an absolute path (${wider})`);
   let root: string;
   try {
     root = await realpath(wider);
   } catch {
-    throw new TsopsError(`TSOPS_KRM_ROOT does not exist (${wider})`, ExitCode.Generic);
+    throw new TsopsError(`TSOPS_KRM_ROOT does not exist (${wider})`);
   }
-  if (!inside(here, root)) throw new TsopsError(`TSOPS_KRM_ROOT (${wider}) does not hold the kustomization directory ${here}`, ExitCode.Generic);
+  if (!inside(here, root)) throw new TsopsError(`TSOPS_KRM_ROOT (${wider}) does not hold the kustomization directory ${here}`);
   return root;
 }
 
@@ -39,7 +39,7 @@ function inside(path: string, root: string): boolean {
  */
 export async function readListedFile(listed: string, cwd: string, root: string): Promise<Buffer> {
   const refuse = (why: string): never => {
-    throw new TsopsError(why, ExitCode.CouldNotReadInputFile, { file: listed });
+    throw new TsopsError(why, 'unreadable-input', { file: listed });
   };
   if (listed === '') refuse('an empty path');
   if (posix.isAbsolute(listed) || win32.isAbsolute(listed)) refuse('absolute paths are refused: list files relative to the kustomization');

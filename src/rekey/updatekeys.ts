@@ -6,6 +6,7 @@ import { readStore } from '../formats/detect.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { keyIdentity, type KeyOptions, type KeySpec } from '../keys/masterkey.js';
 import { OpenedFile } from '../sops/opened-file.js';
+import { groupsNeeded } from '../sops/shamir.js';
 import { readMetadata } from '../sops/metadata.js';
 
 export interface KeyDiff {
@@ -26,7 +27,7 @@ export interface UpdatePlan {
   diff: KeyDiff;
 }
 
-/** What updatekeys would change in `file` to match its creation rule (spec §10). */
+/** What updatekeys would change in `file` to match its creation rule (see docs/config.md). */
 export async function planUpdate(file: string, cwd: string, env: NodeJS.ProcessEnv, explicitConfig?: string, warn?: (message: string) => void): Promise<UpdatePlan> {
   const configPath = await findConfig({ target: file, cwd, env, ...(explicitConfig ? { explicit: explicitConfig } : {}), ...(warn ? { warn } : {}) });
   if (!configPath) throw new ConfigError('no .sopsrc or .sops.yaml found for this file', { file });
@@ -35,12 +36,12 @@ export async function planUpdate(file: string, cwd: string, env: NodeJS.ProcessE
   if (!rule) throw new ConfigError(`no creation rule in ${configPath} matches this file`, { file });
   const want = keyGroupsForRule(rule, configPath);
   const { parsed } = await readStore(readFileSync(file), formatForPath(file), { file, needMetadata: true });
-  if (!parsed.metadata) throw new TsopsError('not encrypted', 1, { file });
+  if (!parsed.metadata) throw new TsopsError('not encrypted', 'not-encrypted', { file });
   const metadata = readMetadata(parsed.metadata);
   const have = metadata.keyGroups.map((g) => g.map(keyIdentity));
   const threshold = rule.shamirThreshold ?? 0;
   // A file's threshold counts only with several groups; "every group" may be stored as the group count.
-  const effective = (t: number, groups: number): number => (groups > 1 ? (t > 0 ? t : groups) : 0);
+  const effective = (t: number, groups: number): number => (groups > 1 ? groupsNeeded(t, groups) : 0);
   const groups: KeyDiff['groups'] = [];
   for (let i = 0; i < Math.max(have.length, want.length); i++) {
     const h = new Set(have[i] ?? []);

@@ -1,7 +1,8 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { encFields, encString } from '../enc-string.js';
 
 /**
- * The `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]` value string (spec §1): AES-256-GCM
+ * The `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]` value string (docs/format.md#values): AES-256-GCM
  * with a 32-byte IV, the tag stored apart from the ciphertext, and the leaf's path
  * as additional data.
  */
@@ -12,73 +13,8 @@ export interface SealedValue {
   type: string;
 }
 
-const PREFIX = 'ENC[AES256_GCM,data:';
-
-/** The four fields of an ENC string, as text, before any base64 check. */
-export interface EncFields {
-  data: string;
-  iv: string;
-  tag: string;
-  type: string;
-  /** Index just past the closing `]`. */
-  end: number;
-}
-
-/**
- * The one grammar for ENC strings, sops's pattern
- * `^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]` (anchored at the
- * start only; `.` stops at a newline, as in Go) with Go's greedy choice of
- * captures, found by a right-to-left scan: each greedy field ends at the last
- * separator that still leaves room for the ones after it. Linear in the
- * input, where a backtracking engine takes cubic time on a crafted line.
- * `type`, when given, must be the whole type field (`type:comment]`).
- */
-export function scanEnc(text: string, type?: string): EncFields | undefined {
-  if (!text.startsWith(PREFIX)) return undefined;
-  const newline = text.indexOf('\n');
-  const line = newline < 0 ? text : text.slice(0, newline);
-  let typeAt: number;
-  let end: number;
-  if (type === undefined) {
-    end = line.lastIndexOf(']');
-    typeAt = end < 0 ? -1 : line.lastIndexOf(',type:', end - 7);
-  } else {
-    typeAt = line.lastIndexOf(`,type:${type}]`);
-    end = typeAt + 6 + type.length;
-  }
-  if (typeAt < 0) return undefined;
-  const tagAt = line.lastIndexOf(',tag:', typeAt - 6);
-  if (tagAt < 0) return undefined;
-  const ivAt = line.lastIndexOf(',iv:', tagAt - 5);
-  if (ivAt < PREFIX.length + 1) return undefined;
-  return {
-    data: line.slice(PREFIX.length, ivAt),
-    iv: line.slice(ivAt + 4, tagAt),
-    tag: line.slice(tagAt + 5, typeAt),
-    type: line.slice(typeAt + 6, end),
-    end: end + 1,
-  };
-}
-
-/**
- * An encrypted comment as sops writes it. `exact` also asks for nothing after
- * the `]` and no `,` or `]` inside the fields (the JSON stores' stricter form).
- */
-export function isEncComment(text: string, exact = false): boolean {
-  if (!exact) return scanEnc(text, 'comment') !== undefined;
-  const suffix = ',type:comment]';
-  if (!text.startsWith(PREFIX) || !text.endsWith(suffix) || text.length < PREFIX.length + suffix.length) return false;
-  const middle = text.slice(PREFIX.length, text.length - suffix.length);
-  const parts = middle.split(',');
-  return !middle.includes(']') && parts.length === 3 && parts[1]!.startsWith('iv:') && parts[2]!.startsWith('tag:');
-}
-
 export const IV_BYTES = 32;
 export const DATA_KEY_BYTES = 32;
-
-export function looksEncrypted(text: string): boolean {
-  return text.startsWith('ENC[AES256_GCM,');
-}
 
 const BASE64_TEXT = /^[A-Za-z0-9+/]*={0,2}$/;
 /** Value of each base64 character + 1 (0: not base64), indexed by char code. */
@@ -108,23 +44,9 @@ function strictBase64(text: string): Buffer | undefined {
 
 /** Parses an ENC string; undefined when it does not match sops's grammar. */
 export function parseSealed(text: string): SealedValue | undefined {
-  if (!text.startsWith(PREFIX)) return undefined;
-  // Fast path for what sops and tsops write; the regex handles anything else the grammar allows.
-  let data: string, iv: string, tag: string, type: string;
-  const ivAt = text.indexOf(',iv:', PREFIX.length);
-  const tagAt = text.indexOf(',tag:', ivAt);
-  const typeAt = text.indexOf(',type:', tagAt);
-  const end = text.indexOf(']', typeAt);
-  if (ivAt > 0 && tagAt > 0 && typeAt > 0 && end === text.length - 1 && text.indexOf(',', PREFIX.length) === ivAt) {
-    data = text.slice(PREFIX.length, ivAt);
-    iv = text.slice(ivAt + 4, tagAt);
-    tag = text.slice(tagAt + 5, typeAt);
-    type = text.slice(typeAt + 6, end);
-  } else {
-    const fields = scanEnc(text);
-    if (!fields) return undefined;
-    ({ data, iv, tag, type } = fields);
-  }
+  const fields = encFields(text);
+  if (!fields) return undefined;
+  const { data, iv, tag, type } = fields;
   if (!data || !iv || !tag || !type) return undefined;
   const dataBytes = strictBase64(data);
   const ivBytes = strictBase64(iv);
@@ -134,7 +56,7 @@ export function parseSealed(text: string): SealedValue | undefined {
 }
 
 export function formatSealed(v: SealedValue): string {
-  return `ENC[AES256_GCM,data:${v.data.toString('base64')},iv:${v.iv.toString('base64')},tag:${v.tag.toString('base64')},type:${v.type}]`;
+  return encString(v.data.toString('base64'), v.iv.toString('base64'), v.tag.toString('base64'), v.type);
 }
 
 export function seal(key: Uint8Array, plaintext: Uint8Array, aad: string, type: string, iv?: Uint8Array): string {

@@ -5,14 +5,14 @@ import { keyIdentity, type KeyRecord, type KeySpec, type MasterKeyType } from '.
 import type { KeyKind } from '../keys/kind.js';
 import { KEY_KINDS } from '../keys/registry.js';
 import { DATA_KEY_BYTES } from './cipher.js';
-import { combine, split } from './shamir.js';
+import { combine, groupsNeeded, split } from './shamir.js';
 
 export function newDataKey(): Buffer {
   return randomBytes(DATA_KEY_BYTES);
 }
 
 /**
- * Wraps the data key for every key of every group (spec §5, §6): one group holds
+ * Wraps the data key for every key of every group (docs/format.md#data-key, docs/format.md#key-groups): one group holds
  * the whole key; with several, each group holds one Shamir share. Any key that
  * fails fails the whole operation, as in sops.
  */
@@ -39,8 +39,8 @@ export async function wrapDataKey(dataKey: Uint8Array, groups: KeySpec[][], thre
   }
 }
 
-export function effectiveThreshold(threshold: number | undefined, groupCount: number): number {
-  const t = threshold && threshold > 0 ? threshold : groupCount;
+function effectiveThreshold(threshold: number | undefined, groupCount: number): number {
+  const t = groupsNeeded(threshold, groupCount);
   if (groupCount > 1 && (t < 2 || t > groupCount || groupCount > 255)) {
     throw new KeyWrapError(`shamir threshold ${t} is not possible with ${groupCount} key groups (it must be 2 to ${Math.min(groupCount, 255)})`);
   }
@@ -48,7 +48,7 @@ export function effectiveThreshold(threshold: number | undefined, groupCount: nu
 }
 
 /** sops tries the kinds that ask for it first (offline kinds before cloud calls), then the rest as stored. */
-export const DEFAULT_DECRYPTION_ORDER: readonly MasterKeyType[] = (KEY_KINDS as readonly KeyKind[])
+const DEFAULT_DECRYPTION_ORDER: readonly MasterKeyType[] = (KEY_KINDS as readonly KeyKind[])
   .filter((kind) => kind.decryptionPriority !== undefined)
   .sort((a, b) => a.decryptionPriority! - b.decryptionPriority!)
   .map((kind) => kind.type as MasterKeyType);
@@ -66,7 +66,7 @@ export async function unwrapDataKey(
   unwrappedBy?: string[],
 ): Promise<Buffer> {
   const failures: KeyFailure[] = [];
-  const needed = groups.length === 1 ? 1 : Math.min(threshold && threshold > 0 ? threshold : groups.length, groups.length);
+  const needed = groups.length === 1 ? 1 : Math.min(groupsNeeded(threshold, groups.length), groups.length);
   const parts: Buffer[] = [];
   const missing: number[] = [];
   for (let g = 0; g < groups.length && parts.length < needed; g++) {

@@ -9,7 +9,8 @@ import { SOPS_FORMAT_VERSION, writeMetadata, type Metadata } from './metadata.js
 import { DEFAULT_RULE, EncryptionPolicy, type EncryptionRule } from './rules.js';
 import { structureBinding } from './structure.js';
 import { encryptTree, type IvCache } from './tree-crypto.js';
-import { macTimestamp, nowTimestamp } from './values.js';
+import { storeNamed } from '../formats/registry.js';
+import { macTimestamp, nowTimestamp } from '../values.js';
 
 export type { EncryptionRule } from './rules.js';
 export type { Metadata } from './metadata.js';
@@ -27,12 +28,13 @@ export interface EncryptSettings {
 export async function encryptDocument(file: ParsedFile, settings: EncryptSettings, keys?: KeyOptions): Promise<void> {
   if (file.metadata) throw new FileAlreadyEncryptedError();
   if (file.documents.length === 0) throw new NoDocumentError();
-  const binary = file.format === 'binary';
-  if (binary && (settings.rule || settings.macOnlyEncrypted)) {
-    (file.warnings ??= []).push('binary files are encrypted whole: encryption rules and mac_only_encrypted are ignored');
+  const store = storeNamed(file.format);
+  const whole = store.singleValued;
+  if (whole && (settings.rule || settings.macOnlyEncrypted)) {
+    (file.warnings ??= []).push(`${store.name} files are encrypted whole: encryption rules and mac_only_encrypted are ignored`);
   }
-  const rule = binary ? undefined : settings.rule;
-  const macOnlyEncrypted = binary ? false : Boolean(settings.macOnlyEncrypted);
+  const rule = whole ? undefined : settings.rule;
+  const macOnlyEncrypted = whole ? false : Boolean(settings.macOnlyEncrypted);
   const policy = new EncryptionPolicy(rule ?? DEFAULT_RULE);
   const dataKey = newDataKey();
   try {
@@ -45,7 +47,7 @@ export async function encryptDocument(file: ParsedFile, settings: EncryptSetting
       version: SOPS_FORMAT_VERSION,
     };
     if (keyGroups.length > 1) metadata.shamirThreshold = settings.shamirThreshold && settings.shamirThreshold > 0 ? settings.shamirThreshold : keyGroups.length;
-    if (!binary) metadata.rule = rule ?? DEFAULT_RULE;
+    if (!whole) metadata.rule = rule ?? DEFAULT_RULE;
     sealTree(file, metadata, dataKey, policy);
   } finally {
     dataKey.fill(0);

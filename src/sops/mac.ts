@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 
-// SHA-256("sops"): fed first when `mac_only_encrypted` is set (spec §4).
+// SHA-256("sops"): fed first when `mac_only_encrypted` is set (docs/format.md#mac).
 const MAC_ONLY_ENCRYPTED_INIT = Buffer.from('8a3fd2ad54ce66527b1034f3d147be0b0b975b3bf44f72c6fdadec8176f27d69', 'hex');
 
 /** SHA-512 over the plaintext of every value in document order, as uppercase hex. */

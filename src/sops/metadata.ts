@@ -4,9 +4,9 @@ import { findKeyKind, KEY_KINDS_BY_LOAD_RANK } from '../keys/registry.js';
 import { list, map, scalar, str, type MapNode, type Node } from '../tree.js';
 import { RULE_KINDS, type EncryptionRule } from './rules.js';
 import { STRUCTURE_FIELD } from './structure.js';
-import { macTimestamp, ValueFormatError } from './values.js';
+import { macTimestamp, ValueFormatError } from '../values.js';
 
-/** The `sops` metadata block as a typed model (spec §7.0). */
+/** The `sops` metadata block as a typed model (docs/format.md#metadata). */
 export interface Metadata {
   keyGroups: KeyRecord[][];
   /** Present only with several key groups. */
@@ -81,7 +81,7 @@ export function readMetadata(tree: MapNode): Metadata {
   return metadata;
 }
 
-/** The metadata as a tree in sops's order: keys sorted at every level (spec §7.0). */
+/** The metadata as a tree in sops's order: keys sorted at every level (docs/format.md#metadata). */
 export function writeMetadata(m: Metadata): MapNode {
   const out: [string, Node][] = [];
   const single = m.keyGroups.length === 1;

@@ -5,7 +5,7 @@
  * the data key, and zeroes it when disposed (`using`, or `dispose()` in a
  * `finally`). After that it refuses every use.
  */
-import { ExitCode, FileAlreadyEncryptedError, KeyWrapError, MacMismatchError, MetadataNotFoundError, TsopsError } from '../errors.js';
+import { FileAlreadyEncryptedError, KeyWrapError, MacMismatchError, MetadataNotFoundError, TsopsError } from '../errors.js';
 import { createKeyring } from '../keys/index.js';
 import { keyIdentity, type KeyOptions, type KeyRecord, type KeySpec, type MasterKeyType } from '../keys/masterkey.js';
 import type { MapNode, ParsedFile } from '../tree.js';
@@ -14,9 +14,11 @@ import { newDataKey, unwrapDataKey, wrapDataKey } from './datakey.js';
 import { sealTree, specFromRecord } from './index.js';
 import { readMetadata, writeMetadata, type Metadata } from './metadata.js';
 import { DEFAULT_RULE, EncryptionPolicy } from './rules.js';
+import { groupsNeeded } from './shamir.js';
 import { checkStructureBinding, STRUCTURE_FIELD, type StructureCheck } from './structure.js';
 import { decryptTree, IvCache } from './tree-crypto.js';
-import { macTimestamp } from './values.js';
+import { storeNamed } from '../formats/registry.js';
+import { macTimestamp } from '../values.js';
 
 export interface OpenFileOptions {
   ignoreMac?: boolean;
@@ -41,7 +43,7 @@ if (!Symbol.dispose) Object.defineProperty(Symbol, 'dispose', { value: Symbol.fo
 
 export class DisposedFileError extends TsopsError {
   constructor() {
-    super("internal error: an opened file was used after its data key was forgotten", ExitCode.Generic);
+    super("internal error: an opened file was used after its data key was forgotten");
   }
 }
 
@@ -73,7 +75,7 @@ export class OpenedFile implements Disposable {
       const structure = !options.ignoreMac && metadata.structure ? checkStructureBinding(metadata.structure, file.documents, dataKey) : 'ok';
       const ivs = new IvCache();
       const policy = new EncryptionPolicy(metadata.rule ?? DEFAULT_RULE);
-      const result = decryptTree(file.documents, dataKey, policy, metadata.macOnlyEncrypted, { keepBytes: file.format === 'binary', ...(options.keepIvs ? { ivs } : {}) });
+      const result = decryptTree(file.documents, dataKey, policy, metadata.macOnlyEncrypted, { keepBytes: storeNamed(file.format).singleValued, ...(options.keepIvs ? { ivs } : {}) });
       if (result.warnings.length) (file.warnings ??= []).push(...result.warnings);
       if (!options.ignoreMac) verifyMac(metadata, dataKey, result.mac);
       reportStructure(file, structure);
@@ -212,7 +214,7 @@ export class OpenedFile implements Disposable {
 function withKeyGroups(metadata: Metadata, keyGroups: KeyRecord[][], threshold: number | undefined): Metadata {
   const next: Metadata = { ...metadata, keyGroups };
   delete next.shamirThreshold;
-  if (keyGroups.length > 1) next.shamirThreshold = Math.min(threshold && threshold > 0 ? threshold : keyGroups.length, keyGroups.length);
+  if (keyGroups.length > 1) next.shamirThreshold = Math.min(groupsNeeded(threshold, keyGroups.length), keyGroups.length);
   return next;
 }
 

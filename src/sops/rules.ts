@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors.js';
 import { compileRe2, type LinearRegex, RegexSyntaxError } from '../regex/re2.js';
 
-/** Which leaves are encrypted (spec §3). At most one rule is set; none means `_unencrypted` suffix. */
+/** Which leaves are encrypted (docs/format.md#which-values-are-encrypted). At most one rule is set; none means `_unencrypted` suffix. */
 export type EncryptionRuleKind =
   | 'unencrypted_suffix'
   | 'encrypted_suffix'
@@ -29,7 +29,7 @@ export const DEFAULT_RULE: EncryptionRule = { kind: 'unencrypted_suffix', value:
 /**
  * Decides, for each leaf, whether it is encrypted. Path components are the
  * mapping keys from the root (list levels add none); `comments` are the comment
- * stack frames visible at the leaf (spec §3).
+ * stack frames visible at the leaf (docs/format.md#which-values-are-encrypted).
  */
 export class EncryptionPolicy {
   private compiled: LinearRegex | undefined;

@@ -5,7 +5,7 @@ import { MalformedFileError, TsopsError } from '../errors.js';
  * Shamir secret sharing over GF(2^8) with the AES polynomial 0x11B, in the
  * share layout sops uses (HashiCorp Vault's): the y bytes, then one x byte.
  * The random coefficients are not part of the format, so any correct
- * implementation of this layout interoperates (spec §6).
+ * implementation of this layout interoperates (docs/format.md#key-groups).
  */
 
 const EXP = new Uint8Array(510);
@@ -36,6 +36,14 @@ export function gfInverse(a: number): number {
 
 export function gfDiv(a: number, b: number): number {
   return gfMul(a, gfInverse(b));
+}
+
+/**
+ * How many key groups recover the data key: the file's threshold when it is
+ * positive, else every group (a threshold of 0 or none means all of them).
+ */
+export function groupsNeeded(threshold: number | undefined, groupCount: number): number {
+  return threshold !== undefined && threshold > 0 ? threshold : groupCount;
 }
 
 /** Splits `secret` into `parts` shares of `secret.length + 1` bytes, any `threshold` of which recover it. */

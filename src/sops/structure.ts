@@ -1,7 +1,7 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type { MapNode, Node, Scalar } from '../tree.js';
-import { looksEncrypted } from './cipher.js';
-import { plaintextBytes } from './values.js';
+import { looksEncrypted } from '../enc-string.js';
+import { plaintextBytes } from '../values.js';
 
 /**
  * The `tsops_structure` metadata field: an HMAC, under a key derived from the

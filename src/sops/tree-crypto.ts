@@ -1,14 +1,15 @@
 import { DecryptionError, EncryptionError } from '../errors.js';
 import type { Comment, ListNode, MapNode, Scalar } from '../tree.js';
-import { looksEncrypted, open, parseSealed, seal } from './cipher.js';
+import { looksEncrypted } from '../enc-string.js';
+import { open, parseSealed, seal } from './cipher.js';
 import { MacHasher } from './mac.js';
 import type { EncryptionPolicy } from './rules.js';
-import { encType, plaintextBytes, scalarFromPlaintext, ValueFormatError } from './values.js';
+import { encType, plaintextBytes, scalarFromPlaintext, ValueFormatError } from '../values.js';
 
 /**
  * Remembers the IV of every value decrypted, keyed by (path, type, plaintext),
  * so that re-encrypting an unchanged value yields the same ciphertext and a
- * one-value change is a one-line diff (spec §8).
+ * one-value change is a one-line diff (docs/format.md#re-encrypting).
  */
 export class IvCache {
   private readonly ivs = new Map<string, Buffer>();
@@ -40,7 +41,7 @@ function aadOf(path: readonly string[]): string {
   return path.length === 0 ? ':' : path.join(':') + ':';
 }
 
-/** Walks every leaf in document order with sops's path and comment-stack rules (spec §3). */
+/** Walks every leaf in document order with sops's path and comment-stack rules (docs/format.md#which-values-are-encrypted). */
 export function walk(docs: MapNode[], policy: EncryptionPolicy, visitor: LeafVisitor): void {
   const frames: string[][] = [];
   const visible = (): string[] => (policy.usesComments ? frames.flat() : []);

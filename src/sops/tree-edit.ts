@@ -1,12 +1,12 @@
-import { TsopsError, ExitCode } from '../errors.js';
+import { TsopsError, type ErrorKind } from '../errors.js';
 import type { Entry, ListNode, MapNode, Node, Scalar } from '../tree.js';
 
 /** One step of a tree path: a map key or a list index (`["a"][0]`). */
 export type PathStep = string | number;
 
-export class TreePathError extends TsopsError {
-  constructor(message: string, exitCode: number = ExitCode.Generic) {
-    super(message, exitCode);
+class TreePathError extends TsopsError {
+  constructor(message: string, kind: ErrorKind = 'failed') {
+    super(message, kind);
   }
 }
 
@@ -37,14 +37,14 @@ export function getAtPath(root: Node, path: readonly PathStep[]): Node | undefin
 }
 
 /**
- * Sets the value at `path` as sops does (spec §11.1): missing map keys are
+ * Sets the value at `path` as sops does (docs/format.md#tree-paths): missing map keys are
  * created at the end of their map, an index past the end of a list appends, a
  * scalar in the middle of the path is replaced by a container. A scalar that
  * is replaced keeps its node identity (and so its place in the file's layout).
  * Returns false when the value there was already equal (nothing changed).
  */
 export function setAtPath(root: MapNode, path: readonly PathStep[], value: Node): boolean {
-  if (path.length === 0) throw new TreePathError('the path must name at least one key', ExitCode.InvalidSetFormat);
+  if (path.length === 0) throw new TreePathError('the path must name at least one key', 'bad-set-argument');
   let parent: Node = root;
   for (let i = 0; i < path.length; i++) {
     const step = path[i]!;
@@ -52,7 +52,7 @@ export function setAtPath(root: MapNode, path: readonly PathStep[], value: Node)
     const nextStep = path[i + 1];
     const fresh = (): Node => (last ? value : typeof nextStep === 'number' ? { kind: 'list', items: [] } : { kind: 'map', items: [] });
     if (typeof step === 'number') {
-      if (parent.kind !== 'list') throw new TreePathError(`${formatPath(path.slice(0, i))} is not a list`, ExitCode.InvalidSetFormat);
+      if (parent.kind !== 'list') throw new TreePathError(`${formatPath(path.slice(0, i))} is not a list`, 'bad-set-argument');
       const values = listValues(parent);
       const existing = values[step];
       if (existing === undefined) {
@@ -65,7 +65,7 @@ export function setAtPath(root: MapNode, path: readonly PathStep[], value: Node)
       if (last) return replaceNode(parent, existing, value);
       parent = ensureContainer(parent, existing, nextStep);
     } else {
-      if (parent.kind !== 'map') throw new TreePathError(`${formatPath(path.slice(0, i))} is not a map`, ExitCode.InvalidSetFormat);
+      if (parent.kind !== 'map') throw new TreePathError(`${formatPath(path.slice(0, i))} is not a map`, 'bad-set-argument');
       const entry: Entry | undefined = lastEntry(parent, step);
       if (!entry) {
         const node = fresh();
@@ -122,7 +122,7 @@ function replaceNode(list: ListNode, existing: Node, value: Node): boolean {
 
 /** Removes the map key or list element at `path`. Returns false when there was nothing to remove. */
 export function unsetAtPath(root: MapNode, path: readonly PathStep[]): boolean {
-  if (path.length === 0) throw new TreePathError('the path must name at least one key', ExitCode.InvalidSetFormat);
+  if (path.length === 0) throw new TreePathError('the path must name at least one key', 'bad-set-argument');
   const parent = getAtPath(root, path.slice(0, -1));
   const step = path[path.length - 1]!;
   if (!parent) return false;

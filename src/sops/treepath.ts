@@ -1,14 +1,15 @@
-import { ExitCode, TsopsError } from '../errors.js';
+import { TsopsError, type ErrorKind } from '../errors.js';
 import type { PathStep } from './tree-edit.js';
 
 /**
- * `["key"][0]['other']` as sops reads it (spec §11.1): split on `[`, each piece
+ * `["key"][0]['other']` as sops reads it (docs/format.md#tree-paths): split on `[`, each piece
  * ends with `]`; a quoted piece is a key (quotes stripped, no unescaping),
- * anything else a decimal list index.
+ * anything else a decimal list index. A malformed path throws `kind`: the
+ * caller says what the path was for (`--extract`, `set`).
  */
-export function parseTreePath(text: string, exitCode: number = ExitCode.InvalidTreePathFormat): PathStep[] {
+export function parseTreePath(text: string, kind: ErrorKind = 'bad-tree-path'): PathStep[] {
   const bad = (why: string): never => {
-    throw new TsopsError(`invalid tree path ${JSON.stringify(text.length > 80 ? text.slice(0, 80) + '…' : text)}: ${why} (expected e.g. ["key"][0])`, exitCode);
+    throw new TsopsError(`invalid tree path ${JSON.stringify(text.length > 80 ? text.slice(0, 80) + '…' : text)}: ${why} (expected e.g. ["key"][0])`, kind);
   };
   if (!text.startsWith('[')) bad('it must start with [');
   const steps: PathStep[] = [];

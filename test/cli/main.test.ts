@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { main, normalizeArgs } from '../../src/cli/main.js';
 import { reportError } from '../../src/cli/report.js';
 import type { CliContext } from '../../src/cli/context.js';
-import { DecryptionError, ExitCode, MacMismatchError, TsopsError } from '../../src/errors.js';
+import { DecryptionError, MacMismatchError, TsopsError } from '../../src/errors.js';
+import { ExitCode } from '../../src/cli/exit-codes.js';
 
 function capture(): { stream: PassThrough; text: () => string } {
   const stream = new PassThrough();
@@ -117,7 +118,7 @@ describe('main in process', () => {
 
   it('never throws, even when a stream write blows up', async () => {
     const { ctx } = context();
-    const broken = { ...ctx, stdout: { write: () => { throw new TsopsError('stdout is gone', 3); } } as unknown as NodeJS.WritableStream };
+    const broken = { ...ctx, stdout: { write: () => { throw new TsopsError('stdout is gone', 'unwritable-output'); } } as unknown as NodeJS.WritableStream };
     await expect(main(['filestatus', import.meta.filename], broken)).resolves.toBeUndefined();
     expect(process.exitCode).toBe(3);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ExitCode, TsopsError } from '../../src/errors.js';
+import { TsopsError } from '../../src/errors.js';
+import { ExitCode, exitCodeOfError } from '../../src/cli/exit-codes.js';
 import {
   decryptionOrder,
   indentOf,
@@ -24,7 +25,7 @@ function exitCodeOf(fn: () => unknown): number {
   } catch (e) {
     expect(e).toBeInstanceOf(TsopsError);
     expect((e as Error).message).not.toContain('\n');
-    return (e as TsopsError).exitCode;
+    return exitCodeOfError(e as TsopsError);
   }
   throw new Error('expected an error');
 }

@@ -1,3 +1,4 @@
+import { exitCodeOfError } from '../../src/cli/exit-codes.js';
 import { mkdtempSync, mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -51,6 +52,6 @@ function checkConfigError(caught: unknown): string {
   expect(caught, 'expected a ConfigError').toBeInstanceOf(ConfigError);
   const message = (caught as ConfigError).message;
   expect(message).not.toMatch(/\n/);
-  expect((caught as ConfigError).exitCode).toBe(1);
+  expect(exitCodeOfError(caught as ConfigError)).toBe(1);
   return message;
 }

@@ -3,9 +3,10 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { keyGroupsForRule, parseConfig, resolveEncryptSettings, type KeyFlagValues } from '../../src/config/index.js';
 import { parseEncryptionContext } from '../../src/keys/kms/arn.js';
-import { ExitCode, TsopsError } from '../../src/errors.js';
+import { TsopsError } from '../../src/errors.js';
 import { AGE_A, AGE_B, AGE_C, asyncConfigErrorOf, configErrorOf, FIXTURE_REPO, INTEROP, KMS_ARN, PGP_FP, ROLE_ARN, tempTree } from './helpers.js';
 import { HAS_INTEROP } from '../support/interop.js';
+import { ExitCode, exitCodeOfError } from '../../src/cli/exit-codes.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -263,7 +264,7 @@ describe('parseEncryptionContext', () => {
       caught = e;
     }
     expect(caught).toBeInstanceOf(TsopsError);
-    expect((caught as TsopsError).exitCode).toBe(ExitCode.InvalidEncryptionContext);
+    expect(exitCodeOfError(caught as TsopsError)).toBe(ExitCode.InvalidEncryptionContext);
     expect((caught as TsopsError).message).toMatch(/^invalid encryption context pair "[^"]*": expected key:value/);
   });
 

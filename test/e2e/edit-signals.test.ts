@@ -58,3 +58,18 @@ it.runIf(process.platform !== 'win32').each(SIGNALS)('%s while the editor is ope
   for (let i = 0; i < 500 && editorsOn(temp).length > 0; i++) await new Promise((r) => setTimeout(r, 10));
   expect(editorsOn(temp)).toEqual([]);
 });
+
+it.runIf(process.platform !== 'win32')('SIGINT while the editor is open is the editor\'s: tsops keeps running until a later signal ends it', async () => {
+  const log = join(sb.dir, 'editor-SIGINT.log');
+  const env = { ...sb.env, EDITOR, FAKE_EDITOR_LOG: log, FAKE_EDITOR_ACTIONS: JSON.stringify([{ type: 'hang' }]) };
+  const child = spawnTsops(['edit', target], env, sb.dir);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, sig) => res({ code, signal: sig })));
+  for (let i = 0; i < 2000 && !(existsSync(log) && readFileSync(log, 'utf8').endsWith('\n')); i++) await new Promise((r) => setTimeout(r, 10));
+  const temp = (JSON.parse(readFileSync(log, 'utf8').trim()) as { path: string }).path;
+  // Signals are handled in the order they arrive: had SIGINT ended tsops, it would be the one reported.
+  child.kill('SIGINT');
+  child.kill('SIGTERM');
+  const result = await exited;
+  expect(result.signal).toBe('SIGTERM');
+  expect(existsSync(temp)).toBe(false);
+});

@@ -102,7 +102,7 @@ describe('helm-secrets edit: --input-type yaml --output-type yaml FILE', () => {
   });
 });
 
-/** The sops MAC over plaintext values (format reference §4): every non-null leaf in order, bools as True/False, floats without exponent. */
+/** The sops MAC over plaintext values (docs/format.md#mac): every non-null leaf in order, bools as True/False, floats without exponent. */
 function macOfValues(tree: unknown): string {
   const hash = createHash('sha512');
   const walk = (node: unknown): void => {

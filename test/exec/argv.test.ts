@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { lastValue, parseExecArgs, type FlagTable } from '../../src/exec/argv.js';
 import { TsopsError } from '../../src/errors.js';
+import { exitCodeOfError } from '../../src/cli/exit-codes.js';
 
 const TABLE: FlagTable = {
   booleans: ['pristine', 'no-override'],
@@ -69,7 +70,7 @@ describe('parseExecArgs', () => {
   ])('%j fails with exit %i', (argv, code, message) => {
     const e = failure(argv as string[]);
     expect(e).toBeInstanceOf(TsopsError);
-    expect(e.exitCode).toBe(code);
+    expect(exitCodeOfError(e)).toBe(code);
     expect(e.message).toMatch(message);
   });
 });

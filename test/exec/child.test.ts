@@ -2,7 +2,8 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { exitStatus, FORWARDED_SIGNALS, runChild } from '../../src/exec/child.js';
+import { exitStatus, runChild } from '../../src/exec/child.js';
+import { FORWARDED_SIGNALS } from '../../src/io/process-lifecycle.js';
 import { TsopsError } from '../../src/errors.js';
 
 const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' };
@@ -50,13 +51,13 @@ describe('runChild', () => {
   });
 
   it('a missing command is 127 and a non-executable one 126, as a shell says', async () => {
-    await expect(runChild({ argv: ['/nonexistent/cmd'] }, { env, cwd })).rejects.toMatchObject({ exitCode: 127, message: '/nonexistent/cmd: command not found' });
+    await expect(runChild({ argv: ['/nonexistent/cmd'] }, { env, cwd })).rejects.toMatchObject({ kind: 'command-not-found', message: '/nonexistent/cmd: command not found' });
     const dir = mkdtempSync(join(tmpdir(), 'tsops-child-'));
     try {
       const plain = join(dir, 'not-a-program');
       writeFileSync(plain, 'x');
       chmodSync(plain, 0o644);
-      await expect(runChild({ argv: [plain] }, { env, cwd })).rejects.toMatchObject({ exitCode: 126 });
+      await expect(runChild({ argv: [plain] }, { env, cwd })).rejects.toMatchObject({ kind: 'command-not-executable' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

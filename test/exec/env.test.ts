@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { exitCodeOfError } from '../../src/cli/exit-codes.js';
 import { describe, expect, it } from 'vitest';
 import { childEnvironment, EnvironmentError, mergeVariables, secretVariables } from '../../src/exec/env.js';
 import { comment, list, map, scalar, str, type MapNode } from '../../src/tree.js';
@@ -65,7 +66,7 @@ describe('secretVariables', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(EnvironmentError);
-    expect((error as EnvironmentError).exitCode).toBe(1);
+    expect(exitCodeOfError(error as EnvironmentError)).toBe(1);
     expect((error as EnvironmentError).file).toBe('f.yaml');
     expect((error as Error).message).toMatch(message);
   });

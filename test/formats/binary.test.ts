@@ -1,3 +1,4 @@
+import { exitCodeOfError } from '../../src/cli/exit-codes.js';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -94,7 +95,7 @@ describe('binary emit', () => {
     try {
       binaryFormat.emit(noData);
     } catch (err) {
-      expect((err as EmitError).exitCode).toBe(4);
+      expect(exitCodeOfError(err as EmitError)).toBe(4);
     }
   });
 });

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ExitCode, OutputError } from '../../src/errors.js';
+import { OutputError } from '../../src/errors.js';
 import { writeFileAtomic } from '../../src/io/atomic-write.js';
+import { ExitCode, exitCodeOfError } from '../../src/cli/exit-codes.js';
 
 let dir: string;
 beforeEach(() => {
@@ -83,7 +84,7 @@ describe('writeFileAtomic', () => {
   it('fails with exit 3 and a one-line message naming the file when the directory is missing', async () => {
     const target = join(dir, 'missing', 'x.yaml');
     const e = await rejection(writeFileAtomic(target, Buffer.from('x')));
-    expect(e.exitCode).toBe(ExitCode.CouldNotWriteOutputFile);
+    expect(exitCodeOfError(e)).toBe(ExitCode.CouldNotWriteOutputFile);
     expect(e.file).toBe(target);
     expect(e.message).toBe('cannot write: no such directory');
   });
@@ -92,7 +93,7 @@ describe('writeFileAtomic', () => {
     const target = join(dir, 'sub');
     mkdirSync(target);
     const e = await rejection(writeFileAtomic(target, Buffer.from('x')));
-    expect(e.exitCode).toBe(ExitCode.CouldNotWriteOutputFile);
+    expect(exitCodeOfError(e)).toBe(ExitCode.CouldNotWriteOutputFile);
     expect(readdirSync(dir)).toEqual(['sub']);
     expect(readdirSync(target)).toEqual([]);
   });

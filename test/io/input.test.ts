@@ -3,8 +3,9 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ExitCode, TsopsError } from '../../src/errors.js';
+import { TsopsError } from '../../src/errors.js';
 import { readInput } from '../../src/io/input.js';
+import { ExitCode, exitCodeOfError } from '../../src/cli/exit-codes.js';
 
 let dir: string;
 beforeEach(() => {
@@ -39,14 +40,14 @@ describe('readInput', () => {
   it('a missing file is exit 100 "no such file", naming the file', async () => {
     const path = join(dir, 'nope.yaml');
     const e = await rejection(readInput(path));
-    expect(e.exitCode).toBe(ExitCode.NoFileSpecified);
+    expect(exitCodeOfError(e)).toBe(ExitCode.NoFileSpecified);
     expect(e.message).toBe('no such file');
     expect(e.file).toBe(path);
   });
 
   it('a directory is exit 2', async () => {
     const e = await rejection(readInput(dir));
-    expect(e.exitCode).toBe(ExitCode.CouldNotReadInputFile);
+    expect(exitCodeOfError(e)).toBe(ExitCode.CouldNotReadInputFile);
     expect(e.message).toBe('is a directory');
   });
 
@@ -55,14 +56,14 @@ describe('readInput', () => {
     writeFileSync(path, 'x');
     chmodSync(path, 0o000);
     const e = await rejection(readInput(path));
-    expect(e.exitCode).toBe(ExitCode.CouldNotReadInputFile);
+    expect(exitCodeOfError(e)).toBe(ExitCode.CouldNotReadInputFile);
     expect(e.message).toBe('permission denied');
   });
 
   it('a path through a file is exit 2, not a crash', async () => {
     writeFileSync(join(dir, 'f'), 'x');
     const e = await rejection(readInput(join(dir, 'f', 'child')));
-    expect(e.exitCode).toBe(ExitCode.CouldNotReadInputFile);
+    expect(exitCodeOfError(e)).toBe(ExitCode.CouldNotReadInputFile);
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { attributeOf, isKeyChangeFlag, keyFlagList, keyFlagOptions, keysFromFlags, removedIdentities } from '../../src/cli/key-flags.js';
-import { ExitCode, TsopsError } from '../../src/errors.js';
+import { TsopsError } from '../../src/errors.js';
+import { ExitCode, exitCodeOfError } from '../../src/cli/exit-codes.js';
 import type { KeyKind } from '../../src/keys/kind.js';
 import { keyIdentity, type KeyRecord } from '../../src/keys/masterkey.js';
 import { KEY_KINDS, KEY_KINDS_BY_LOAD_RANK, wrappableKinds } from '../../src/keys/registry.js';
@@ -104,6 +105,6 @@ describe('key flags from the registry', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(TsopsError);
-    expect((error as TsopsError).exitCode).toBe(ExitCode.InvalidEncryptionContext);
+    expect(exitCodeOfError(error as TsopsError)).toBe(ExitCode.InvalidEncryptionContext);
   });
 });

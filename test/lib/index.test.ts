@@ -12,6 +12,7 @@ import {
   decryptFile,
   encryptData,
   EnvironmentError,
+  exitCodeOf,
   loadEnv,
   loadSecrets,
   MacMismatchError,
@@ -84,7 +85,8 @@ describe('decryptFile', () => {
     const other = await throwawayAgeKey();
     const error = await decryptFile(path('config.enc.yaml'), { env: {}, ageIdentities: [other.identity] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NoKeyError);
-    expect((error as NoKeyError).exitCode).toBe(128);
+    expect((error as NoKeyError).kind).toBe('no-key');
+    expect(exitCodeOf((error as NoKeyError).kind)).toBe(128);
     expect((error as NoKeyError).failures.map((f) => f.key)).toEqual([key.recipient]);
     expect(String((error as Error).message)).not.toContain(SECRET);
   });
@@ -98,7 +100,8 @@ describe('decryptFile', () => {
     writeFileSync(path('tampered.enc.env'), lines.filter((l) => !l.startsWith('A=')).join('\n'));
     const error = await decryptFile(path('tampered.enc.env'), { env: keyEnv }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MacMismatchError);
-    expect((error as MacMismatchError).exitCode).toBe(51);
+    expect((error as MacMismatchError).kind).toBe('mac-mismatch');
+    expect(exitCodeOf((error as MacMismatchError).kind)).toBe(51);
     expect((error as MacMismatchError).file).toBe(path('tampered.enc.env'));
     expect(await decryptFile(path('tampered.enc.env'), { env: keyEnv, ignoreMac: true })).toEqual({ B: 'base', PASSWORD: SECRET });
   });
@@ -114,7 +117,7 @@ describe('decryptFile', () => {
   it('throws MetadataNotFoundError for a plaintext file and exit 100 for a missing one', async () => {
     writeFileSync(path('plain.yaml'), 'a: 1\n');
     await expect(decryptFile(path('plain.yaml'), { env: keyEnv })).rejects.toBeInstanceOf(MetadataNotFoundError);
-    await expect(decryptFile(path('missing.yaml'), { env: keyEnv })).rejects.toMatchObject({ exitCode: 100 });
+    await expect(decryptFile(path('missing.yaml'), { env: keyEnv })).rejects.toMatchObject({ kind: 'file-not-found' });
   });
 });
 
@@ -228,7 +231,7 @@ describe('loadEnv', () => {
 
   it('sets nothing when one of the files fails', async () => {
     const target: NodeJS.ProcessEnv = {};
-    await expect(loadEnv([path('base.enc.env'), path('missing.env')], { env: target, keyEnv })).rejects.toMatchObject({ exitCode: 100 });
+    await expect(loadEnv([path('base.enc.env'), path('missing.env')], { env: target, keyEnv })).rejects.toMatchObject({ kind: 'file-not-found' });
     expect(target).toEqual({});
   });
 });

@@ -1,6 +1,7 @@
-/** The linear ENC scanner gives exactly the captures of the backtracking patterns it replaced. */
+/** The one ENC grammar gives exactly the captures of the backtracking patterns it replaced, in linear time. */
 import { describe, expect, it } from 'vitest';
-import { isEncComment, scanEnc } from '../../src/sops/cipher.js';
+import { encFields, encString, isEncComment, isStrictEncComment, looksEncrypted, scanEnc } from '../../src/enc-string.js';
+import { formatSealed, parseSealed } from '../../src/sops/cipher.js';
 
 // The patterns as they were: fine on these short inputs, cubic or worse on crafted long ones.
 const VALUE = /^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]/;
@@ -29,7 +30,11 @@ describe('scanEnc', () => {
       const fields = scanEnc(text);
       expect(fields && [fields.data, fields.iv, fields.tag, fields.type], JSON.stringify(text)).toEqual(m ? m.slice(1) : undefined);
       expect(isEncComment(text), JSON.stringify(text)).toBe(COMMENT.test(text));
-      expect(isEncComment(text, true), JSON.stringify(text)).toBe(JSON_COMMENT.test(text));
+      expect(isStrictEncComment(text), JSON.stringify(text)).toBe(JSON_COMMENT.test(text));
+      // The quick split used for every decrypted value finds the same captures as the scan, or leaves the text to it.
+      const quick = encFields(text);
+      expect(quick && [quick.data, quick.iv, quick.tag, quick.type], JSON.stringify(text)).toEqual(m ? m.slice(1) : undefined);
+      expect(looksEncrypted(text)).toBe(true);
       if (m) matched++;
     }
     // The generator must reach the interesting cases, not only refusals.
@@ -40,6 +45,37 @@ describe('scanEnc', () => {
     const crafted = 'ENC[AES256_GCM,data:' + ',iv:,tag:,type:'.repeat(200_000);
     expect(scanEnc(crafted)).toBeUndefined();
     expect(isEncComment(crafted)).toBe(false);
+    expect(isStrictEncComment(crafted)).toBe(false);
+    expect(encFields(crafted)).toBeUndefined();
     expect(scanEnc(`${crafted}x]`)?.type).toBe('x');
+  });
+});
+
+describe('encFields', () => {
+  it('agrees with the old pattern on the whole-string form sops writes, with the inputs closed by a bracket', () => {
+    let matched = 0;
+    for (const open of inputs(20_000)) {
+      const text = `${open}]`;
+      const m = VALUE.exec(text);
+      const fields = encFields(text);
+      expect(fields && [fields.data, fields.iv, fields.tag, fields.type], JSON.stringify(text)).toEqual(m ? m.slice(1) : undefined);
+      if (m) matched++;
+    }
+    expect(matched).toBeGreaterThan(1000);
+  });
+
+  it('reads back what the cipher writes', () => {
+    const sealed = { data: Buffer.from('secret'), iv: Buffer.alloc(32, 7), tag: Buffer.alloc(16, 9), type: 'str' };
+    const text = formatSealed(sealed);
+    expect(text).toBe(encString(sealed.data.toString('base64'), sealed.iv.toString('base64'), sealed.tag.toString('base64'), 'str'));
+    expect(encFields(text)).toEqual({ ...scanEnc(text)!, end: text.length });
+    expect(parseSealed(text)).toEqual(sealed);
+  });
+
+  it('refuses text that only starts like an encrypted value', () => {
+    expect(looksEncrypted('ENC[AES256_GCM,')).toBe(true);
+    expect(encFields('ENC[AES256_GCM,')).toBeUndefined();
+    expect(looksEncrypted('enc[AES256_GCM,data:a,iv:b,tag:c,type:str]')).toBe(false);
+    expect(encFields('ENC[AES256_GCM,data:a,iv:b,tag:c,type:str]\n')).toEqual({ data: 'a', iv: 'b', tag: 'c', type: 'str', end: 42 });
   });
 });

@@ -43,7 +43,7 @@ function toTree(g: Gen): Node {
   return { kind: 'list', items: g.list.map(toTree) };
 }
 
-/** Spec §3, written out on its own: any path component decides, list levels add nothing. */
+/** docs/format.md#which-values-are-encrypted, written out on its own: any path component decides, list levels add nothing. */
 function expected(rule: EncryptionRule, path: string[]): boolean {
   const any = (test: (k: string) => boolean): boolean => path.some(test);
   switch (rule.kind) {

@@ -26,13 +26,13 @@
  *               is leniency, not a weaker check;
  * - a different plaintext without an error. This is a failure unless the only
  *   differences are in what the sops format leaves outside the MAC and the
- *   AEAD additional data (spec §1.3, §2, §4: "Keys, types and separators are
- *   not fed"): the name of a key whose value is stored in plaintext, a null or
+ *   AEAD additional data (docs/format.md#type-tags, #additional-data, #mac: keys, tags and separators are
+ *   not fed): the name of a key whose value is stored in plaintext, a null or
  *   empty value (or empty map or list), or a type tag whose value has the
  *   same plaintext bytes. Those are counted as format-limited and reported,
  *   never silently accepted.
  *
- * Unencrypted values themselves are in the MAC (spec §4), so changing one must
+ * Unencrypted values themselves are in the MAC (docs/format.md#mac), so changing one must
  * fail like any other value.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,7 +43,7 @@ import { OpenedFile } from '../../src/sops/opened-file.js';
 import { readMetadata } from '../../src/sops/metadata.js';
 import { decryptBytes } from '../../src/sops/open.js';
 import { DEFAULT_RULE, EncryptionPolicy } from '../../src/sops/rules.js';
-import { plaintextBytes } from '../../src/sops/values.js';
+import { plaintextBytes } from '../../src/values.js';
 import { cloneNode, type Comment, type FormatName, type ListNode, type MapNode, type Node, type ParsedFile, type Scalar } from '../../src/tree.js';
 import { encryptText, throwawayAgeKey } from '../support/pipeline.js';
 
@@ -121,7 +121,7 @@ function holdsEncrypted(node: Node): boolean {
   return node.items.some((i) => i.kind !== 'comment' && holdsEncrypted(i.kind === 'entry' ? i.value : i));
 }
 
-/** Every leaf with its sops path (map keys only, spec §2). */
+/** Every leaf with its sops path (map keys only, docs/format.md#additional-data). */
 function leaves(docs: MapNode[]): { path: string[]; node: Scalar }[] {
   const out: { path: string[]; node: Scalar }[] = [];
   const visit = (node: Node, path: string[]): void => {
@@ -416,7 +416,7 @@ describe.each(FORMATS)('%s', (format) => {
         variant(`add an unencrypted value in container ${ci}`, (docs) => {
           (containers(docs)[ci] as MapNode).items.push({ kind: 'entry', key: 'added_unencrypted', value: { kind: 'scalar', type: 'str', value: 'plain' } });
         });
-        // Empty and null leaves are neither encrypted nor in the MAC (spec §1.3): format-limited.
+        // Empty and null leaves are neither encrypted nor in the MAC (docs/format.md#type-tags): format-limited.
         variant(`add an empty value in container ${ci}`, (docs) => {
           (containers(docs)[ci] as MapNode).items.push({ kind: 'entry', key: 'added', value: { kind: 'scalar', type: 'str', value: '' } });
         }, false);

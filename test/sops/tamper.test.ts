@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DecryptionError, MacMismatchError, TsopsError } from '../../src/errors.js';
 import type { FormatName } from '../../src/tree.js';
 import { decryptText, encryptText, throwawayAgeKey } from '../support/pipeline.js';
+import { exitCodeOfError } from '../../src/cli/exit-codes.js';
 
 const samples: Record<Exclude<FormatName, 'binary'>, string> = {
   yaml: 'db:\n    user: admin\n    password: hunter2\n    port: 5432\nlist:\n    - one\n    - two\nnote_unencrypted: visible\n',
@@ -66,7 +67,7 @@ describe.each(Object.keys(samples) as Exclude<FormatName, 'binary'>[])('%s', (fo
           const tampered = replaceAt(enc, v.start + offset + pos, c, flipped);
           const e = await failure(format, tampered);
           expect(e).toBeInstanceOf(DecryptionError);
-          expect(e.exitCode).toBe(25);
+          expect(exitCodeOfError(e)).toBe(25);
           expect(e.message).not.toMatch(/hunter2|admin|\n/);
           cases++;
         }
@@ -79,12 +80,12 @@ describe.each(Object.keys(samples) as Exclude<FormatName, 'binary'>[])('%s', (fo
     const [a, b] = values(enc).filter((v) => v.text.endsWith('type:str]'));
     const swapped = enc.slice(0, a!.start) + b!.text + enc.slice(a!.start + a!.text.length, b!.start) + a!.text + enc.slice(b!.start + b!.text.length);
     const e = await failure(format, swapped);
-    expect([25, 51]).toContain(e.exitCode);
+    expect([25, 51]).toContain(exitCodeOfError(e));
   });
 
   it('renaming a key fails with 25', async () => {
     const renamed = enc.replace(/password/i, (k) => k.replace(/[oO]/, '0'));
-    expect((await failure(format, renamed)).exitCode).toBe(25);
+    expect(exitCodeOfError(await failure(format, renamed))).toBe(25);
   });
 
   it('deleting a value fails with 51', async () => {
@@ -93,32 +94,32 @@ describe.each(Object.keys(samples) as Exclude<FormatName, 'binary'>[])('%s', (fo
     const text = format === 'json' ? enc.replace(/,\s*"port": "ENC\[[^"]*"/, '') : lines.filter((_, j) => j !== i).join('\n');
     const e = await failure(format, text);
     expect(e).toBeInstanceOf(MacMismatchError);
-    expect(e.exitCode).toBe(51);
+    expect(exitCodeOfError(e)).toBe(51);
   });
 
   it('changing lastmodified fails with 51', async () => {
     const text = enc.replace(/(lastmodified["]?\s*[:=]\s*"?)(\d{4})/, (_m, p: string, y: string) => `${p}${Number(y) - 1}`);
     expect(text).not.toBe(enc);
-    expect((await failure(format, text)).exitCode).toBe(51);
+    expect(exitCodeOfError(await failure(format, text))).toBe(51);
   });
 
   it('changing or removing the MAC fails with 51, and --ignore-mac skips the check', async () => {
     const macMatch = /(mac["]?\s*[:=]\s*"?)(ENC\[AES256_GCM,data:)(.)/.exec(enc)!;
     const flipped = enc.replace(macMatch[0], macMatch[1]! + macMatch[2]! + B64[(B64.indexOf(macMatch[3]!) + 1) % 64]);
-    expect((await failure(format, flipped)).exitCode).toBe(51);
+    expect(exitCodeOfError(await failure(format, flipped))).toBe(51);
     await expect(decryptText(format, flipped, key.identity, { ignoreMac: true })).resolves.toContain('hunter2');
   });
 
   it('a MAC whose type tag is not str fails with 51, as sops fails on it', async () => {
     const retyped = enc.replace(/(mac["]?\s*[:=]\s*"?ENC\[AES256_GCM,data:[^,]+,iv:[^,]+,tag:[^,]+,type:)str\]/, '$1int]');
     expect(retyped).not.toBe(enc);
-    expect((await failure(format, retyped)).exitCode).toBe(51);
+    expect(exitCodeOfError(await failure(format, retyped))).toBe(51);
   });
 
   it('changing an unencrypted value fails with 51 (the MAC covers it)', async () => {
     if (format === 'ini') return; // the INI sample has no unencrypted value
     const text = enc.replace('visible', 'Visible');
-    expect((await failure(format, text)).exitCode).toBe(51);
+    expect(exitCodeOfError(await failure(format, text))).toBe(51);
   });
 });
 
@@ -132,7 +133,7 @@ describe('binary', () => {
     const pos = v.start + v.text.indexOf('data:') + 6;
     const c = enc[pos]!;
     const tampered = enc.slice(0, pos) + B64[(B64.indexOf(c) + 1) % 64] + enc.slice(pos + 1);
-    expect((await failure('binary', tampered)).exitCode).toBe(25);
+    expect(exitCodeOfError(await failure('binary', tampered))).toBe(25);
   });
 });
 

@@ -1,12 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ExitCode, TsopsError } from '../../src/errors.js';
+import { TsopsError, type ErrorKind } from '../../src/errors.js';
 import { formatPath, type PathStep } from '../../src/sops/tree-edit.js';
 import { parseTreePath } from '../../src/sops/treepath.js';
+import { ExitCode, exitCodeOfError } from '../../src/cli/exit-codes.js';
 
-function failure(text: string, exitCode?: number): TsopsError {
+function failure(text: string, kind?: ErrorKind): TsopsError {
   try {
-    parseTreePath(text, exitCode);
+    parseTreePath(text, kind);
   } catch (e) {
     if (e instanceof TsopsError) return e;
     throw e;
@@ -61,13 +62,13 @@ describe('parseTreePath', () => {
     ['["a[b"]', 'must end with ]'],
   ])('rejects %j (%s) with exit 91 by default', (text, why) => {
     const e = failure(text);
-    expect(e.exitCode).toBe(ExitCode.InvalidTreePathFormat);
+    expect(exitCodeOfError(e)).toBe(ExitCode.InvalidTreePathFormat);
     expect(e.message).toContain(why);
     expect(e.message).not.toContain('\n');
   });
 
   it('uses the exit code the caller asks for (set/unset use 7)', () => {
-    expect(failure('nope', ExitCode.InvalidSetFormat).exitCode).toBe(ExitCode.InvalidSetFormat);
+    expect(exitCodeOfError(failure('nope', 'bad-set-argument'))).toBe(ExitCode.InvalidSetFormat);
   });
 
   it('keeps its message on one line whatever the path holds (fuzz finding, minimized)', () => {
@@ -98,7 +99,7 @@ describe('parseTreePath', () => {
           expect(steps.length).toBeGreaterThan(0);
         } catch (e) {
           expect(e).toBeInstanceOf(TsopsError);
-          expect((e as TsopsError).exitCode).toBe(ExitCode.InvalidTreePathFormat);
+          expect(exitCodeOfError(e as TsopsError)).toBe(ExitCode.InvalidTreePathFormat);
         }
       }),
     );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { formatGoFloat, macTimestamp, normalizeRfc3339, parseGoBool, parseGoFloat, plaintextBytes, scalarFromPlaintext } from '../../src/sops/values.js';
+import { formatGoFloat, macTimestamp, normalizeRfc3339, parseGoBool, parseGoFloat, plaintextBytes, scalarFromPlaintext } from '../../src/values.js';
 import { scalar } from '../../src/tree.js';
 
 describe('value serialisation (Go-compatible)', () => {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { ExitCode, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { encryptedFiles } from '../../files/walk.js';
 import { decryptBytes } from '../../sops/open.js';
 import { formatForPath } from '../../formats/format.js';
@@ -17,8 +17,8 @@ import type { DecryptFlags } from './decrypt.js';
  * missing), or 1 when they differ.
  */
 export async function checkCommand(path: string | undefined, flags: DecryptFlags, ctx: CliContext): Promise<number> {
-  if (!flags.check) throw new UsageError('decrypt -r writes nothing decrypted: add --check to verify every file under a directory');
-  if (path === undefined || path === '-') throw new UsageError('decrypt --check needs a file or, with -r, a directory', ExitCode.NoFileSpecified);
+  if (!flags.check) throw new UsageError('decrypt -r writes nothing decrypted: add --check to verify every file under a directory', 'bad-usage');
+  if (path === undefined || path === '-') throw new UsageError('decrypt --check needs a file or, with -r, a directory', 'no-file-given');
   if (flags.inPlace || flags.output !== undefined || flags.extract !== undefined || flags.ignoreMac) {
     throw new UsageError('decrypt --check writes nothing and checks every MAC: it takes no --in-place, --output, --extract or --ignore-mac');
   }

@@ -1,5 +1,6 @@
-import { aboutFile, ExitCode, TsopsError, UsageError } from '../../errors.js';
+import { aboutFile, TsopsError, UsageError } from '../../errors.js';
 import { emitAs, loadFormat } from '../../formats/format.js';
+import { storeNamed } from '../../formats/registry.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { readInput } from '../../io/input.js';
 import { recordAudit } from '../../audit/index.js';
@@ -43,17 +44,18 @@ function orderOption(order: MasterKeyType[] | undefined): { decryptionOrder?: Ma
 
 export async function decryptCommand(file: string | undefined, flags: DecryptFlags, ctx: CliContext): Promise<number> {
   if (flags.check || flags.recursive) return (await import('./decrypt-check.js')).checkCommand(file, flags, ctx);
+  if (flags.outputType === 'github-env') return (await import('./github-env.js')).githubEnvCommand(file, flags, ctx);
   const stdin = file === undefined || file === '-';
   if (flags.inPlace && flags.output) throw new UsageError('--in-place and --output cannot be used together');
   if (flags.inPlace && stdin) throw new UsageError('--in-place needs a file, not standard input');
-  const path = flags.extract === undefined ? undefined : parseTreePath(flags.extract, ExitCode.InvalidTreePathFormat);
+  const path = flags.extract === undefined ? undefined : parseTreePath(flags.extract);
   const { parsed, name, format } = await openEncrypted(file, flags, ctx);
   const outFormat = outputFormat(flags, format);
   const indent = indentOf(flags);
   let output: Uint8Array;
   if (path) {
     const node = parsed.documents[0] && getAtPath(parsed.documents[0], path);
-    if (!node) throw new TsopsError(`key not found: ${formatPath(path)}`, ExitCode.Generic, { file: name });
+    if (!node) throw new TsopsError(`key not found: ${formatPath(path)}`, 'failed', { file: name });
     output = await aboutFile(name, () => extracted(node, outFormat, indent));
   } else {
     output = await emitAs(parsed, outFormat, indent, name);
@@ -68,12 +70,5 @@ export async function decryptCommand(file: string | undefined, flags: DecryptFla
 async function extracted(node: Node, format: FormatName, indent: number | undefined): Promise<Uint8Array> {
   if (node.kind === 'scalar' && node.type === 'str') return node.value instanceof Uint8Array ? node.value : Buffer.from(String(node.value), 'utf8');
   if (node.kind === 'map') return (await loadFormat(format)).emit({ format, documents: [node] }, { indent });
-  switch (format) {
-    case 'json':
-      return Buffer.from((await import('../../formats/json.js')).formatJsonValue(node, indent) + '\n');
-    case 'dotenv':
-      return Buffer.from((await import('../../formats/dotenv.js')).formatDotenvValue(node) + '\n');
-    default:
-      return Buffer.from((await import('../../formats/yaml.js')).formatYamlValue(node, indent));
-  }
+  return storeNamed(format).writeValue(node, indent);
 }

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { recordAudit } from '../../audit/index.js';
-import { formatForPath } from '../../formats/format.js';
-import { ExitCode, TsopsError, UsageError } from '../../errors.js';
+import { storeClaimingName } from '../../formats/registry.js';
+import { TsopsError, UsageError } from '../../errors.js';
 import { editFile } from '../../edit/session.js';
 import { resolveEditor } from '../../io/editor.js';
 import type { CliContext } from '../context.js';
@@ -17,7 +17,7 @@ export interface EditFlags extends CommonFlags, KeyFlags {
 }
 
 export async function editCommand(file: string | undefined, flags: EditFlags, ctx: CliContext): Promise<number> {
-  if (!file || file === '-') throw new UsageError('edit needs a file', ExitCode.NoFileSpecified);
+  if (!file || file === '-') throw new UsageError('edit needs a file', 'no-file-given');
   if (flags.bare && !flags.inputType && !existsSync(file) && !hasKnownExtension(file)) await confirmNewFile(file, ctx);
   const keys = { ...keyOptions(flags, ctx.env), unwrappedBy: [] as string[] };
   let outcome: Awaited<ReturnType<typeof editFile>> | undefined;
@@ -41,13 +41,13 @@ export async function editCommand(file: string | undefined, flags: EditFlags, ct
     if (keys.unwrappedBy.length > 0 || outcome?.kind === 'written') await recordAudit(ctx, 'edit', file, keys.unwrappedBy);
   }
   if (outcome.kind === 'unchanged') {
-    throw new TsopsError('file has not changed, nothing written', ExitCode.FileHasNotBeenModified, { file });
+    throw new TsopsError('file has not changed, nothing written', 'unchanged', { file });
   }
   return 0;
 }
 
 function hasKnownExtension(file: string): boolean {
-  return formatForPath(file) !== 'binary' || /\.bin$/i.test(file);
+  return storeClaimingName(file) !== undefined;
 }
 
 /**
@@ -55,7 +55,7 @@ function hasKnownExtension(file: string): boolean {
  * mistyped command than a new encrypted file: ask on a terminal, refuse without one.
  */
 async function confirmNewFile(file: string, ctx: CliContext): Promise<void> {
-  const refuse = (why: string): TsopsError => new TsopsError(`no such file (${why}; \`tsops edit FILE\` creates one)`, ExitCode.NoFileSpecified, { file });
+  const refuse = (why: string): TsopsError => new TsopsError(`no such file (${why}; \`tsops edit FILE\` creates one)`, 'no-file-given', { file });
   if (!ctx.stdinIsTTY) throw refuse('not a command either');
   ctx.stderr.write(`tsops: ${file} does not exist and is not a command; create it as a new encrypted file? [y/N] `);
   const answer = await new Promise<string>((resolve) => {

@@ -1,6 +1,6 @@
 import { parseExecArgs, lastValue, type ExecArgs } from '../../exec/argv.js';
-import { reraise } from '../../exec/child.js';
-import { execEnv } from '../../exec/run.js';
+import { reraise } from '../../io/process-lifecycle.js';
+import { execEnv } from '../../exec/run-with-secrets.js';
 import { decryptionOrder, inputFormat } from '../options.js';
 import { KEY_MATERIAL_VARIABLES } from '../../exec/env.js';
 import { reportError } from '../report.js';
@@ -26,7 +26,7 @@ export function trustChoices(args: ExecArgs): { keepKeyEnv?: true; allowEmptyOve
   };
 }
 
-export const EXEC_ENV_USAGE = `Usage: tsops exec-env [flags] FILE 'command string'
+const EXEC_ENV_USAGE = `Usage: tsops exec-env [flags] FILE 'command string'
        tsops exec-env [flags] FILE -- command args...
        tsops exec-env [flags] -f FILE [-f FILE...] -- command args...
 
@@ -44,6 +44,9 @@ Flags:
   --flatten                   nested values become PATH_TO_LEAF variables
                               (db: {user: x} gives db_user; lists give hosts_0)
   --user NAME                 run the command as this user (tsops must be root)
+  --redact                    pass the command's stdout and stderr through tsops,
+                              every secret value (also base64, URL- and JSON-
+                              escaped) replaced with [redacted], line by line
   --keep-key-env              pass on ${KEY_MATERIAL_VARIABLES.slice(0, 2).join(', ')} and the other
                               variables holding tsops's own keys (withheld by default)
   --allow-empty-override      let an empty value replace an inherited variable
@@ -58,7 +61,7 @@ Flags:
 `;
 
 const TABLE = {
-  booleans: ['pristine', 'no-override', 'flatten', 'ignore-mac', 'verbose', ...EXEC_TRUST_FLAGS],
+  booleans: ['pristine', 'redact', 'no-override', 'flatten', 'ignore-mac', 'verbose', ...EXEC_TRUST_FLAGS],
   values: ['file', 'user', 'decryption-order', 'input-type'],
   short: { f: 'file' },
   fileFlag: 'file',
@@ -94,6 +97,7 @@ export async function run(argv: string[], ctx: ExecContext): Promise<number> {
       ...(args.booleans.has('no-override') ? { override: false } : {}),
       ...(args.booleans.has('flatten') ? { flatten: true } : {}),
       ...trustChoices(args),
+      ...(args.booleans.has('redact') ? { redact: { stdout: ctx.stdout, stderr: ctx.stderr } } : {}),
       open: {
         ...(inputType !== undefined ? { format: inputFormat({ inputType }, undefined) } : {}),
         ...(args.booleans.has('ignore-mac') ? { ignoreMac: true } : {}),
@@ -108,6 +112,3 @@ export async function run(argv: string[], ctx: ExecContext): Promise<number> {
     return reportError(e, ctx.stderr);
   }
 }
-
-/** `tsops run` is exec-env under a shorter name. */
-export const runAlias = run;

@@ -1,14 +1,14 @@
 import { recordAudit } from '../../audit/index.js';
 import { parseExecArgs, lastValue } from '../../exec/argv.js';
-import { reraise } from '../../exec/child.js';
-import { execFile } from '../../exec/run.js';
+import { reraise } from '../../io/process-lifecycle.js';
+import { execFile } from '../../exec/run-with-secrets.js';
 import { decryptionOrder, indentOf, inputFormat, outputFormat } from '../options.js';
 import { KEY_MATERIAL_VARIABLES } from '../../exec/env.js';
 import { reportError } from '../report.js';
 import { logTo, warn } from '../context.js';
 import { EXEC_TRUST_FLAGS, trustChoices, type ExecContext } from './exec-env.js';
 
-export const EXEC_FILE_USAGE = `Usage: tsops exec-file [flags] FILE 'command {}'
+const EXEC_FILE_USAGE = `Usage: tsops exec-file [flags] FILE 'command {}'
        tsops exec-file [flags] FILE -- command {} args...
 
 Run a command that reads the decrypted file at a private path, never on disk:
@@ -23,6 +23,9 @@ Flags:
   --input-type TYPE           yaml, json, dotenv, ini or binary (default: from the name)
   --indent N                  indentation of YAML and JSON output
   --user NAME                 run the command as this user (tsops must be root)
+  --redact                    pass the command's stdout and stderr through tsops,
+                              every secret value (also base64, URL- and JSON-
+                              escaped) replaced with [redacted], line by line
   --keep-key-env              pass on ${KEY_MATERIAL_VARIABLES.slice(0, 2).join(', ')} and the other
                               variables holding tsops's own keys (withheld by default)
   --allow-empty-override      write a key twice when one of the values is empty
@@ -36,7 +39,7 @@ Flags:
 `;
 
 const TABLE = {
-  booleans: ['no-fifo', 'ignore-mac', 'verbose', ...EXEC_TRUST_FLAGS],
+  booleans: ['no-fifo', 'redact', 'ignore-mac', 'verbose', ...EXEC_TRUST_FLAGS],
   values: ['filename', 'output-type', 'input-type', 'indent', 'user', 'decryption-order'],
   refused: { background: 'deprecated in sops; start the command in the background with your shell' },
 } as const;
@@ -78,6 +81,7 @@ export async function run(argv: string[], ctx: ExecContext): Promise<number> {
       ...(filename !== undefined ? { filename } : {}),
       ...(args.booleans.has('no-fifo') ? { fifo: false } : {}),
       ...trustChoices(args),
+      ...(args.booleans.has('redact') ? { redact: { stdout: ctx.stdout, stderr: ctx.stderr } } : {}),
       open: {
         // Only an explicit --input-type is exact; a name's store gives way to the content's (see readStore).
         ...(flags.inputType ? { format } : {}),

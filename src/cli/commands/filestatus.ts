@@ -8,7 +8,7 @@ import { inputFormat, type CommonFlags } from '../options.js';
 
 /** `{"encrypted":true}` for one file, as sops prints it; a JSON array for several or with --json. */
 export async function filestatusCommand(files: string[], flags: CommonFlags & { json?: boolean }, ctx: CliContext): Promise<number> {
-  if (files.length === 0) throw new TsopsError('filestatus needs at least one file', 100);
+  if (files.length === 0) throw new TsopsError('filestatus needs at least one file', 'no-file-given');
   const results: { file: string; encrypted: boolean }[] = [];
   for (const file of files) {
     const bytes = await readInput(file);

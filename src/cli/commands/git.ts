@@ -57,8 +57,11 @@ export async function guardCommand(ctx: CliContext, files: string[] = []): Promi
   const { violations, unbound } = await checkStaged(ctx.cwd, keyOptions({}, ctx.env), ctx.env, files.length ? files : undefined);
   for (const file of unbound) warn(ctx, `${file} lost its structure binding (HEAD has it): rewritten by sops, or removed; 'tsops rotate -i ${file}' writes it again`);
   for (const v of violations) say(ctx, `${v.file} ${v.problem}; fix: ${v.fix}`);
+  // Every staged plaintext file, covered or not, is scanned for secrets too.
+  const secrets = await (await import('./scan.js')).guardSecrets(gitRoot(ctx.cwd), ctx, files);
   if (violations.length) say(ctx, `commit refused: ${violations.length} file${violations.length === 1 ? '' : 's'} must be encrypted first`);
-  return violations.length ? 1 : 0;
+  if (secrets) say(ctx, `commit refused: ${secrets} secret${secrets === 1 ? '' : 's'} in staged files (a false positive: add 'tsops:allow' to the line, or an entry under tsops.scan.allow in the config)`);
+  return violations.length || secrets ? 1 : 0;
 }
 
 /**

@@ -7,6 +7,7 @@ import { refuseSymlink } from '../../git/repo.js';
 import { PERSONAL_KIND } from '../../keys/registry.js';
 import { warn, type CliContext } from '../context.js';
 import { attributeOf } from '../key-flags.js';
+import { splitCommaList } from '../../comma-list.js';
 
 export interface InitFlags {
   pathRegex?: string;
@@ -35,9 +36,9 @@ export async function initCommand(flags: InitFlags, ctx: CliContext): Promise<nu
   }
   const ask = ctx.stdinIsTTY && !flags.yes;
   let pathRegex = flags.pathRegex ?? DEFAULT_REGEX;
-  let extra = String(flags[attributeOf(PERSONAL_KIND.flag)] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  let extra = splitCommaList(String(flags[attributeOf(PERSONAL_KIND.flag)] ?? ''));
   let createKey = flags.key !== false;
-  let ignore = (flags.ignore ?? DEFAULT_IGNORE).split(',').map((s) => s.trim()).filter(Boolean);
+  let ignore = splitCommaList(flags.ignore ?? DEFAULT_IGNORE);
   let installGit = inGit && flags.git !== false;
   const hasConfig = ['.sopsrc', '.sops.yaml', '.sops.yml'].some((n) => existsSync(join(root, n)));
   if (ask) {
@@ -46,9 +47,9 @@ export async function initCommand(flags: InitFlags, ctx: CliContext): Promise<nu
     createKey = own ? true : await confirm({ message: 'You have no age key yet. Create one in the default keys file?', default: true });
     if (!hasConfig) {
       pathRegex = await input({ message: 'Which files hold secrets (a regular expression on their path)?', default: pathRegex });
-      extra = (await input({ message: 'Other age recipients (teammates, CI), comma-separated:', default: extra.join(',') })).split(',').map((s) => s.trim()).filter(Boolean);
+      extra = splitCommaList(await input({ message: 'Other age recipients (teammates, CI), comma-separated:', default: extra.join(',') }));
     }
-    ignore = (await input({ message: 'Plaintext files to keep out of git (.gitignore patterns, comma-separated):', default: ignore.join(',') })).split(',').map((s) => s.trim()).filter(Boolean);
+    ignore = splitCommaList(await input({ message: 'Plaintext files to keep out of git (.gitignore patterns, comma-separated):', default: ignore.join(',') }));
     if (inGit) installGit = await confirm({ message: 'Install the git integration (plaintext diffs, merges, pre-commit guard)?', default: true });
   }
   if (installGit) refuseSymlink(join(root, '.gitattributes'));

@@ -5,7 +5,7 @@
  * (prints a ResourceList). Decrypted data goes to standard output only.
  */
 import { homedir } from 'node:os';
-import { ExitCode, TsopsError, UsageError } from '../../errors.js';
+import { TsopsError, UsageError } from '../../errors.js';
 import { readInput, readStdin } from '../../io/input.js';
 import { generate, isKsopsObject, readManifest, type GenerateContext, type Generated } from '../../krm/ksops.js';
 import { kustomizationRoot } from '../../krm/paths.js';
@@ -56,7 +56,7 @@ async function parseManifests(text: string, name: string): Promise<unknown[]> {
   const list = Array.isArray(docs) ? docs : [docs];
   for (const doc of list) {
     const error = doc.errors[0];
-    if (error) throw new TsopsError(`not valid YAML (${error.code} at line ${lineOf(text, error.pos[0])})`, ExitCode.Generic, { file: name });
+    if (error) throw new TsopsError(`not valid YAML (${error.code} at line ${lineOf(text, error.pos[0])})`, 'failed', { file: name });
   }
   return list.map((doc) => doc.toJS({ maxAliasCount: 100 }) as unknown).filter((v) => v !== null && v !== undefined);
 }
@@ -70,7 +70,7 @@ function lineOf(text: string, offset: number): number {
 async function legacy(manifestPath: string, gen: GenerateContext, ctx: CliContext): Promise<number> {
   const raw = await readInput(manifestPath);
   const docs = await parseManifests(raw.toString('utf8'), manifestPath);
-  if (docs.length === 0) throw new TsopsError("missing the 'files' or 'secretFrom' key of a ksops manifest", ExitCode.Generic, { file: manifestPath });
+  if (docs.length === 0) throw new TsopsError("missing the 'files' or 'secretFrom' key of a ksops manifest", 'failed', { file: manifestPath });
   const generated: Generated[] = [];
   for (const doc of docs) generated.push(...(await generate(readManifest(doc, manifestPath), gen)));
   const { stringify } = await yamlModule();
@@ -102,10 +102,10 @@ async function resourceList(gen: GenerateContext, ctx: CliContext): Promise<numb
   const input = await readStdin();
   const [list] = await parseManifests(input.toString('utf8'), 'stdin');
   if (typeof list !== 'object' || list === null || (list as Record<string, unknown>)['kind'] !== 'ResourceList') {
-    throw new TsopsError('standard input is not a ResourceList', ExitCode.Generic, { file: 'stdin' });
+    throw new TsopsError('standard input is not a ResourceList', 'failed', { file: 'stdin' });
   }
   const { items = [], functionConfig } = list as { items?: unknown; functionConfig?: unknown };
-  if (!Array.isArray(items)) throw new TsopsError('the ResourceList items must be a list', ExitCode.Generic, { file: 'stdin' });
+  if (!Array.isArray(items)) throw new TsopsError('the ResourceList items must be a list', 'failed', { file: 'stdin' });
   const out: unknown[] = [];
   let found = false;
   for (const item of items) {
@@ -117,7 +117,7 @@ async function resourceList(gen: GenerateContext, ctx: CliContext): Promise<numb
     out.push(...(await resources(await generate(readManifest(item, manifestName(item)), gen))));
   }
   if (!found) {
-    if (!isKsopsObject(functionConfig)) throw new TsopsError('neither the functionConfig nor any item is a ksops manifest (apiVersion: viaduct.ai/v1, kind: ksops)', ExitCode.Generic, { file: 'stdin' });
+    if (!isKsopsObject(functionConfig)) throw new TsopsError('neither the functionConfig nor any item is a ksops manifest (apiVersion: viaduct.ai/v1, kind: ksops)', 'failed', { file: 'stdin' });
     out.push(...(await resources(await generate(readManifest(functionConfig, manifestName(functionConfig)), gen))));
   }
   const { stringify } = await yamlModule();
@@ -143,7 +143,7 @@ async function resources(generated: Generated[]): Promise<unknown[]> {
     item.bytes.fill(0);
     const docs = parseAllDocuments(text, { prettyErrors: false });
     for (const doc of Array.isArray(docs) ? docs : [docs]) {
-      if (doc.errors.length) throw new TsopsError('the decrypted file is not a YAML or JSON manifest', ExitCode.Generic, { file: item.file });
+      if (doc.errors.length) throw new TsopsError('the decrypted file is not a YAML or JSON manifest', 'failed', { file: item.file });
       const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
       if (value !== null && value !== undefined) out.push(value);
     }

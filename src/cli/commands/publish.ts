@@ -5,7 +5,7 @@ import { findConfig } from '../../config/find.js';
 import { keyGroupsForRule } from '../../config/keys.js';
 import { loadConfig } from '../../config/resolve.js';
 import type { Config } from '../../config/types.js';
-import { aboutFile, ConfigError, ExitCode, MalformedFileError, MetadataNotFoundError, TsopsError, UsageError, InputError } from '../../errors.js';
+import { aboutFile, ConfigError, MalformedFileError, MetadataNotFoundError, TsopsError, UsageError, InputError } from '../../errors.js';
 import { escapeControl } from '../../escape.js';
 import { loadFormat } from '../../formats/format.js';
 import { keyIdentity } from '../../keys/masterkey.js';
@@ -33,15 +33,15 @@ export async function publishCommand(path: string | undefined, flags: PublishFla
   // sops looks for the config from the current directory, before it looks at the file.
   const configPath = await findConfig({ cwd: ctx.cwd, env: ctx.env, ...(flags.config ? { explicit: flags.config } : {}) });
   if (!configPath) throw new ConfigError('config file not found: publish needs destination_rules in .sops.yaml or .sopsrc');
-  if (!path) throw new UsageError('no file specified', ExitCode.NoFileSpecified);
+  if (!path) throw new UsageError('no file specified', 'no-file-given');
   let isDir: boolean;
   try {
     // The path named on the command line is followed (as sops's os.Stat does); links found inside a directory are not.
     isDir = statSync(resolve(ctx.cwd, path)).isDirectory();
   } catch {
-    throw new TsopsError('no such file or directory', ExitCode.Generic, { file: path });
+    throw new TsopsError('no such file or directory', 'failed', { file: path });
   }
-  if (isDir && !flags.recursive) throw new UsageError("can't operate on a directory without --recursive flag.", ExitCode.Generic);
+  if (isDir && !flags.recursive) throw new UsageError("can't operate on a directory without --recursive flag.", 'bad-usage');
   const config = await loadConfig(configPath);
   for (const file of isDir ? walk(path, ctx) : [path]) await publishFile(file, config, configPath, flags, ctx);
   return 0;
@@ -91,10 +91,10 @@ async function publishFile(file: string, config: Config, configPath: string, fla
   });
   if (!parsed.metadata) throw new MetadataNotFoundError({ file });
 
-  let upload: { kind: 'file'; contents: Uint8Array } | { kind: 'json'; json: string };
+  let upload: { kind: 'file'; contents: Uint8Array } | { kind: 'tree'; json: string };
   if (destination.kind === 'vault') {
     await aboutFile(file, () => verifyOpens(parsed, decryptOptions(flags, ctx)));
-    upload = { kind: 'json', json: (await import('../../publish/data.js')).treeAsJson(parsed.documents) };
+    upload = { kind: 'tree', json: (await import('../../publish/data.js')).treeAsJson(parsed.documents) };
   } else {
     upload = { kind: 'file', contents: await aboutFile(file, () => s3Contents(parsed, bytes, matched, configPath, flags, ctx)) };
   }
@@ -139,15 +139,15 @@ async function s3Contents(parsed: ParsedFile, bytes: Uint8Array, matched: Matche
 }
 
 async function confirmUpload(absolute: string, target: string, ctx: CliContext): Promise<void> {
-  if (!ctx.stdinIsTTY) throw new UsageError(`publish asks before uploading ${absolute} to ${target}: run it on a terminal, or pass --yes`, ExitCode.Generic);
+  if (!ctx.stdinIsTTY) throw new UsageError(`publish asks before uploading ${absolute} to ${target}: run it on a terminal, or pass --yes`, 'bad-usage');
   const { confirm } = await import('@inquirer/prompts');
-  if (!(await confirm({ message: `uploading ${escapeControl(absolute)} to ${escapeControl(target)} ?`, default: false }))) throw new TsopsError('Publish canceled', ExitCode.Generic);
+  if (!(await confirm({ message: `uploading ${escapeControl(absolute)} to ${escapeControl(target)} ?`, default: false }))) throw new TsopsError('Publish canceled');
 }
 
-async function send(destination: Exclude<Destination, { kind: 'gcs' }>, destinationPath: string, upload: { kind: 'file'; contents: Uint8Array } | { kind: 'json'; json: string }, flags: PublishFlags, ctx: CliContext): Promise<void> {
+async function send(destination: Exclude<Destination, { kind: 'gcs' }>, destinationPath: string, upload: { kind: 'file'; contents: Uint8Array } | { kind: 'tree'; json: string }, flags: PublishFlags, ctx: CliContext): Promise<void> {
   if (destination.kind === 's3' && upload.kind === 'file') {
     await (await import('../../publish/s3.js')).uploadToS3(destination, destinationPath, upload.contents, ctx.env, flags.verbose ? (l) => say(ctx, l) : undefined);
-  } else if (destination.kind === 'vault' && upload.kind === 'json') {
+  } else if (destination.kind === 'vault' && upload.kind === 'tree') {
     const result = await (await import('../../publish/vault.js')).uploadToVault(destination, destinationPath, upload.json, ctx.env, (l) => warn(ctx, l));
     if (result.unchanged && flags.verbose) say(ctx, `secret in ${result.url} is already up-to-date`);
   }

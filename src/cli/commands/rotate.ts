@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { aboutFile, ExitCode, TsopsError, UsageError } from '../../errors.js';
+import { aboutFile, TsopsError, UsageError } from '../../errors.js';
 import { escapeControl } from '../../escape.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { recordAudit } from '../../audit/index.js';
@@ -21,7 +21,7 @@ export interface RotateFlags extends CommonFlags {
 
 /** `rotate`: a new data key, every value re-encrypted, master keys optionally added or removed. */
 export async function rotateCommand(file: string | undefined, flags: RotateFlags, ctx: CliContext): Promise<number> {
-  if (!file) throw new UsageError('rotate needs a file', ExitCode.NoFileSpecified);
+  if (!file) throw new UsageError('rotate needs a file', 'no-file-given');
   if (flags.recursive) return rotateTree(file, flags, ctx);
   if (flags.olderThan !== undefined) throw new UsageError('--older-than picks files under a directory: use it with -r');
   if (flags.inPlace && flags.output) throw new UsageError('--in-place and --output cannot be used together');
@@ -31,8 +31,8 @@ export async function rotateCommand(file: string | undefined, flags: RotateFlags
   try {
     bytes = readFileSync(file);
   } catch {
-    const code = add.length || remove.length ? ExitCode.CannotChangeKeysFromNonExistentFile : ExitCode.NoFileSpecified;
-    throw new TsopsError('no such file', code, { file });
+    const kind = add.length || remove.length ? 'no-file-to-rekey' : 'file-not-found';
+    throw new TsopsError('no such file', kind, { file });
   }
   const keys = { ...keyOptions(flags, ctx.env), unwrappedBy: [] as string[] };
   const output = await aboutFile(file, () =>

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { recordAudit } from '../../audit/index.js';
-import { aboutFile, ExitCode, UsageError } from '../../errors.js';
+import { aboutFile, UsageError } from '../../errors.js';
 import { readStdin } from '../../io/input.js';
 import { parseJsonValue, setValue, unsetValue } from '../../edit/set.js';
 import { parseTreePath } from '../../sops/treepath.js';
@@ -21,9 +21,9 @@ export interface SetFlags extends CommonFlags {
  * value is already there; `--output-type` rewrites it in that format.
  */
 export async function setCommand(file: string | undefined, pathText: string | undefined, third: string | undefined, flags: SetFlags, ctx: CliContext): Promise<number> {
-  if (flags.valueFile && flags.valueStdin) throw new UsageError('--value-file and --value-stdin are mutually exclusive', ExitCode.Generic);
+  if (flags.valueFile && flags.valueStdin) throw new UsageError('--value-file and --value-stdin are mutually exclusive', 'bad-usage');
   if (flags.valueStdin ? file === undefined || pathText === undefined || third !== undefined : third === undefined) {
-    throw new UsageError(flags.valueStdin ? 'set --value-stdin takes a file and a path (the value comes from standard input)' : 'set needs a file, a path and a value', ExitCode.NoFileSpecified);
+    throw new UsageError(flags.valueStdin ? 'set --value-stdin takes a file and a path (the value comes from standard input)' : 'set needs a file, a path and a value', 'no-file-given');
   }
   const text = flags.valueStdin ? (await readStdin()).toString('utf8') : flags.valueFile ? await aboutFile(third, async () => readFileSync(third!, 'utf8')) : third!;
   const format = inputFormat(flags, file);
@@ -32,7 +32,7 @@ export async function setCommand(file: string | undefined, pathText: string | un
     file: file!,
     format,
     outputFormat: outputFormat(flags, format),
-    path: parseTreePath(pathText!, ExitCode.InvalidSetFormat),
+    path: parseTreePath(pathText!, 'bad-set-argument'),
     value: await parseJsonValue(text),
     idempotent: Boolean(flags.idempotent),
     keys,
@@ -52,7 +52,7 @@ export async function unsetCommand(file: string, pathText: string, flags: SetFla
     file,
     format,
     outputFormat: outputFormat(flags, format),
-    path: parseTreePath(pathText, ExitCode.InvalidSetFormat),
+    path: parseTreePath(pathText, 'bad-set-argument'),
     idempotent: Boolean(flags.idempotent),
     keys,
     ignoreMac: Boolean(flags.ignoreMac),
@@ -66,6 +66,6 @@ export async function unsetCommand(file: string, pathText: string, flags: SetFla
 /** sops's legacy `--set '["a"]["b"] <json>'`: the path ends at the first `] `. */
 export function splitLegacySet(text: string): { path: string; value: string } {
   const at = text.indexOf('] ');
-  if (at < 0) throw new UsageError('--set takes \'["key"] <json value>\'', ExitCode.InvalidSetFormat);
+  if (at < 0) throw new UsageError('--set takes \'["key"] <json value>\'', 'bad-set-argument');
   return { path: text.slice(0, at + 1), value: text.slice(at + 2) };
 }

@@ -1,4 +1,4 @@
-import { ExitCode, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { applyUpdate, describeDiff, planUpdate, type UpdatePlan } from '../../rekey/updatekeys.js';
 import { displayPath, encryptedFiles } from '../../files/walk.js';
 import { mapLimited } from '../../files/map-limited.js';
@@ -26,7 +26,7 @@ export interface UpdateKeysFlags extends CommonFlags {
  * rotates the data key when a key is removed (`--no-rotate` to keep it).
  */
 export async function updatekeysCommand(paths: string[], flags: UpdateKeysFlags, ctx: CliContext): Promise<number> {
-  if (paths.length === 0) throw new UsageError('updatekeys needs files or -r DIR', ExitCode.NoFileSpecified);
+  if (paths.length === 0) throw new UsageError('updatekeys needs files or -r DIR', 'no-file-given');
   const files = await encryptedFiles(paths, Boolean(flags.recursive), (line) => warn(ctx, line));
   const keys = keyOptions(flags, ctx.env);
   const noRotate = flags.rotate === false;
@@ -54,7 +54,7 @@ export async function updatekeysCommand(paths: string[], flags: UpdateKeysFlags,
       : 'tsops: keys are removed: those files get a new data key (every value re-encrypted)\n');
   }
   if (todo.length && !flags.yes) {
-    if (!interactive) throw new UsageError('updatekeys changes files: run it on a terminal to confirm, or pass --yes', ExitCode.Generic);
+    if (!interactive) throw new UsageError('updatekeys changes files: run it on a terminal to confirm, or pass --yes', 'bad-usage');
     const { confirm } = await import('@inquirer/prompts');
     if (!(await confirm({ message: `Update the keys of ${todo.length} file${todo.length === 1 ? '' : 's'}?`, default: false }))) {
       ctx.stderr.write('tsops: nothing changed\n');

@@ -1,11 +1,11 @@
 import { EmitError } from '../../errors.js';
-import { valueToString } from '../../sops/values.js';
+import { valueToString } from '../../values.js';
 import type { MapNode, ParsedFile } from '../../tree.js';
 import { flattenMetadata } from '../flatten.js';
 import { DEFAULT_SECTION, METADATA_SECTION, valueAsRead } from './parse.js';
 
 /**
- * INI writing as sops does it through go-ini's pretty printer (spec §7.5):
+ * INI writing as sops does it through go-ini's pretty printer (docs/format.md#ini):
  * `=` aligned within a section, comments as `; text` above what they belong
  * to, a blank line between sections, the flattened metadata last.
  */

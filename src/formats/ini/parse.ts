@@ -3,7 +3,7 @@ import type { Comment, Entry, MapNode, ParsedFile } from '../../tree.js';
 import { unflattenMetadata } from '../flatten.js';
 
 /**
- * INI reading with go-ini's default rules (spec §7.5), as sops loads INI with
+ * INI reading with go-ini's default rules (docs/format.md#ini), as sops loads INI with
  * non-unique sections allowed. Lines are read with their line break, because
  * go-ini's multi-line values keep the breaks of the lines they span.
  */

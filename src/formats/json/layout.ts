@@ -1,5 +1,6 @@
 import type { Comment, Entry, MapNode, Node, ParsedFile, ScalarValue } from '../../tree.js';
-import { isJsonEncComment, type CommentOrigin, type ContainerOrigin, type EntryOrigin, type JsonOrigin, type JsonSource, type MemberSpan, type ScalarOrigin } from './read.js';
+import { isStrictEncComment } from '../../enc-string.js';
+import { type CommentOrigin, type ContainerOrigin, type EntryOrigin, type JsonOrigin, type JsonSource, type MemberSpan, type ScalarOrigin } from './read.js';
 import { goJsonString, renderJson, scalarJson } from './write.js';
 
 /**
@@ -153,7 +154,7 @@ function collectEdits(root: Node, source: JsonSource, range: OrdinalRange, skip:
 
 function commentEdit(comment: Comment, origin: CommentOrigin, edits: Edit[]): boolean {
   // A decrypted list comment has no place in JSON; only the canonical writer can drop it cleanly.
-  if (!isJsonEncComment(comment.text)) return false;
+  if (!isStrictEncComment(comment.text)) return false;
   if (comment.text !== origin.text) edits.push({ start: origin.start, end: origin.end, text: goJsonString(comment.text) });
   return true;
 }

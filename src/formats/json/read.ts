@@ -1,6 +1,6 @@
 import { InputError } from '../../errors.js';
-import { isEncComment } from '../../sops/cipher.js';
-import { isInt64 } from '../../sops/values.js';
+import { isStrictEncComment } from '../../enc-string.js';
+import { isInt64 } from '../../values.js';
 import type { Comment, Entry, ListNode, MapNode, Node, Scalar, ScalarType, ScalarValue } from '../../tree.js';
 
 /**
@@ -10,11 +10,6 @@ import type { Comment, Entry, ListNode, MapNode, Node, Scalar, ScalarType, Scala
  */
 
 export const MAX_DEPTH = 1000;
-
-/** An encrypted YAML list comment stored as a JSON list element (sops keeps those). */
-export function isJsonEncComment(text: string): boolean {
-  return isEncComment(text, true);
-}
 
 /**
  * Every node, entry and comment read from a file carries one of these as its
@@ -159,7 +154,7 @@ class JsonReader {
         }
         return false;
       }
-      if (value.kind === 'scalar' && value.type === 'str' && typeof value.value === 'string' && isJsonEncComment(value.value)) {
+      if (value.kind === 'scalar' && value.type === 'str' && typeof value.value === 'string' && isStrictEncComment(value.value)) {
         const { ordinal, start, end } = value.origin as ScalarOrigin;
         const origin: CommentOrigin = { source: this.source, ordinal, start, end, text: value.value };
         top.node.items.push({ kind: 'comment', text: value.value, origin } satisfies Comment);

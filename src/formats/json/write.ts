@@ -1,9 +1,9 @@
 import { EmitError } from '../../errors.js';
 import type { Node, Scalar } from '../../tree.js';
-import { isJsonEncComment } from './read.js';
+import { isStrictEncComment } from '../../enc-string.js';
 
 /**
- * JSON as Go's json.Marshal + json.Indent writes it (spec §7.2): HTML-safe
+ * JSON as Go's json.Marshal + json.Indent writes it (docs/format.md#json): HTML-safe
  * escaping, a newline and indent before every member or element, `": "` after
  * keys, empty containers written `{}` / `[]`.
  */
@@ -93,7 +93,7 @@ export function renderJson(node: Node, unit: string, prefix = '', newline = '\n'
     }
     let count = 0;
     for (const item of n.items) {
-      if (item.kind === 'comment' && !isJsonEncComment(item.text)) continue;
+      if (item.kind === 'comment' && !isStrictEncComment(item.text)) continue;
       parts.push(count++ === 0 ? '[' + inner : ',' + inner);
       if (item.kind === 'comment') parts.push(goJsonString(item.text));
       else write(item, depth + 1);

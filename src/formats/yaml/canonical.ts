@@ -1,5 +1,5 @@
 import type { Comment, Entry, ListNode, MapNode, Node, ParsedFile } from '../../tree.js';
-import { isEncComment } from '../../sops/cipher.js';
+import { isEncComment } from '../../enc-string.js';
 import { renderKey, renderScalar } from './render.js';
 
 /**

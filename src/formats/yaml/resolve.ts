@@ -1,8 +1,8 @@
-import { isInt64 } from '../../sops/values.js';
+import { isInt64 } from '../../values.js';
 import type { ScalarType, ScalarValue } from '../../tree.js';
 
 /**
- * How go-yaml v3 (and so sops) types a plain scalar (spec §7.1): YAML 1.2 core
+ * How go-yaml v3 (and so sops) types a plain scalar (docs/format.md#yaml): YAML 1.2 core
  * booleans and nulls, Go base prefixes and `_` in integers, and timestamps.
  */
 export interface Resolved {

@@ -1,5 +1,5 @@
 import type { Comment, Entry, MapNode, Node } from '../../tree.js';
-import { isEncComment } from '../../sops/cipher.js';
+import { isEncComment } from '../../enc-string.js';
 import type { CommentOrigin, ScalarOrigin } from './layout.js';
 
 /** What both YAML readers (the CST reader and the line scanner) do to the trees they build. */

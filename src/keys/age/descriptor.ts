@@ -45,6 +45,7 @@ export const ageKind = defineKeyKind<'age', AgeSpec, string>()({
   lazyPackages: ['age-encryption'],
   identitiesOption: 'ageIdentities',
   decryptionPriority: 0,
+  unattended: true,
   keyMaterialEnv: ['SOPS_AGE_KEY', 'SOPS_AGE_KEY_FILE', 'SOPS_AGE_KEY_CMD', 'SOPS_AGE_SSH_PRIVATE_KEY_FILE', 'SOPS_AGE_SSH_PRIVATE_KEY_CMD'],
   personal: {
     defaultKeysFile: (env) => defaultAgeKeysFile(env),

@@ -116,7 +116,7 @@ async function runKeyCommand(command: string, recipient: string, env: NodeJS.Pro
 }
 
 /**
- * Every identity sops would use, in sops's order (spec §5.1): the given ones,
+ * Every identity sops would use, in sops's order (docs/format.md#age): the given ones,
  * SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, then the default keys
  * file whenever it exists. `recipient` is passed to the key command.
  */

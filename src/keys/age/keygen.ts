@@ -1,6 +1,6 @@
 import { chmod, mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { nowTimestamp } from '../../sops/values.js';
+import { nowTimestamp } from '../../values.js';
 import { generateX25519 } from './x25519.js';
 
 export { defaultAgeKeysFile } from './keys-file.js';

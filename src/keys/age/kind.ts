@@ -8,7 +8,7 @@ import type { KeyOptions, KeyRecord, KeySpec, MasterKeyKind } from '../masterkey
 type RecipientKind = 'x25519' | 'hybrid';
 
 /**
- * age recipients (spec §5.1): the secret is one armored age file per
+ * age recipients (docs/format.md#age): the secret is one armored age file per
  * recipient. X25519, the common case, runs on Node's crypto; the post-quantum
  * hybrid goes through the age library, loaded only when needed.
  */
@@ -59,7 +59,7 @@ export function createAgeKeyKind(options: KeyOptions = {}): MasterKeyKind {
   };
 }
 
-/** The recipient forms of spec §5.1, checked in sops's order. */
+/** The recipient forms of docs/format.md#age, checked in sops's order. */
 function classifyRecipient(recipient: string): RecipientKind {
   if (recipient.startsWith('age1pq1')) return 'hybrid';
   if (recipient.startsWith('age1') && recipient.slice(4).includes('1')) {

@@ -1,4 +1,5 @@
-import { ExitCode, TsopsError } from '../../errors.js';
+import { splitCommaList } from '../../comma-list.js';
+import { TsopsError } from '../../errors.js';
 
 /** `arn`, or `arn+role_arn` to assume a role first, spaces removed: how sops reads KMS keys from strings. */
 export function splitKmsArn(text: string): { arn: string; role?: string } {
@@ -23,10 +24,10 @@ export function kmsIdentity(arn: string, role?: string, context?: Record<string,
  */
 export function parseEncryptionContext(text: string): Record<string, string> {
   const pairs: [string, string][] = [];
-  for (const pair of text.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+  for (const pair of splitCommaList(text)) {
     const parts = pair.split(':');
     if (parts.length !== 2 || parts[0] === '') {
-      throw new TsopsError(`invalid encryption context pair ${JSON.stringify(pair)}: expected key:value with exactly one ':'`, ExitCode.InvalidEncryptionContext);
+      throw new TsopsError(`invalid encryption context pair ${JSON.stringify(pair)}: expected key:value with exactly one ':'`, 'bad-encryption-context');
     }
     pairs.push([parts[0]!, parts[1]!]);
   }

@@ -60,12 +60,12 @@ export async function kmsClient(settings: ClientSettings, keyArn: string): Promi
  * the one being made; a failed creation is forgotten so the next file tries
  * again. A client is replaced after SHARED_CLIENT_LIFETIME_MS, well within the
  * hour an assumed role's credentials last, so a long-lived library user never
- * holds expired ones. Idle keep-alive sockets do not hold the process open;
- * they are closed when the process is about to exit.
+ * holds expired ones. Idle keep-alive sockets do not hold the process open
+ * (Node's agent unreferences them), so nothing needs closing at exit;
+ * {@link closeSharedKmsClients} is for a process that wants them gone sooner.
  */
 const SHARED_CLIENT_LIFETIME_MS = 10 * 60_000;
 const shared = new Map<string, { client: Promise<KMSClient>; createdAt: number }>();
-let closeHooked = false;
 
 export function sharedKmsClient(settings: ClientSettings, keyArn: string, env: NodeJS.ProcessEnv = process.env): Promise<KMSClient> {
   const key = poolKey(settings, env);
@@ -79,10 +79,6 @@ export function sharedKmsClient(settings: ClientSettings, keyArn: string, env: N
     if (shared.get(key)?.client === client) shared.delete(key);
   });
   sharedClientsCreated++;
-  if (!closeHooked) {
-    closeHooked = true;
-    process.once('beforeExit', closeSharedKmsClients);
-  }
   return client;
 }
 

@@ -1,5 +1,5 @@
 import { TsopsError } from '../../errors.js';
-import { nowTimestamp } from '../../sops/values.js';
+import { nowTimestamp } from '../../values.js';
 import type { KeyOptions, KeyRecord, KeySpec, MasterKeyKind } from '../masterkey.js';
 
 const GPG_TIMEOUT_MS = 60_000;
@@ -11,7 +11,7 @@ interface GpgResult {
   stderr: string;
 }
 
-/** PGP through the `gpg` binary, as sops does when it has no keyring of its own (spec §5.2). */
+/** PGP through the `gpg` binary, as sops does when it has no keyring of its own (docs/format.md#pgp). */
 export function createPgpKeyKind(options: KeyOptions = {}): MasterKeyKind {
   const env = options.env ?? process.env;
   const gpg = env['SOPS_GPG_EXEC'] || 'gpg';

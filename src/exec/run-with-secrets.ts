@@ -7,11 +7,13 @@ import { chownSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { emitAs } from '../formats/format.js';
 import type { FormatName } from '../tree.js';
-import { FORWARDED_SIGNALS, runChild, type ChildOutcome, type CommandLine } from './child.js';
+import { relaySignals } from '../io/process-lifecycle.js';
+import { runChild, type ChildOutcome, type CommandLine } from './child.js';
 import { decryptPath, type OpenOptions } from './decrypt.js';
 import { childEnvironment, mergeVariables, secretVariables, type EmptyValues, type SecretVariables } from './env.js';
 import { checkWrittenValues, ProvenanceRecorder } from './provenance.js';
 import { resolveUser, type RunAsUser } from './user.js';
+import type { OutputTargets, Redaction } from '../redact/output.js';
 
 export interface ExecCommon {
   command: CommandLine;
@@ -30,6 +32,8 @@ export interface ExecCommon {
   /** Use values the MAC does not cover (see {@link UnauthenticatedChoices}). */
   allowEmptyOverride?: boolean;
   allowUnauthenticated?: boolean;
+  /** Take the command's stdout and stderr through tsops, every secret value hidden, to these (see src/redact). */
+  redact?: OutputTargets;
   /** Called once the files are decrypted, before the command starts (the audit log). */
   decrypted?: () => Promise<void>;
 }
@@ -100,7 +104,9 @@ export async function execEnv(request: ExecEnvRequest): Promise<ChildOutcome> {
   let secrets: SecretVariables | undefined = await loadSecretVariables(request.files, { ...request, empties });
   await request.decrypted?.();
   let env: Record<string, string>;
+  let redaction: Redaction | undefined;
   try {
+    if (request.redact) redaction = await redactionFor(secrets, request);
     env = childEnvironment({
       parent: request.env,
       secrets,
@@ -115,7 +121,21 @@ export async function execEnv(request: ExecEnvRequest): Promise<ChildOutcome> {
     secrets.clear();
     secrets = undefined;
   }
-  return runChild(request.command, { env, cwd: request.cwd, ...asUser(user) });
+  try {
+    return await runChild(request.command, { env, cwd: request.cwd, ...asUser(user), ...relayThrough(redaction) });
+  } finally {
+    redaction?.dispose();
+  }
+}
+
+/** The output filter for `--redact`, loaded only then. */
+async function redactionFor(values: Iterable<readonly [string, string | Uint8Array]>, request: ExecCommon): Promise<Redaction> {
+  const { prepareRedaction } = await import('../redact/output.js');
+  return prepareRedaction(values, request.redact!, (message) => request.warn?.(message));
+}
+
+function relayThrough(redaction: Redaction | undefined): { relayOutput?: Redaction['relay'] } {
+  return redaction ? { relayOutput: redaction.relay } : {};
 }
 
 export interface ExecFileRequest extends ExecCommon {
@@ -130,7 +150,7 @@ export interface ExecFileRequest extends ExecCommon {
 }
 
 /** The string every `{}` in a command is replaced with. */
-export function substitutePath(command: CommandLine, path: string): CommandLine {
+function substitutePath(command: CommandLine, path: string): CommandLine {
   const put = (s: string): string => s.split('{}').join(path);
   return 'shell' in command ? { shell: put(command.shell) } : { argv: command.argv.map(put) };
 }
@@ -151,12 +171,12 @@ export async function execFile(request: ExecFileRequest): Promise<ChildOutcome> 
     ...(request.allowUnauthenticated ? { allowUnauthenticated: true } : {}),
   });
   const text = await emitAs(parsed, request.outputFormat ?? parsed.format, request.indent, request.file);
+  const redaction = request.redact ? await redactionFor((await import('../redact/output.js')).documentValues(parsed.documents), request) : undefined;
   // Loaded here, not with the module: exec-env never needs it.
   const { createSecretFile } = await import('./secret-file.js');
   // From the moment the directory exists until the child's relay takes over, a
   // signal must not end the process before cleanup; it is handled (forwarded) once the child runs.
-  const hold = (): void => {};
-  for (const s of FORWARDED_SIGNALS) process.on(s, hold);
+  const release = relaySignals(() => {});
   try {
     const secret = createSecretFile(text, {
       ...(request.filename !== undefined ? { name: request.filename } : {}),
@@ -168,21 +188,17 @@ export async function execFile(request: ExecFileRequest): Promise<ChildOutcome> 
       if (user) giveTo(secret.dir, secret.path, user);
       // The inherited environment always goes along, as in sops.
       const env = childEnvironment({ parent: request.env, secrets: new Map(), ...(user ? { user: user.env } : {}), ...(request.keepKeyEnv ? { keepKeyEnv: true } : {}) });
-      const outcome = runChild(substitutePath(request.command, secret.path), { env, cwd: request.cwd, ...asUser(user) });
-      release(hold);
+      const outcome = runChild(substitutePath(request.command, secret.path), { env, cwd: request.cwd, ...asUser(user), ...relayThrough(redaction) });
+      release();
       return await outcome;
     } finally {
       await secret.close();
     }
   } finally {
-    release(hold);
+    redaction?.dispose();
+    release();
   }
 }
-
-function release(hold: () => void): void {
-  for (const s of FORWARDED_SIGNALS) process.off(s, hold);
-}
-
 
 /** The account the command runs as must be able to enter the private directory. */
 function giveTo(dir: string, path: string, user: RunAsUser): void {

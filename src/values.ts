@@ -1,8 +1,8 @@
-import type { Scalar, ScalarType, ScalarValue } from '../tree.js';
+import type { Scalar, ScalarType, ScalarValue } from './tree.js';
 
 /**
  * How each value type becomes the bytes that are encrypted and hashed into the
- * MAC, and back (spec §1.2). Everything here mirrors Go's formatting so that a
+ * MAC, and back (docs/format.md#type-tags). Everything here mirrors Go's formatting so that a
  * value written by tsops reads back in sops as the same typed value.
  */
 
@@ -118,7 +118,7 @@ export function normalizeRfc3339(text: string): string {
   return `${y}-${mo}-${d}T${h}:${mi}:${s}${fraction === '.' ? '' : fraction}${z}`;
 }
 
-/** RFC 3339 without fractional seconds, `Z` for UTC: the MAC's additional data (spec §2). */
+/** RFC 3339 without fractional seconds, `Z` for UTC: the MAC's additional data (docs/format.md#additional-data). */
 export function macTimestamp(text: string): string {
   const m = RFC3339.exec(text);
   if (!m) throw new ValueFormatError('lastmodified is not RFC 3339');
