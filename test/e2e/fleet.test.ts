@@ -122,6 +122,18 @@ describe('decrypt --check -r over a fleet', () => {
     expect(bad.stderr).toMatch(/--jobs must be a whole number/);
   }, 60_000);
 
+  it('checks one file without -r; a plain file fails as not encrypted; output flags are refused', async () => {
+    const fleet = tree('one');
+    const one = await run(['decrypt', '--check', 'app-0.enc.yaml'], fleet);
+    expect(one).toMatchObject({ status: 0, stdout: 'check: 1 ok, 0 failed\n', stderr: '' });
+    const plain = await run(['decrypt', '--check', 'README.md'], fleet);
+    expect(plain.status).toBe(1);
+    expect(plain.stderr).toMatch(/^tsops: README\.md: /);
+    const writing = await run(['decrypt', '--check', '-i', 'app-0.enc.yaml'], fleet);
+    expect(writing.status).toBe(8);
+    expect(readFileSync(join(fleet, 'app-0.enc.yaml'), 'utf8')).toBe(readFileSync(join(template, 'app-0.enc.yaml'), 'utf8'));
+  });
+
   it('-r without --check is refused: it would print a whole tree decrypted', async () => {
     const r = await run(['decrypt', '-r', '.'], tree('no-check'));
     expect(r.status).not.toBe(0);
