@@ -1,6 +1,6 @@
 /**
  * Commands over a fleet of KMS-encrypted files, end to end through the built
- * CLI and the real AWS SDK against the loopback KMS server, which adds 50 ms
+ * CLI and the real AWS SDK against the loopback KMS server, which adds 25 ms
  * to every call as a remote region would: bounded concurrency, one client
  * (a few reused connections) per region, a summary naming every failure,
  * results the same as one file at a time.
@@ -28,7 +28,7 @@ beforeAll(async () => {
   server = await startKmsServer({
     users: [{ accessKeyId: 'AKIAOPSOPSOPS0000001', secretAccessKey: 'ops-secret', arn: USER }],
     keys: [{ arn: EU, allow: [USER] }, { arn: US, allow: [USER] }],
-    latencyMs: 50,
+    latencyMs: 25,
   });
   dir = mkdtempSync(join(tmpdir(), 'tsops-fleet-'));
   writeFileSync(join(dir, 'plain.yaml'), 'password: hunter2\nport: 5432\n');
