@@ -193,6 +193,15 @@ describe('hostile manifests: nothing outside the kustomization is read', () => {
     expectOneLineError(runKrm(['hostile.yaml']), 'missing.enc.yaml');
   });
 
+  it.skipIf(process.platform === 'win32')('refuses a FIFO inside the root at once instead of waiting for a writer', () => {
+    spawnSync('mkfifo', [join(kdir, 'pipe.enc.yaml')]);
+    writeFileSync(join(kdir, 'hostile.yaml'), generatorYaml({ secretFrom: [{ metadata: { name: 'x' }, files: ['pipe.enc.yaml'] }] }));
+    const out = runKrm(['hostile.yaml']);
+    expect(out.signal).toBeNull();
+    expectOneLineError(out, 'pipe.enc.yaml');
+    expect(out.stderr).toContain('is not a regular file');
+  });
+
   it('TSOPS_KRM_ROOT, set by the user, widens the root to a directory above the kustomization, and no further', () => {
     writeFileSync(join(sb.dir, 'repo', 'base.enc.yaml'), readFileSync(join(kdir, 'secret.enc.yaml')));
     writeFileSync(join(kdir, 'up.yaml'), generatorYaml({ files: ['../base.enc.yaml'] }));
