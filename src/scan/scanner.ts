@@ -30,6 +30,8 @@ export interface ScanOutcome {
   findings: Finding[];
   skipped?: 'not-text';
   truncated?: boolean;
+  /** Findings the config's allowlist passed over (the config may come from a branch: they are counted aloud). */
+  allowed?: number;
 }
 
 export interface ScanSettings {
@@ -54,9 +56,14 @@ export async function scanContent(file: string, bytes: Uint8Array, settings: Sca
   }
   const lines = text.split('\n');
   const findings: Finding[] = [];
+  let allowed = 0;
   for (const hit of hits) {
     const lineText = lines[hit.line - 1] ?? '';
-    if (lineText.includes(INLINE_MARKER) || settings.allowlist.allows(file, hit.rule)) continue;
+    if (lineText.includes(INLINE_MARKER)) continue;
+    if (settings.allowlist.allows(file, hit.rule)) {
+      allowed++;
+      continue;
+    }
     const lineStart = hit.start - hit.column;
     findings.push({
       file,
@@ -69,7 +76,7 @@ export async function scanContent(file: string, bytes: Uint8Array, settings: Sca
     });
   }
   findings.sort((a, b) => a.line - b.line || a.column - b.column);
-  return truncated ? { findings, truncated } : { findings };
+  return { findings, ...(truncated ? { truncated } : {}), ...(allowed ? { allowed } : {}) };
 }
 
 const EMPTY = { size: 0 } as KnownValues;

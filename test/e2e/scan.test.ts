@@ -132,6 +132,18 @@ describe('the pre-commit hook', () => {
     expect(enc.stderr).toBe('');
   });
 
+  it('a catch-all allowlist planted on a branch never silences the scan: what it passes over is counted aloud', () => {
+    const r = repo('creation_rules:\n  - path_regex: \\.enc\\.yaml$\n    age: RECIPIENT\ntsops:\n  scan:\n    allow:\n      - path: "**"\n');
+    const token = githubToken();
+    r.write('deploy.sh', `export GITHUB_TOKEN=${token}\n`);
+    r.git('add', '-A');
+    const g = r.tsops(['guard']);
+    expect(g.stderr).toBe('tsops: warning: 1 finding passed over by tsops.scan.allow in .sops.yaml; check that these entries are yours\n');
+    const s = r.tsops(['scan']);
+    expect(s.stderr).toContain('tsops: warning: 1 finding passed over by tsops.scan.allow in .sops.yaml');
+    expect(s.stderr + s.stdout + g.stdout).not.toContain(token.slice(4));
+  });
+
   it('refuses an invalid allowlist on one line naming the config', () => {
     const r = repo('creation_rules: []\ntsops:\n  scan:\n    allow:\n      - paht: x\n');
     r.write('a.txt', 'hello\n');
