@@ -185,6 +185,15 @@ describe('hostile manifests: nothing outside the kustomization is read', () => {
     });
   }
 
+  it('refuses to emit a decrypted file that is no Kubernetes resource (kustomize would quote it in its error)', async () => {
+    writeFileSync(join(kdir, 'values.enc.yaml'), await encryptText('yaml', 'db:\n  password: hunter2-values-file\n', sb.recipient));
+    writeFileSync(join(kdir, 'hostile.yaml'), generatorYaml({ files: ['values.enc.yaml'] }));
+    const out = runKrm(['hostile.yaml']);
+    expectOneLineError(out, 'values.enc.yaml');
+    expect(out.stderr).not.toContain('hunter2-values-file');
+    expect(out.stderr).toContain('must decrypt to Kubernetes resources');
+  });
+
   it('refuses a directory and a missing file with one line each', () => {
     mkdirSync(join(kdir, 'adir'), { recursive: true });
     writeFileSync(join(kdir, 'hostile.yaml'), generatorYaml({ files: ['adir'] }));
