@@ -1,7 +1,7 @@
 /**
  * Scans one file's content for secrets: secretlint's recommended patterns and
  * the values of the encrypted files the user can open. Binary content (a NUL
- * byte in the first 8000 bytes, git's own test) is skipped; only the first
+ * byte in the first 8000 bytes, git's own test, that are not UTF-8 either) is skipped; only the first
  * MAX_SCAN_BYTES of a large file are read. Findings carry a place, a rule and
  * a masked excerpt, never the secret.
  */
@@ -39,8 +39,21 @@ export interface ScanSettings {
   known?: KnownValues;
 }
 
+/**
+ * A NUL byte in the first 8000 bytes that are not UTF-8 text. git's test
+ * alone (any NUL) let one NUL byte at the top hide a whole text file of
+ * secrets; binary formats also break UTF-8 almost at once.
+ */
 export function isBinary(bytes: Uint8Array): boolean {
-  return bytes.subarray(0, BINARY_PROBE).includes(0);
+  const probe = bytes.subarray(0, BINARY_PROBE);
+  if (!probe.includes(0)) return false;
+  try {
+    // stream: a character cut by the end of the probe is not an error.
+    new TextDecoder('utf-8', { fatal: true }).decode(probe, { stream: bytes.length > BINARY_PROBE });
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 export async function scanContent(file: string, bytes: Uint8Array, settings: ScanSettings): Promise<ScanOutcome> {

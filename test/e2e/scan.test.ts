@@ -168,7 +168,7 @@ describe('tsops scan', () => {
     const result = score({ ...corpus, files: corpus.files.filter((f) => f.path !== 'local.ini') }, findings);
     expect(result.falsePositives).toEqual([]);
     expect(result.missed.map((m) => m.file)).toEqual(['notes/api.txt']);
-    expect(s.stderr).toMatch(/tsops: scanned 22 files \(2 binary skipped\): 14 findings in 11 files\n$/);
+    expect(s.stderr).toMatch(/tsops: scanned 22 files \(1 binary skipped\): 15 findings in 12 files\n$/);
     expect(s.stderr).not.toContain('untracked.txt');
     // A directory of the work tree: its tracked files only, named from the top of the repository.
     const sub = r.tsops(['scan', 'scripts']);
