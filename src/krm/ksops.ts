@@ -84,6 +84,8 @@ export async function generate(manifest: KsopsManifest, ctx: GenerateContext): P
   for (const file of manifest.files) {
     if (!storeForPath(file).holdsNestedTrees) throw new TsopsError('a file under `files` must be an encrypted YAML or JSON manifest (use secretFrom for other files)', 'failed', { file });
     const parsed = await decryptListed(file, ctx);
+    // Anything else (a values file listed by a planted manifest) would fail in kustomize, whose error quotes the object: the secrets would reach the build log.
+    if (!parsed.documents.every(isResource)) throw new TsopsError('a file under `files` must decrypt to Kubernetes resources (apiVersion and kind in each document)', 'failed', { file });
     out.push({ kind: 'manifest', file, bytes: await emitAs(parsed, parsed.format, undefined, file) });
   }
   for (const from of manifest.secretFrom) out.push({ kind: 'secret', object: await secretObject(from, ctx) });
@@ -165,6 +167,12 @@ function scalarText(node: Node, key: string, path: string): string {
   if (v === null) return '';
   if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
   return String(v);
+}
+
+function isResource(document: Node): boolean {
+  if (document.kind !== 'map') return false;
+  const text = (name: string): boolean => document.items.some((item) => item.kind === 'entry' && item.key === name && item.value.kind === 'scalar' && typeof item.value.value === 'string' && item.value.value !== '');
+  return text('apiVersion') && text('kind');
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

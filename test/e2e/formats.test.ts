@@ -4,7 +4,7 @@
  * whatever their name, and YAML block scalars at the end of a file read as
  * go-yaml reads them.
  */
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SpawnSyncReturns } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -186,9 +186,12 @@ describe('every sops file decrypts, whatever its name', () => {
   });
 
   it('status reports a binary-store .env.production with its keys and a verified MAC', () => {
-    sopsBinary('.env.production');
+    // A folder of its own: status exits non-zero for the broken files other tests leave in the sandbox.
+    const alone = join(box.dir, 'status-alone');
+    mkdirSync(alone, { recursive: true });
+    renameSync(sopsBinary('.env.production'), join(alone, '.env.production'));
     write('.sops.yaml', `creation_rules:\n  - age: ${box.recipient}\n`);
-    const report = JSON.parse(ok(box.run(['status', '--json', box.dir]))) as { files: { file: string; format: string; mac: string; groups: { keys: { id: string }[] }[] }[] };
+    const report = JSON.parse(ok(box.run(['status', '--json', alone]))) as { files: { file: string; format: string; mac: string; groups: { keys: { id: string }[] }[] }[] };
     const entry = report.files.find((f) => f.file.endsWith('.env.production'));
     expect(entry).toMatchObject({ format: 'binary', mac: 'ok', groups: [{ keys: [{ id: box.recipient }] }] });
   });

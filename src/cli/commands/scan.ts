@@ -42,7 +42,12 @@ export async function guardSecrets(root: string, ctx: CliContext, files: string[
 
 async function scanWith(set: TargetSet, base: string, ctx: CliContext): Promise<ScanSummary> {
   const configPath = await findConfig({ target: join(base, '.sopsrc'), cwd: base, env: ctx.env, warn: (m) => warn(ctx, m) });
-  return runScan(set, Allowlist.fromConfigFile(configPath), keyOptions({}, ctx.env));
+  const summary = await runScan(set, Allowlist.fromConfigFile(configPath), keyOptions({}, ctx.env));
+  // The allowlist lives in the working copy, which a checked-out branch may have planted: what it hides is never silent.
+  if (summary.allowed && configPath) {
+    warn(ctx, `${summary.allowed} finding${summary.allowed === 1 ? '' : 's'} passed over by tsops.scan.allow in ${relative(base, configPath) || configPath}; check that these entries are yours`);
+  }
+  return summary;
 }
 
 function workTreeRoot(dir: string): string | undefined {
