@@ -137,12 +137,14 @@ function readPlainValue(lines: string[], lineIndex: number, start: number): Plai
 /** The quoted value opening `body`, or undefined when no closing quote ends a line. */
 function readQuoted(lines: string[], lineIndex: number, body: string, quote: string): PlainValue | undefined {
   // dotenv's pattern runs to the first unescaped quote, then backs off to escaped ones: gather lines up to it.
-  let text = body.slice(1);
+  const gathered = [body.slice(1)];
   let last = lineIndex;
-  while (firstUnescaped(text, quote) < 0 && last + 1 < lines.length) {
+  // An escaping backslash and its quote sit on one line, so each line is searched once.
+  while (firstUnescaped(gathered[gathered.length - 1]!, quote) < 0 && last + 1 < lines.length) {
     last++;
-    text += '\n' + lines[last];
+    gathered.push(lines[last]!);
   }
+  const text = gathered.join('\n');
   for (const end of closingCandidates(text, quote)) {
     const lineEnd = text.indexOf('\n', end);
     if (!isTrailer(text.slice(end + 1, lineEnd < 0 ? undefined : lineEnd))) continue;
