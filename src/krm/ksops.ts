@@ -37,6 +37,7 @@ export interface GenerateContext {
 }
 
 const METADATA_FIELDS = ['name', 'namespace', 'labels', 'annotations'];
+const TOOL_ANNOTATION_PREFIXES = ['config.kubernetes.io/', 'internal.config.kubernetes.io/', 'config.k8s.io/'];
 
 export function isKsopsObject(value: unknown): value is Record<string, unknown> {
   if (!isRecord(value)) return false;
@@ -67,6 +68,8 @@ export function readManifest(value: unknown, name: string): KsopsManifest {
       if (type !== undefined && type !== null && typeof type !== 'string') return fail(`secretFrom[${i}].type must be a string`);
       // ksops keeps these four fields of the metadata and drops the rest.
       const kept = Object.fromEntries(METADATA_FIELDS.filter((f) => metadata[f] !== undefined && metadata[f] !== null).map((f) => [f, metadata[f]]));
+      // Annotations under these prefixes steer the KRM tools themselves (kpt writes output to `config.kubernetes.io/path`): a planted manifest must not set them on a Secret.
+      if (isRecord(kept['annotations'])) kept['annotations'] = Object.fromEntries(Object.entries(kept['annotations']).filter(([key]) => !TOOL_ANNOTATION_PREFIXES.some((prefix) => key.startsWith(prefix))));
       return {
         metadata: kept,
         ...(typeof type === 'string' && type !== '' ? { type } : {}),

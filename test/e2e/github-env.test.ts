@@ -35,6 +35,8 @@ beforeAll(async () => {
   box.encrypt('git-diff.enc.json', JSON.stringify({ GIT_EXTERNAL_DIFF: '/tmp/x.sh' }));
   box.encrypt('npm-shell.enc.json', JSON.stringify({ npm_config_script_shell: '/tmp/x.sh' }));
   box.encrypt('python-warnings.enc.json', JSON.stringify({ PYTHONWARNINGS: 'ignore::x.y' }));
+  // Sends a later step's traffic through the planter's proxy.
+  box.encrypt('proxy.enc.json', JSON.stringify({ HTTPS_PROXY: 'http://127.0.0.1:9' }));
 });
 afterAll(() => box.cleanup());
 
@@ -161,6 +163,7 @@ describe('decrypt --output-type github-env', () => {
     ['GIT_EXTERNAL_DIFF', () => ({ env: { GITHUB_ENV: freshEnvFile('e6') }, file: 'git-diff.enc.json' }), /GIT_EXTERNAL_DIFF would change how later steps run/],
     ['an npm setting in lower case', () => ({ env: { GITHUB_ENV: freshEnvFile('e7') }, file: 'npm-shell.enc.json' }), /npm_config_script_shell would change how later steps run/],
     ['PYTHONWARNINGS', () => ({ env: { GITHUB_ENV: freshEnvFile('e8') }, file: 'python-warnings.enc.json' }), /PYTHONWARNINGS would change how later steps run/],
+    ['a proxy', () => ({ env: { GITHUB_ENV: freshEnvFile('e9') }, file: 'proxy.enc.json' }), /HTTPS_PROXY would change how later steps run/],
   ];
   it.each(refusals)('refuses %s: one line, nothing on stdout, nothing appended', (_what, setup, message) => {
     const { env, file: which } = setup();

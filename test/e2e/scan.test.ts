@@ -156,6 +156,15 @@ describe('the pre-commit hook', () => {
 });
 
 describe('tsops scan', () => {
+  it('says when a file was scanned only in part, so a secret past the limit is not passed over silently', () => {
+    const r = repo();
+    r.write('big.txt', 'x = 1\n'.repeat(200_000) + `token = ${githubToken()}\n`);
+    r.git('add', 'big.txt');
+    const s = r.tsops(['guard']);
+    expect(s.stderr).toMatch(/^tsops: warning: 1 staged file scanned only in the first 1 MiB$/m);
+    expect(r.tsops(['scan']).stderr).toMatch(/\(1 read up to 1 MiB only\)/);
+  });
+
   it('scans the tracked files of a work tree, with a summary and exit codes 0 and 1', () => {
     const r = repo();
     const corpus = buildCorpus();

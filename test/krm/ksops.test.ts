@@ -33,7 +33,8 @@ const FULL = {
   files: ['./secret.enc.yaml'],
   secretFrom: [
     {
-      metadata: { name: 'mixed', namespace: 'apps', labels: { app: 'web' }, annotations: { 'kustomize.config.k8s.io/needs-hash': 'false' }, uid: 'dropped' },
+      // The config.kubernetes.io annotations steer KRM tools (kpt writes to `path`): dropped like uid.
+      metadata: { name: 'mixed', namespace: 'apps', labels: { app: 'web' }, annotations: { 'kustomize.config.k8s.io/needs-hash': 'false', 'config.kubernetes.io/path': '../../etc/x.yaml', 'internal.config.kubernetes.io/path': 'x.yaml' }, uid: 'dropped' },
       type: 'Opaque',
       files: ['./config.enc.ini', 'app.conf=config.enc.ini'],
       binaryFiles: ['blob.enc.bin', 'raw=./blob.enc.bin'],
