@@ -272,3 +272,26 @@ describe('every sops file decrypts, whatever its name', () => {
     expect(y.stdout).toBe('this is a secret');
   });
 });
+
+describe('.env files through the CLI, read back by dotenv and dotenvx', async () => {
+  const { default: dotenv } = await import('dotenv');
+  const { default: dotenvx } = await import('@dotenvx/dotenvx');
+  const fixtures = join(ROOT, 'test/formats/dotenv-fixtures');
+  const names = ['empty-quoted.env', 'crlf-multiline.env', 'pem-escaped.env', 'single-quoted-multiline.env', 'single-quoted-hash.env', 'mixed.env'];
+
+  it.each(names)('%s: encrypt writes sops KEY=VALUE lines, decrypt gives what dotenv read from the plaintext', (name) => {
+    const plaintext = readFileSync(join(fixtures, name), 'utf8');
+    write(name, plaintext);
+    const encrypted = encrypt(name);
+    for (const line of encrypted.split('\n').slice(0, -1)) expect(line).toMatch(/^(?:|#.*|[A-Z_]+=(?:ENC\[[^\]]*\]|)|sops_[^=]+=.*)$/);
+    write(`enc-${name}`, encrypted);
+    const decrypted = ok(box.run(['decrypt', file(`enc-${name}`)]));
+    expect(dotenv.parse(decrypted)).toEqual(dotenv.parse(plaintext));
+    expect(dotenvx.parse(decrypted, { processEnv: {} })).toEqual(dotenv.parse(plaintext));
+  });
+
+  it('refuses a plaintext value no dotenv quoting writes back, naming the line and not the value', () => {
+    write('mixed-quotes.env', `A=1\nB="'\`${SECRET}\n`);
+    fails(box.run(['encrypt', '--age', box.recipient, file('mixed-quotes.env')]), 2, /mixed-quotes\.env: invalid dotenv at line 2: this value mixes quotes/);
+  });
+});
