@@ -189,3 +189,6 @@ for (const [name, args] of regexCases) {
 // Secret scanning over a long history: every blob of 10,000 commits, each once.
 const { benchScanHistory, printScanHistory } = await import('./bench-history.mjs');
 printScanHistory(benchScanHistory({ tsops: TSOPS, env }));
+
+// Fleets of KMS-encrypted files against a slow KMS (about two and a half minutes; BENCH_FLEET=0 skips it).
+if (process.env.BENCH_FLEET !== '0') await (await import('./bench-fleet.mjs')).benchFleet();

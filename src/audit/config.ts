@@ -63,6 +63,8 @@ function entries(backends: unknown, kind: string, key: string, path: string): st
   return list.map((item, i) => {
     const value = field(item, key);
     if (typeof value !== 'string' || value === '') throw new Error(`${path}: backends.${kind}[${i}].${key} must be a non-empty string`);
+    // A relative log path would follow the working directory into whatever repository a command runs in, links and all.
+    if (kind === 'file' && !isAbsolute(value)) throw new Error(`${path}: backends.file[${i}].path must be an absolute path`);
     return value;
   });
 }

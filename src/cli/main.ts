@@ -97,6 +97,9 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
       .option('--output <file>', 'write the result to this file')
       .option('--extract <path>', 'print one value, e.g. \'["db"]["password"]\'')
       .option('--flatten', 'with --output-type github-env: nested values become PATH_TO_LEAF variables')
+      .option('--check', 'decrypt nothing to any output: verify the data key opens and the MAC matches, print a summary')
+      .option('-r, --recursive', 'with --check: every encrypted file under a directory (respecting .gitignore)')
+      .option('--jobs <n>', 'files checked at once with -r (default: $TSOPS_JOBS, else 16)')
       .action(async (file, opts) => done((await import('./commands/decrypt.js')).decryptCommand(file, opts, ctx)));
 
   if (wanted('edit'))
@@ -137,7 +140,7 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
     )
       .option('-r, --recursive', 'rotate every encrypted file under a directory, in place (respecting .gitignore)')
       .option('--older-than <age>', 'with -r: only files whose data key is older than this, e.g. 90d, 12w (see `tsops status`)')
-      .option('--jobs <n>', 'files processed at once with -r')
+      .option('--jobs <n>', 'files processed at once with -r (default: $TSOPS_JOBS, else 16)')
       .action(async (file, opts) => done((await import('./commands/rotate.js')).rotateCommand(file, opts, ctx)));
 
   if (wanted('git')) {
@@ -184,7 +187,7 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
       .option('-y, --yes', 'do not ask for confirmation')
       .option('--no-rotate', 'keep the data key when keys are removed (removed keys can still read new versions)')
       .option('-r, --recursive', 'walk directories (respecting .gitignore)')
-      .option('--jobs <n>', 'files processed at once')
+      .option('--jobs <n>', 'files processed at once (default: $TSOPS_JOBS, else 16)')
       .action(async (paths, opts) => done((await import('./commands/updatekeys.js')).updatekeysCommand(paths, opts, ctx)));
 
   if (wanted('status'))
@@ -192,6 +195,7 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
       .description('who can read what: master keys, key groups, config drift and MAC state of every encrypted file')
       .option('--json', 'machine-readable output (schema: docs/status.md)')
       .option('--recipient <id>', 'only the files this key (age recipient, PGP fingerprint, KMS ARN) can read')
+      .option('--jobs <n>', 'files examined at once (default: $TSOPS_JOBS, else 16)')
       .action(async (dir, opts) => done((await import('./commands/status.js')).statusCommand(dir, opts, ctx)));
 
   if (wanted('init'))

@@ -3,11 +3,11 @@ import { isMap, type Node } from 'yaml';
 import { KEY_KINDS } from '../keys/registry.js';
 import { RULE_KINDS, type EncryptionRule } from '../sops/rules.js';
 import { compileRe2 } from '../regex/re2.js';
-import { optional } from './key-entries.js';
+import { optional } from '../yaml-fields/key-entries.js';
 import { parseDays } from './duration.js';
 import type { Config, ConfiguredKeys, CreationRule, DestinationRule, KeyGroupConfig, StoreSettings } from './types.js';
 import { STORES } from '../formats/registry.js';
-import { YamlReader, type Field } from './yaml-reader.js';
+import { YamlReader, type Field } from '../yaml-fields/reader.js';
 
 const TOP_LEVEL = ['creation_rules', 'destination_rules', 'stores', 'tsops'] as const;
 

@@ -1,4 +1,4 @@
-import type { Field, YamlReader } from '../config/yaml-reader.js';
+import type { Field, YamlReader } from '../yaml-fields/reader.js';
 import type { KeyOptions, KeyRecord, MasterKeyKind } from './masterkey.js';
 
 /**

@@ -37,6 +37,7 @@ export interface GenerateContext {
 }
 
 const METADATA_FIELDS = ['name', 'namespace', 'labels', 'annotations'];
+const TOOL_ANNOTATION_PREFIXES = ['config.kubernetes.io/', 'internal.config.kubernetes.io/', 'config.k8s.io/'];
 
 export function isKsopsObject(value: unknown): value is Record<string, unknown> {
   if (!isRecord(value)) return false;
@@ -67,6 +68,8 @@ export function readManifest(value: unknown, name: string): KsopsManifest {
       if (type !== undefined && type !== null && typeof type !== 'string') return fail(`secretFrom[${i}].type must be a string`);
       // ksops keeps these four fields of the metadata and drops the rest.
       const kept = Object.fromEntries(METADATA_FIELDS.filter((f) => metadata[f] !== undefined && metadata[f] !== null).map((f) => [f, metadata[f]]));
+      // Annotations under these prefixes steer the KRM tools themselves (kpt writes output to `config.kubernetes.io/path`): a planted manifest must not set them on a Secret.
+      if (isRecord(kept['annotations'])) kept['annotations'] = Object.fromEntries(Object.entries(kept['annotations']).filter(([key]) => !TOOL_ANNOTATION_PREFIXES.some((prefix) => key.startsWith(prefix))));
       return {
         metadata: kept,
         ...(typeof type === 'string' && type !== '' ? { type } : {}),
@@ -84,6 +87,8 @@ export async function generate(manifest: KsopsManifest, ctx: GenerateContext): P
   for (const file of manifest.files) {
     if (!storeForPath(file).holdsNestedTrees) throw new TsopsError('a file under `files` must be an encrypted YAML or JSON manifest (use secretFrom for other files)', 'failed', { file });
     const parsed = await decryptListed(file, ctx);
+    // Anything else (a values file listed by a planted manifest) would fail in kustomize, whose error quotes the object: the secrets would reach the build log.
+    if (!parsed.documents.every(isResource)) throw new TsopsError('a file under `files` must decrypt to Kubernetes resources (apiVersion and kind in each document)', 'failed', { file });
     out.push({ kind: 'manifest', file, bytes: await emitAs(parsed, parsed.format, undefined, file) });
   }
   for (const from of manifest.secretFrom) out.push({ kind: 'secret', object: await secretObject(from, ctx) });
@@ -165,6 +170,12 @@ function scalarText(node: Node, key: string, path: string): string {
   if (v === null) return '';
   if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
   return String(v);
+}
+
+function isResource(document: Node): boolean {
+  if (document.kind !== 'map') return false;
+  const text = (name: string): boolean => document.items.some((item) => item.kind === 'entry' && item.key === name && item.value.kind === 'scalar' && typeof item.value.value === 'string' && item.value.value !== '');
+  return text('apiVersion') && text('kind');
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

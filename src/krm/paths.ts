@@ -54,7 +54,8 @@ export async function readListedFile(listed: string, cwd: string, root: string):
   }
   if (!inside(real, root)) refuse(`is a link to a file outside the kustomization root ${root}`);
   // O_NOFOLLOW: the real path has no link left, so one swapped in since is refused, not followed.
-  const handle = await open(real, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0)).catch((e: NodeJS.ErrnoException) => refuse(`cannot be read (${e.code ?? 'error'})`));
+  // O_NONBLOCK: opening a FIFO would otherwise wait for a writer before the file-type check could refuse it.
+  const handle = await open(real, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0)).catch((e: NodeJS.ErrnoException) => refuse(`cannot be read (${e.code ?? 'error'})`));
   try {
     if (!(await handle.stat()).isFile()) refuse('is not a regular file');
     return await handle.readFile();

@@ -38,6 +38,10 @@ export function valuePatterns(value: string | Uint8Array): Buffer[] {
     add(trimmed(line));
   }
   for (const encoded of base64Forms(bytes)) add(encoded);
+  // xxd -p, od, printf %x, digest-style dumps: both cases.
+  const hex = bytes.toString('hex');
+  add(hex);
+  add(hex.toUpperCase());
   const text = typeof value === 'string' ? value : utf8(bytes);
   if (text !== undefined) {
     const uri = uriEncoded(text);
@@ -101,9 +105,10 @@ function uriEncoded(text: string): string | undefined {
 }
 
 /**
- * Base64 of the value in both alphabets, padded and not; and the part of its
+ * Base64 of the value in both alphabets, padded and not; the part of its
  * base64 that depends on the value alone when it sits at any offset inside
- * a longer encoded text (`user:password` in a Basic auth header).
+ * a longer encoded text (`user:password` in a Basic auth header); and the
+ * lines of its base64 wrapped as common tools wrap it.
  */
 function base64Forms(bytes: Buffer): string[] {
   const out: string[] = [];
@@ -120,6 +125,10 @@ function base64Forms(bytes: Buffer): string[] {
     const core = text.slice(first, last);
     out.push(core, core.replace(/\+/g, '-').replace(/\//g, '_'));
     shifted.fill(0);
+  }
+  // base64(1) and MIME wrap at 76 characters, PEM and openssl at 64: a long value's encoding spans lines, each looked for on its own.
+  for (const width of [64, 76]) {
+    for (let at = 0; padded.length > width && at < padded.length; at += width) out.push(padded.slice(at, at + width));
   }
   return out;
 }

@@ -1,11 +1,14 @@
 /**
  * How old a file's data key is. sops and tsops write `created_at` on PGP and
  * cloud master-key entries (age entries have none): the oldest one is the
- * source when present. sops keeps an entry's `created_at` when it rotates, so
+ * source when present, unless git's history shows the key older (the field
+ * is outside the MAC, so anyone can write today into it). sops keeps an entry's `created_at` when it rotates, so
  * for a file rotated by sops this over-states the age (it errs towards
  * rotating); tsops writes fresh entries on rotation. Without `created_at`,
  * git's history answers: the newest commit whose version shares no value
- * ciphertext and no wrapped data key with the version before it. A sops edit
+ * ciphertext and no wrapped data key with any version before it (not only
+ * the one just before: a commit that deleted or swapped the file and one
+ * that put it back would otherwise make an old key look new). A sops edit
  * re-encrypts every value with the same data key but keeps the wrapped keys;
  * adding a master key re-wraps the data key but keeps the values; only a new
  * data key (or a first encryption) changes both.
@@ -45,8 +48,11 @@ export function daysOld(keyDate: DataKeyDate, now: Date): number | undefined {
 
 export async function dataKeyDate(file: string, metadata: Metadata): Promise<DataKeyDate> {
   const created = oldestCreatedAt(metadata);
-  if (created) return { since: created, source: 'created_at' };
-  return fromGit(file, metadata);
+  if (!created) return fromGit(file, metadata);
+  // created_at is outside the MAC: anyone can set it to today. History that shows the key older wins.
+  const history = await fromGit(file, metadata);
+  if (history.source === 'git' && history.since && history.since < created) return history;
+  return { since: created, source: 'created_at' };
 }
 
 function oldestCreatedAt(metadata: Metadata): Date | undefined {
@@ -122,12 +128,32 @@ async function fromGit(file: string, metadata: Metadata): Promise<DataKeyDate> {
     const written = new Date(metadata.lastModified);
     return Number.isNaN(written.getTime()) ? { source: 'unknown' } : { since: written, source: 'lastmodified' };
   }
+  // Everything seen of the current data key: a version in between that shares nothing (the file deleted, or
+  // swapped for another encrypted file, then restored) does not make the key new when an older version has it.
+  const seen: Fingerprint = { values: new Set(), wrapped: new Set() };
+  if (newer) absorb(seen, newer);
   for (let i = 0; i < commits.length; i++) {
-    const older = await version(i + 1);
-    if (newer && newDataKey(older, newer)) return { since: commits[i]!.time, source: 'git' };
+    let older = await version(i + 1);
+    if (newer && newDataKey(older, newer)) {
+      let earlier = i + 2;
+      let found: Fingerprint | undefined;
+      for (; earlier <= commits.length && !found; earlier++) {
+        const candidate = await version(earlier);
+        if (candidate && !newDataKey(candidate, seen)) found = candidate;
+      }
+      if (!found) return { since: commits[i]!.time, source: 'git' };
+      i = earlier - 2;
+      older = found;
+      absorb(seen, found);
+    } else if (older && (!newer || !newDataKey(older, newer))) absorb(seen, older);
     newer = older;
   }
   return { source: 'unknown' };
+}
+
+function absorb(into: Fingerprint, version: Fingerprint): void {
+  for (const v of version.values) into.values.add(v);
+  for (const w of version.wrapped) into.wrapped.add(w);
 }
 
 /**

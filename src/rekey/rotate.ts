@@ -1,9 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { describeError } from '../errors.js';
 import { readStore } from '../formats/detect.js';
 import { formatForPath } from '../formats/format.js';
-import { displayPath, encryptedFiles } from '../files/walk.js';
-import { mapLimited } from '../files/map-limited.js';
 import type { KeyOptions, MasterKeyType } from '../keys/masterkey.js';
 import { OpenedFile, type KeyChanges } from '../sops/opened-file.js';
 import type { FormatName } from '../tree.js';
@@ -41,57 +38,8 @@ export async function rotateFile(file: string, bytes: Uint8Array, options: Rotat
   return format.emit(opened.file, { indent: options.indent });
 }
 
-export interface TreeRotation {
-  rotated: number;
-  /** Files left alone because their data key is not past the age asked for. */
-  notDue: number;
-  /** One line per file whose data key date cannot be told (left alone), naming it. */
-  undated: string[];
-  /** One line per file that failed, naming it. */
-  failures: string[];
-}
-
-/** What `select` says of a file: rotate it, or why not. */
+/** What `rotate --older-than` says of a file: rotate it, or why not. */
 export type Selection = 'due' | 'not due' | 'age unknown';
-
-export interface TreeRotationOptions {
-  jobs: number;
-  cwd: string;
-  note: (line: string) => void;
-  rotateOne: (file: string) => Promise<unknown>;
-  /** Which files to rotate (`rotate --older-than`); default: all. */
-  select?: (file: string) => Promise<Selection>;
-  /** Hears each file's outcome as it is known, with the number of files (progress). */
-  tick?: (file: string, outcome: 'rotated' | Selection | 'failed', total: number) => void;
-}
-
-/** Every encrypted file under `dir` that `select` picks, rotated by `rotateOne`, `jobs` at a time; one bad file never stops the others. */
-export async function rotateTree(dir: string, options: TreeRotationOptions): Promise<TreeRotation> {
-  const files = await encryptedFiles([dir], true, options.note);
-  const results = await mapLimited(files, options.jobs, async (file) => {
-    let result: { file: string; outcome: 'rotated' | Selection | 'failed'; detail: string };
-    try {
-      const selection = options.select ? await options.select(file) : 'due';
-      if (selection === 'due') {
-        await options.rotateOne(file);
-        result = { file, outcome: 'rotated', detail: '' };
-      } else {
-        result = { file, outcome: selection, detail: selection === 'age unknown' ? 'no created_at in the metadata and no git history (or a date in the future): not rotated' : '' };
-      }
-    } catch (e) {
-      result = { file, outcome: 'failed', detail: describeError(e).message };
-    }
-    options.tick?.(file, result.outcome, files.length);
-    return result;
-  });
-  const lines = (outcome: string): string[] => results.filter((r) => r.outcome === outcome).map((r) => (r.detail.includes(r.file) ? r.detail : `${displayPath(r.file, options.cwd)}: ${r.detail}`));
-  return {
-    rotated: results.filter((r) => r.outcome === 'rotated').length,
-    notDue: results.filter((r) => r.outcome === 'not due').length,
-    undated: lines('age unknown'),
-    failures: lines('failed'),
-  };
-}
 
 /** `rotate --older-than`: whether the file's data key is past `maxDays` (src/rekey/key-date.ts). */
 export async function selectOlderThan(file: string, maxDays: number, now: Date): Promise<Selection> {

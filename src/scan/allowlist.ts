@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { compileRe2, RegexSyntaxError, type LinearRegex } from '../regex/re2.js';
-import { YamlReader } from '../config/yaml-reader.js';
+import { YamlReader } from '../yaml-fields/reader.js';
 
 export const INLINE_MARKER = 'tsops:allow';
 

@@ -18,6 +18,8 @@ export interface ScanSummary {
   files: number;
   binary: number;
   truncated: number;
+  /** Findings passed over by the config's allowlist. */
+  allowed: number;
   commits?: number;
   knownValues: number;
   opened: string[];
@@ -27,7 +29,7 @@ export interface ScanSummary {
 }
 
 export async function runScan(set: TargetSet, allowlist: Allowlist, keys: KeyOptions): Promise<ScanSummary> {
-  const summary: ScanSummary = { findings: [], files: 0, binary: 0, truncated: 0, knownValues: 0, opened: [], unopened: [], encryptedFiles: [] };
+  const summary: ScanSummary = { findings: [], files: 0, binary: 0, truncated: 0, allowed: 0, knownValues: 0, opened: [], unopened: [], encryptedFiles: [] };
   if (set.commits !== undefined) summary.commits = set.commits;
   const known = new KnownValues();
   try {
@@ -46,6 +48,7 @@ export async function runScan(set: TargetSet, allowlist: Allowlist, keys: KeyOpt
         summary.files++;
         if (outcome.skipped === 'not-text') summary.binary++;
         if (outcome.truncated) summary.truncated++;
+        summary.allowed += outcome.allowed ?? 0;
         for (const finding of outcome.findings) summary.findings.push(target.commit ? { ...finding, commit: target.commit } : finding);
       } finally {
         bytes.fill(0);

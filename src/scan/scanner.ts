@@ -1,7 +1,7 @@
 /**
  * Scans one file's content for secrets: secretlint's recommended patterns and
  * the values of the encrypted files the user can open. Binary content (a NUL
- * byte in the first 8000 bytes, git's own test) is skipped; only the first
+ * byte in the first 8000 bytes, git's own test, that are not UTF-8 either) is skipped; only the first
  * MAX_SCAN_BYTES of a large file are read. Findings carry a place, a rule and
  * a masked excerpt, never the secret.
  */
@@ -30,6 +30,8 @@ export interface ScanOutcome {
   findings: Finding[];
   skipped?: 'not-text';
   truncated?: boolean;
+  /** Findings the config's allowlist passed over (the config may come from a branch: they are counted aloud). */
+  allowed?: number;
 }
 
 export interface ScanSettings {
@@ -37,8 +39,21 @@ export interface ScanSettings {
   known?: KnownValues;
 }
 
+/**
+ * A NUL byte in the first 8000 bytes that are not UTF-8 text. git's test
+ * alone (any NUL) let one NUL byte at the top hide a whole text file of
+ * secrets; binary formats also break UTF-8 almost at once.
+ */
 export function isBinary(bytes: Uint8Array): boolean {
-  return bytes.subarray(0, BINARY_PROBE).includes(0);
+  const probe = bytes.subarray(0, BINARY_PROBE);
+  if (!probe.includes(0)) return false;
+  try {
+    // stream: a character cut by the end of the probe is not an error.
+    new TextDecoder('utf-8', { fatal: true }).decode(probe, { stream: bytes.length > BINARY_PROBE });
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 export async function scanContent(file: string, bytes: Uint8Array, settings: ScanSettings): Promise<ScanOutcome> {
@@ -54,9 +69,14 @@ export async function scanContent(file: string, bytes: Uint8Array, settings: Sca
   }
   const lines = text.split('\n');
   const findings: Finding[] = [];
+  let allowed = 0;
   for (const hit of hits) {
     const lineText = lines[hit.line - 1] ?? '';
-    if (lineText.includes(INLINE_MARKER) || settings.allowlist.allows(file, hit.rule)) continue;
+    if (lineText.includes(INLINE_MARKER)) continue;
+    if (settings.allowlist.allows(file, hit.rule)) {
+      allowed++;
+      continue;
+    }
     const lineStart = hit.start - hit.column;
     findings.push({
       file,
@@ -69,7 +89,7 @@ export async function scanContent(file: string, bytes: Uint8Array, settings: Sca
     });
   }
   findings.sort((a, b) => a.line - b.line || a.column - b.column);
-  return truncated ? { findings, truncated } : { findings };
+  return { findings, ...(truncated ? { truncated } : {}), ...(allowed ? { allowed } : {}) };
 }
 
 const EMPTY = { size: 0 } as KnownValues;

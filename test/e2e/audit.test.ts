@@ -89,6 +89,16 @@ describe('audit log: JSON-lines file backend', () => {
     expect(() => statSync(log)).toThrow();
   });
 
+  it('refuses a relative log path (it would land in the repository the command runs in): one warning line, nothing written', () => {
+    const dir = join(sb.dir, 'relative');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'a.yaml'), PLAIN);
+    const r = sb.run(['encrypt', '--age', sb.recipient, 'a.yaml'], { cwd: dir, env: auditEnv('relative', 'backends:\n  file:\n    - path: events.jsonl\n') });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/^tsops: warning: audit: .*backends\.file\[0\]\.path must be an absolute path; nothing recorded\n$/);
+    expect(() => statSync(join(dir, 'events.jsonl'))).toThrow();
+  });
+
   it('does not follow a link planted at the log path: one warning line, the command succeeds, the target is untouched', () => {
     const dir = join(sb.dir, 'linked');
     mkdirSync(dir);

@@ -15,7 +15,7 @@ let nestedFile: string;
 
 beforeAll(async () => {
   box = await execBox();
-  envFile = box.encrypt('app.enc.env', `# comment\nPASSWORD=${SECRET}\nMULTI=line one\\nline two\nSHARED=from-file\nEMPTY=\n`);
+  envFile = box.encrypt('app.enc.env', `# comment\nPASSWORD=${SECRET}\nMULTI="line one\\nline two"\nSHARED=from-file\nEMPTY=\n`);
   yamlFile = box.encrypt('values.enc.yaml', `port: 5432\nratio: 1.5\nwhole: 5.0\nhuge: 1e21\nenabled: true\nwhen: 2024-01-02T03:04:05Z\nnothing: null\nname: plain\n`);
   box.encrypt('base.enc.env', 'A=base\nB=base\n');
   box.encrypt('prod.enc.env', 'B=prod\nC=prod\n');

@@ -44,6 +44,8 @@ function encodings(value: string): Record<string, string> {
     uri: encodeURIComponent(value),
     form: new URLSearchParams({ v: value }).toString().slice(2),
     json: JSON.stringify(value).slice(1, -1),
+    hex: Buffer.from(value).toString('hex'),
+    hexUpper: Buffer.from(value).toString('hex').toUpperCase(),
   };
 }
 
@@ -70,6 +72,10 @@ if (mode === 'encodings') {
   out(1, 'tail<' + process.env.SECRET.slice(0, 5));
   await pause();
   out(1, process.env.SECRET.slice(5) + '>');
+} else if (mode === 'wrapped') {
+  // As base64(1) and openssl base64 print it.
+  const b64 = Buffer.from(process.env.PEM).toString('base64');
+  for (const width of [64, 76]) out(1, b64.match(new RegExp('.{1,' + width + '}', 'g')).join('\\n') + '\\n');
 } else if (mode === 'interleave') {
   for (let i = 0; i < 200; i++) out(i % 3 === 0 ? 2 : 1, i + ':' + (i % 7 === 0 ? process.env.SECRET : 'plain') + '\\n');
 } else if (mode === 'large') {
@@ -130,6 +136,14 @@ describe('exec-env --redact', () => {
     for (const form of Object.keys(encodings('x')).filter((f) => f !== 'raw')) expect(lines).toContain(`PEM.${form}=<[redacted]>`);
     expect(lines).toContain('json={"token":"[redacted]"}');
     expect(lines.find((l) => l.startsWith('basic='))).toMatch(/^basic=Basic [A-Za-z0-9+/]{0,8}\[redacted\][A-Za-z0-9+/=]{0,4}$/);
+  });
+
+  it('hides a long value\'s base64 wrapped over lines as base64(1) and openssl print it', () => {
+    const r = redacted(['app.enc.yaml'], 'wrapped');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.toString().trimEnd().split('\n');
+    expect(lines.length).toBeGreaterThan(4);
+    expect(lines.every((line) => line === '[redacted]')).toBe(true);
   });
 
   it('warns once, by name, about values too short or too common to hide; they are shown', () => {

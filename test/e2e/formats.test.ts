@@ -4,7 +4,7 @@
  * whatever their name, and YAML block scalars at the end of a file read as
  * go-yaml reads them.
  */
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SpawnSyncReturns } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -186,9 +186,12 @@ describe('every sops file decrypts, whatever its name', () => {
   });
 
   it('status reports a binary-store .env.production with its keys and a verified MAC', () => {
-    sopsBinary('.env.production');
+    // A folder of its own: status exits non-zero for the broken files other tests leave in the sandbox.
+    const alone = join(box.dir, 'status-alone');
+    mkdirSync(alone, { recursive: true });
+    renameSync(sopsBinary('.env.production'), join(alone, '.env.production'));
     write('.sops.yaml', `creation_rules:\n  - age: ${box.recipient}\n`);
-    const report = JSON.parse(ok(box.run(['status', '--json', box.dir]))) as { files: { file: string; format: string; mac: string; groups: { keys: { id: string }[] }[] }[] };
+    const report = JSON.parse(ok(box.run(['status', '--json', alone]))) as { files: { file: string; format: string; mac: string; groups: { keys: { id: string }[] }[] }[] };
     const entry = report.files.find((f) => f.file.endsWith('.env.production'));
     expect(entry).toMatchObject({ format: 'binary', mac: 'ok', groups: [{ keys: [{ id: box.recipient }] }] });
   });
@@ -267,5 +270,28 @@ describe('every sops file decrypts, whatever its name', () => {
     }
     const y = box.run(['decrypt', '--extract', '["secret"]', file('secret.json')], { env });
     expect(y.stdout).toBe('this is a secret');
+  });
+});
+
+describe('.env files through the CLI, read back by dotenv and dotenvx', async () => {
+  const { default: dotenv } = await import('dotenv');
+  const { default: dotenvx } = await import('@dotenvx/dotenvx');
+  const fixtures = join(ROOT, 'test/formats/dotenv-fixtures');
+  const names = ['empty-quoted.env', 'crlf-multiline.env', 'pem-escaped.env', 'single-quoted-multiline.env', 'single-quoted-hash.env', 'mixed.env'];
+
+  it.each(names)('%s: encrypt writes sops KEY=VALUE lines, decrypt gives what dotenv read from the plaintext', (name) => {
+    const plaintext = readFileSync(join(fixtures, name), 'utf8');
+    write(name, plaintext);
+    const encrypted = encrypt(name);
+    for (const line of encrypted.split('\n').slice(0, -1)) expect(line).toMatch(/^(?:|#.*|[A-Z_]+=(?:ENC\[[^\]]*\]|)|sops_[^=]+=.*)$/);
+    write(`enc-${name}`, encrypted);
+    const decrypted = ok(box.run(['decrypt', file(`enc-${name}`)]));
+    expect(dotenv.parse(decrypted)).toEqual(dotenv.parse(plaintext));
+    expect(dotenvx.parse(decrypted, { processEnv: {} })).toEqual(dotenv.parse(plaintext));
+  });
+
+  it('refuses a plaintext value no dotenv quoting writes back, naming the line and not the value', () => {
+    write('mixed-quotes.env', `A=1\nB="'\`${SECRET}\n`);
+    fails(box.run(['encrypt', '--age', box.recipient, file('mixed-quotes.env')]), 2, /mixed-quotes\.env: invalid dotenv at line 2: this value mixes quotes/);
   });
 });

@@ -31,6 +31,12 @@ beforeAll(async () => {
   box.encrypt('bad-name.enc.json', JSON.stringify({ 'not-a-name': SECRET }));
   box.encrypt('protected.enc.json', JSON.stringify({ NODE_OPTIONS: '--require /tmp/x.js' }));
   box.encrypt('github.enc.json', JSON.stringify({ GITHUB_TOKEN: SECRET }));
+  // Each runs a program of the planter's in a later step that uses git, npm or Python.
+  box.encrypt('git-diff.enc.json', JSON.stringify({ GIT_EXTERNAL_DIFF: '/tmp/x.sh' }));
+  box.encrypt('npm-shell.enc.json', JSON.stringify({ npm_config_script_shell: '/tmp/x.sh' }));
+  box.encrypt('python-warnings.enc.json', JSON.stringify({ PYTHONWARNINGS: 'ignore::x.y' }));
+  // Sends a later step's traffic through the planter's proxy.
+  box.encrypt('proxy.enc.json', JSON.stringify({ HTTPS_PROXY: 'http://127.0.0.1:9' }));
 });
 afterAll(() => box.cleanup());
 
@@ -154,6 +160,10 @@ describe('decrypt --output-type github-env', () => {
     ['a key that is no variable name', () => ({ env: { GITHUB_ENV: freshEnvFile('e1') }, file: 'bad-name.enc.json' }), /not a valid environment variable name/],
     ['NODE_OPTIONS', () => ({ env: { GITHUB_ENV: freshEnvFile('e2') }, file: 'protected.enc.json' }), /NODE_OPTIONS would change how later steps run/],
     ['a GITHUB_ variable', () => ({ env: { GITHUB_ENV: freshEnvFile('e3') }, file: 'github.enc.json' }), /GITHUB_TOKEN would change how later steps run/],
+    ['GIT_EXTERNAL_DIFF', () => ({ env: { GITHUB_ENV: freshEnvFile('e6') }, file: 'git-diff.enc.json' }), /GIT_EXTERNAL_DIFF would change how later steps run/],
+    ['an npm setting in lower case', () => ({ env: { GITHUB_ENV: freshEnvFile('e7') }, file: 'npm-shell.enc.json' }), /npm_config_script_shell would change how later steps run/],
+    ['PYTHONWARNINGS', () => ({ env: { GITHUB_ENV: freshEnvFile('e8') }, file: 'python-warnings.enc.json' }), /PYTHONWARNINGS would change how later steps run/],
+    ['a proxy', () => ({ env: { GITHUB_ENV: freshEnvFile('e9') }, file: 'proxy.enc.json' }), /HTTPS_PROXY would change how later steps run/],
   ];
   it.each(refusals)('refuses %s: one line, nothing on stdout, nothing appended', (_what, setup, message) => {
     const { env, file: which } = setup();

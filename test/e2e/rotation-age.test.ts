@@ -158,3 +158,58 @@ describe('data key age: created_at and the config field', () => {
     expect(parseConfig('tsops: [1]\n', '.sops.yaml').warnings).toEqual([expect.stringMatching(/tsops must be a mapping; the tsops section is ignored/)]);
   });
 });
+
+/**
+ * A contributor who cannot decrypt wants a stale data key to look fresh, so
+ * `rotate --older-than` passes over it: by deleting or swapping the file for
+ * a commit and restoring it, or by writing today into created_at (outside the
+ * MAC). Each file here has had the same data key for 200 days.
+ */
+describe('data key age: history and metadata a contributor forged', () => {
+  let forged: string;
+  const run = (args: string[], age?: number): void => {
+    const dated = age === undefined ? {} : { GIT_AUTHOR_DATE: daysAgo(age), GIT_COMMITTER_DATE: daysAgo(age) };
+    execFileSync('git', args, { cwd: forged, env: { ...env, ...dated }, stdio: 'ignore' });
+  };
+  const encrypt = (name: string, text: string): void => {
+    writeFileSync(join(forged, name), text);
+    const r = sb.run(['encrypt', '-i', '--age', sb.recipient, name], { cwd: forged, env });
+    if (r.status !== 0) throw new Error(r.stderr);
+  };
+
+  beforeAll(() => {
+    forged = join(sb.dir, 'forged');
+    mkdirSync(forged);
+    run(['init', '-q', '-b', 'main']);
+    for (const name of ['swapped', 'deleted', 'dated', 'recreated']) encrypt(`${name}.enc.yaml`, `token: ${name}-value\n`);
+    run(['add', '.']);
+    run(['commit', '-qm', 'secrets'], 200);
+    const original = (name: string): string => readFileSync(join(forged, `${name}.enc.yaml`), 'utf8');
+    const kept = { swapped: original('swapped'), deleted: original('deleted') };
+    // Swapped for a file anyone can encrypt to the public recipient, then put back.
+    encrypt('swapped.enc.yaml', 'token: decoy\n');
+    run(['rm', '-q', 'deleted.enc.yaml']);
+    // Deleted and encrypted anew: this one really has a new data key.
+    run(['rm', '-q', 'recreated.enc.yaml']);
+    run(['commit', '-qam', 'decoys'], 3);
+    writeFileSync(join(forged, 'swapped.enc.yaml'), kept.swapped);
+    writeFileSync(join(forged, 'deleted.enc.yaml'), kept.deleted);
+    encrypt('recreated.enc.yaml', 'token: new\n');
+    // created_at on the age entry says today.
+    const dated = original('dated').replace('\n        - enc: |', `\n        - created_at: "${new Date().toISOString()}"\n          enc: |`);
+    expect(dated).toContain('created_at');
+    writeFileSync(join(forged, 'dated.enc.yaml'), dated);
+    run(['add', '.']);
+    run(['commit', '-qm', 'restore'], 2);
+  }, 60_000);
+
+  it('a key restored after a decoy version, or dated today in created_at, still counts from when it was made', () => {
+    const r = sb.run(['status', '--json'], { cwd: forged, env });
+    expect(r.status).toBe(0);
+    const files = Object.fromEntries((JSON.parse(r.stdout) as { files: { file: string; dataKey: { daysOld: number | null; source: string } }[] }).files.map((f) => [f.file, f.dataKey]));
+    expect(files['swapped.enc.yaml']).toMatchObject({ daysOld: 200, source: 'git' });
+    expect(files['deleted.enc.yaml']).toMatchObject({ daysOld: 200, source: 'git' });
+    expect(files['dated.enc.yaml']).toMatchObject({ daysOld: 200, source: 'git' });
+    expect(files['recreated.enc.yaml']).toMatchObject({ daysOld: 2, source: 'git' });
+  });
+});

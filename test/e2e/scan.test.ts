@@ -132,6 +132,18 @@ describe('the pre-commit hook', () => {
     expect(enc.stderr).toBe('');
   });
 
+  it('a catch-all allowlist planted on a branch never silences the scan: what it passes over is counted aloud', () => {
+    const r = repo('creation_rules:\n  - path_regex: \\.enc\\.yaml$\n    age: RECIPIENT\ntsops:\n  scan:\n    allow:\n      - path: "**"\n');
+    const token = githubToken();
+    r.write('deploy.sh', `export GITHUB_TOKEN=${token}\n`);
+    r.git('add', '-A');
+    const g = r.tsops(['guard']);
+    expect(g.stderr).toBe('tsops: warning: 1 finding passed over by tsops.scan.allow in .sops.yaml; check that these entries are yours\n');
+    const s = r.tsops(['scan']);
+    expect(s.stderr).toContain('tsops: warning: 1 finding passed over by tsops.scan.allow in .sops.yaml');
+    expect(s.stderr + s.stdout + g.stdout).not.toContain(token.slice(4));
+  });
+
   it('refuses an invalid allowlist on one line naming the config', () => {
     const r = repo('creation_rules: []\ntsops:\n  scan:\n    allow:\n      - paht: x\n');
     r.write('a.txt', 'hello\n');
@@ -144,6 +156,15 @@ describe('the pre-commit hook', () => {
 });
 
 describe('tsops scan', () => {
+  it('says when a file was scanned only in part, so a secret past the limit is not passed over silently', () => {
+    const r = repo();
+    r.write('big.txt', 'x = 1\n'.repeat(200_000) + `token = ${githubToken()}\n`);
+    r.git('add', 'big.txt');
+    const s = r.tsops(['guard']);
+    expect(s.stderr).toMatch(/^tsops: warning: 1 staged file scanned only in the first 1 MiB$/m);
+    expect(r.tsops(['scan']).stderr).toMatch(/\(1 read up to 1 MiB only\)/);
+  });
+
   it('scans the tracked files of a work tree, with a summary and exit codes 0 and 1', () => {
     const r = repo();
     const corpus = buildCorpus();
@@ -156,7 +177,7 @@ describe('tsops scan', () => {
     const result = score({ ...corpus, files: corpus.files.filter((f) => f.path !== 'local.ini') }, findings);
     expect(result.falsePositives).toEqual([]);
     expect(result.missed.map((m) => m.file)).toEqual(['notes/api.txt']);
-    expect(s.stderr).toMatch(/tsops: scanned 22 files \(2 binary skipped\): 14 findings in 11 files\n$/);
+    expect(s.stderr).toMatch(/tsops: scanned 22 files \(1 binary skipped\): 15 findings in 12 files\n$/);
     expect(s.stderr).not.toContain('untracked.txt');
     // A directory of the work tree: its tracked files only, named from the top of the repository.
     const sub = r.tsops(['scan', 'scripts']);

@@ -3,10 +3,11 @@ import { writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { KeyWrapError, MalformedFileError, NoKeyError } from '../../src/errors.js';
 import type { Keyring } from '../../src/keys/index.js';
 import { createKmsKeyKind, roleSessionName } from '../../src/keys/kms/kind.js';
+import { closeSharedKmsClients, sharedClientsCreated } from '../../src/keys/kms/clients.js';
 import type { KeyRecord, MasterKeyKind } from '../../src/keys/masterkey.js';
 import { startKmsServer, type KmsServer } from '../support/kms-server.js';
 import { childEnv, isolatedAws, type IsolatedAws } from '../support/kms/test-env.js';
@@ -108,6 +109,36 @@ describe('wrap and unwrap through the real SDK', () => {
       }
     }
   });
+
+  it('shares one client per region across calls and keyrings, even when the first calls overlap', async () => {
+    closeSharedKmsClients();
+    const before = sharedClientsCreated;
+    const connectionsBefore = server.load.connections;
+    const records = await Promise.all(Array.from({ length: 12 }, (_, i) => createKmsKeyKind({}).wrap({ type: 'kms', arn: i % 2 ? US : EU }, SECRET)));
+    await Promise.all(records.map((r) => createKmsKeyKind({}).unwrap(r)));
+    expect(sharedClientsCreated - before).toBe(2);
+    expect(server.load.connections - connectionsBefore).toBeLessThan(24);
+  });
+
+  it('replaces a shared client after ten minutes, so assumed-role credentials never outlive it', async () => {
+    closeSharedKmsClients();
+    const start = Date.now();
+    let now = start;
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => now);
+    try {
+      const before = sharedClientsCreated;
+      const record = await kind.wrap({ type: 'kms', arn: US }, SECRET);
+      now = start + 9 * 60_000;
+      await kind.unwrap(record);
+      expect(sharedClientsCreated - before).toBe(1);
+      now = start + 11 * 60_000;
+      expect(Buffer.from(await kind.unwrap(record)).equals(Buffer.from(SECRET))).toBe(true);
+      expect(sharedClientsCreated - before).toBe(2);
+    } finally {
+      clock.mockRestore();
+      closeSharedKmsClients();
+    }
+  });
 });
 
 describe('with the data-key layer', () => {
@@ -139,6 +170,10 @@ describe('roles and credential sources', () => {
       { service: 'sts', operation: 'AssumeRole', principal: ALICE.arn, roleSessionName: roleSessionName(), outcome: 'ok' },
       { service: 'kms', operation: 'Encrypt', principal: session, outcome: 'ok' },
     ]);
+    // The role's client is shared by later calls in the process: no second AssumeRole for the next file.
+    expect(Buffer.from(await kind.unwrap(record)).equals(Buffer.from(SECRET))).toBe(true);
+    expect(server.requests.slice(-2).map((r) => r.operation)).toEqual(['Encrypt', 'Decrypt']);
+    closeSharedKmsClients();
     expect(Buffer.from(await kind.unwrap(record)).equals(Buffer.from(SECRET))).toBe(true);
     expect(server.requests.slice(-2).map((r) => r.operation)).toEqual(['AssumeRole', 'Decrypt']);
 
@@ -186,6 +221,7 @@ describe('roles and credential sources', () => {
       ]);
       expect(Buffer.from(await kind.unwrap(record)).equals(Buffer.from(SECRET))).toBe(true);
       writeFileSync(tokenFile, 'stolen-token');
+      closeSharedKmsClients(); // as a new process would: the token is read again
       const e = await failureOf(createKmsKeyKind({}).unwrap(record));
       expect(e.message).toBe(`STS rejected the web identity token, so no credentials for ${US} (InvalidIdentityToken)`);
       expect(e.message).not.toContain('stolen-token');

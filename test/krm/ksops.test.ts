@@ -33,7 +33,8 @@ const FULL = {
   files: ['./secret.enc.yaml'],
   secretFrom: [
     {
-      metadata: { name: 'mixed', namespace: 'apps', labels: { app: 'web' }, annotations: { 'kustomize.config.k8s.io/needs-hash': 'false' }, uid: 'dropped' },
+      // The config.kubernetes.io annotations steer KRM tools (kpt writes to `path`): dropped like uid.
+      metadata: { name: 'mixed', namespace: 'apps', labels: { app: 'web' }, annotations: { 'kustomize.config.k8s.io/needs-hash': 'false', 'config.kubernetes.io/path': '../../etc/x.yaml', 'internal.config.kubernetes.io/path': 'x.yaml' }, uid: 'dropped' },
       type: 'Opaque',
       files: ['./config.enc.ini', 'app.conf=config.enc.ini'],
       binaryFiles: ['blob.enc.bin', 'raw=./blob.enc.bin'],
@@ -185,12 +186,30 @@ describe('hostile manifests: nothing outside the kustomization is read', () => {
     });
   }
 
+  it('refuses to emit a decrypted file that is no Kubernetes resource (kustomize would quote it in its error)', async () => {
+    writeFileSync(join(kdir, 'values.enc.yaml'), await encryptText('yaml', 'db:\n  password: hunter2-values-file\n', sb.recipient));
+    writeFileSync(join(kdir, 'hostile.yaml'), generatorYaml({ files: ['values.enc.yaml'] }));
+    const out = runKrm(['hostile.yaml']);
+    expectOneLineError(out, 'values.enc.yaml');
+    expect(out.stderr).not.toContain('hunter2-values-file');
+    expect(out.stderr).toContain('must decrypt to Kubernetes resources');
+  });
+
   it('refuses a directory and a missing file with one line each', () => {
     mkdirSync(join(kdir, 'adir'), { recursive: true });
     writeFileSync(join(kdir, 'hostile.yaml'), generatorYaml({ files: ['adir'] }));
     expectOneLineError(runKrm(['hostile.yaml']), 'adir');
     writeFileSync(join(kdir, 'hostile.yaml'), generatorYaml({ files: ['missing.enc.yaml'] }));
     expectOneLineError(runKrm(['hostile.yaml']), 'missing.enc.yaml');
+  });
+
+  it.skipIf(process.platform === 'win32')('refuses a FIFO inside the root at once instead of waiting for a writer', () => {
+    spawnSync('mkfifo', [join(kdir, 'pipe.enc.yaml')]);
+    writeFileSync(join(kdir, 'hostile.yaml'), generatorYaml({ secretFrom: [{ metadata: { name: 'x' }, files: ['pipe.enc.yaml'] }] }));
+    const out = runKrm(['hostile.yaml']);
+    expect(out.signal).toBeNull();
+    expectOneLineError(out, 'pipe.enc.yaml');
+    expect(out.stderr).toContain('is not a regular file');
   });
 
   it('TSOPS_KRM_ROOT, set by the user, widens the root to a directory above the kustomization, and no further', () => {

@@ -132,6 +132,16 @@ describe('valuePatterns', () => {
     }
   });
 
+  it('hex in both cases, and each line of base64 wrapped at 64 and 76 characters', () => {
+    const value = 'k'.repeat(40) + '-a-long-secret-value-that-wraps-' + 'z'.repeat(60);
+    expect(has(value, Buffer.from(value).toString('hex'))).toBe(true);
+    expect(has(value, Buffer.from(value).toString('hex').toUpperCase())).toBe(true);
+    const b64 = Buffer.from(value).toString('base64');
+    for (const width of [64, 76]) {
+      for (const line of b64.match(new RegExp(`.{1,${width}}`, 'g'))!) expect(has(value, line), `${width}: ${line}`).toBe(true);
+    }
+  });
+
   it('base64 of the value inside a longer text, at any offset', () => {
     const value = 'hunter2-password';
     for (const prefix of ['', 'u', 'us', 'user:']) {

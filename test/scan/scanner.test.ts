@@ -130,6 +130,10 @@ describe('large and binary content', () => {
     expect(early.findings).toHaveLength(1);
     const late = await scanContent('a.txt', Buffer.from(`${filler}${token}\n`), { allowlist: new Allowlist() });
     expect(late.findings).toHaveLength(0);
-    expect((await scanContent('a.bin', Buffer.from(`\0${token}`), { allowlist: new Allowlist() })).skipped).toBe('not-text');
+    expect((await scanContent('a.bin', Buffer.concat([Buffer.from([0, 0xff, 0xfe]), Buffer.from(`\n${token}`)]), { allowlist: new Allowlist() })).skipped).toBe('not-text');
+    // A NUL byte planted at the top of a text file does not make it binary.
+    const planted = await scanContent('a.env', Buffer.from(`\0\nTOKEN=${token}\n`), { allowlist: new Allowlist() });
+    expect(planted.skipped).toBeUndefined();
+    expect(planted.findings.map((f) => f.line)).toEqual([2]);
   });
 });

@@ -2,8 +2,10 @@ import { createServer, type IncomingMessage, type RequestListener, type Server }
 import type { AddressInfo } from 'node:net';
 
 /** A loopback HTTP server on a free port, with tight timeouts; `close` ends open connections too. */
-export async function listenLoopback(handler: RequestListener): Promise<{ url: string; close(): Promise<void> }> {
+export async function listenLoopback(handler: RequestListener): Promise<{ url: string; close(): Promise<void>; readonly connections: number }> {
   const server: Server = createServer(handler);
+  let connections = 0;
+  server.on('connection', () => connections++);
   server.requestTimeout = 10_000;
   server.headersTimeout = 5_000;
   server.keepAliveTimeout = 2_000;
@@ -15,6 +17,10 @@ export async function listenLoopback(handler: RequestListener): Promise<{ url: s
   let closing: Promise<void> | undefined;
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    /** TCP connections accepted so far: a client that reuses its sockets opens few. */
+    get connections() {
+      return connections;
+    },
     close() {
       closing ??= new Promise((resolve) => {
         server.close(() => resolve());

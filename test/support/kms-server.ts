@@ -4,7 +4,7 @@
  * Loopback only; every request must carry a valid SigV4 signature by known
  * credentials (except STS AssumeRoleWithWebIdentity, unsigned as in AWS).
  *
- * As a script: `npx tsx test/support/kms-server.ts [config.json] [--lifetime seconds]`
+ * As a script: `npx tsx test/support/kms-server.ts [config.json] [--lifetime seconds] [--latency-ms n]`
  * prints one JSON line `{kmsUrl, stsUrl, env}` and serves until killed or the lifetime ends.
  */
 import { randomUUID } from 'node:crypto';
@@ -24,6 +24,10 @@ export interface KmsServer {
   stsUrl: string;
   /** Every request seen, oldest first (bounded); no plaintext or secrets. */
   readonly requests: RequestRecord[];
+  /** KMS connections accepted, and the most KMS requests ever in progress at once. */
+  readonly load: { connections: number; maxInFlight: number };
+  /** Starts counting `load` afresh. */
+  resetLoad(): void;
   disableKey(arn: string): void;
   enableKey(arn: string): void;
   /** The endpoint variables the AWS SDK reads, plus the static credentials of `accessKeyId` (a configured user) if given. */
@@ -35,7 +39,12 @@ const MAX_BODY_BYTES = 256 * 1024;
 
 export async function startKmsServer(config: KmsServerConfig = {}): Promise<KmsServer> {
   const state = new ServerState(config);
-  const kms = await listenLoopback((req, res) => void serve(state, 'kms', req, res));
+  const inFlight = { now: 0, max: 0, connectionsBefore: 0 };
+  const kms = await listenLoopback((req, res) => {
+    inFlight.max = Math.max(inFlight.max, ++inFlight.now);
+    res.once('close', () => inFlight.now--);
+    void delay(config.latencyMs).then(() => serve(state, 'kms', req, res));
+  });
   const sts = await listenLoopback((req, res) => void serve(state, 'sts', req, res));
   const kmsUrl = kms.url;
   const stsUrl = sts.url;
@@ -44,6 +53,13 @@ export async function startKmsServer(config: KmsServerConfig = {}): Promise<KmsS
     kmsUrl,
     stsUrl,
     requests: state.requests,
+    get load() {
+      return { connections: kms.connections - inFlight.connectionsBefore, maxInFlight: inFlight.max };
+    },
+    resetLoad() {
+      inFlight.max = inFlight.now;
+      inFlight.connectionsBefore = kms.connections;
+    },
     disableKey: (arn) => state.setEnabled(arn, false),
     enableKey: (arn) => state.setEnabled(arn, true),
     env(accessKeyId) {
@@ -100,6 +116,10 @@ async function serve(state: ServerState, service: 'kms' | 'sts', req: IncomingMe
   }
 }
 
+function delay(ms: number | undefined): Promise<void> {
+  return ms ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}
+
 function reply(res: ServerResponse, status: number, contentType: string, body: string): void {
   if (res.headersSent) return;
   res.writeHead(status, { 'content-type': contentType, 'x-amzn-RequestId': randomUUID(), 'content-length': Buffer.byteLength(body) });
@@ -119,8 +139,11 @@ function parseJson(body: Buffer): Record<string, unknown> {
 async function main(args: string[]): Promise<void> {
   const lifetimeAt = args.indexOf('--lifetime');
   const lifetimeSeconds = lifetimeAt >= 0 ? Number(args[lifetimeAt + 1]) : 3600;
-  const configPath = args.find((a, i) => !a.startsWith('--') && i !== lifetimeAt + 1);
+  const latencyAt = args.indexOf('--latency-ms');
+  const optionValues = new Set([lifetimeAt, latencyAt].filter((i) => i >= 0).map((i) => i + 1));
+  const configPath = args.find((a, i) => !a.startsWith('--') && !optionValues.has(i));
   const config = configPath ? (JSON.parse(readFileSync(configPath, 'utf8')) as KmsServerConfig) : demoConfig();
+  if (latencyAt >= 0) config.latencyMs = Number(args[latencyAt + 1]);
   const server = await startKmsServer(config);
   const firstUser = config.users?.[0]?.accessKeyId;
   process.stdout.write(`${JSON.stringify({ kmsUrl: server.kmsUrl, stsUrl: server.stsUrl, env: server.env(firstUser) })}\n`);

@@ -88,9 +88,9 @@ export function buildCorpus(): Corpus {
     text('app/database.example.yml', ['production:', '  url: postgres://localhost:5432/app', '  url_template: postgres://${DB_USER}:${DB_PASSWORD}@${DB_HOST}/app']),
     text('keys/public.pem', ec.publicKey.trimEnd().split('\n')),
     text('README.txt', ['Run npm install, then npm test.', 'Account id: 123456789012']),
-    // Binary files: a NUL byte in the first 8000 bytes; the second hides a token past it.
+    // A binary file (a NUL byte and bytes that are not UTF-8), skipped; and text behind a NUL byte, which must not hide it.
     { path: 'assets/logo.png', content: Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]), randomBytes(2048)]), planted: [] },
-    { path: 'assets/blob.bin', content: Buffer.concat([Buffer.from([0, 1, 2, 3]), Buffer.from(`\nGITHUB_TOKEN=ghp_${randomFrom(ALNUM, 36)}\n`)]), planted: [] },
+    { path: 'assets/blob.bin', content: Buffer.concat([Buffer.from([0, 1, 2, 3]), Buffer.from(`\nGITHUB_TOKEN=ghp_${randomFrom(ALNUM, 36)}\n`)]), planted: [{ line: 2, family: 'github' }] },
   ];
   return { files, knownValue };
 }

@@ -16,6 +16,9 @@ export interface DecryptFlags extends CommonFlags {
   inPlace?: boolean;
   output?: string;
   extract?: string;
+  check?: boolean;
+  recursive?: boolean;
+  jobs?: string;
 }
 
 /** Reads and decrypts an encrypted file (stdin for `-` or none); a file that does not parse is sops's exit 1, not 2. */
@@ -40,6 +43,7 @@ function orderOption(order: MasterKeyType[] | undefined): { decryptionOrder?: Ma
 }
 
 export async function decryptCommand(file: string | undefined, flags: DecryptFlags, ctx: CliContext): Promise<number> {
+  if (flags.check || flags.recursive) return (await import('./decrypt-check.js')).checkCommand(file, flags, ctx);
   if (flags.outputType === 'github-env') return (await import('./github-env.js')).githubEnvCommand(file, flags, ctx);
   const stdin = file === undefined || file === '-';
   if (flags.inPlace && flags.output) throw new UsageError('--in-place and --output cannot be used together');

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { aboutFile, TsopsError, UsageError } from '../../errors.js';
+import { escapeControl } from '../../escape.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { recordAudit } from '../../audit/index.js';
 import { rotateFile } from '../../rekey/rotate.js';
@@ -55,31 +56,39 @@ export async function rotateCommand(file: string | undefined, flags: RotateFlags
 }
 
 /**
- * `rotate -r DIR`: every encrypted file under DIR, in place, in parallel; one
- * bad file never stops the others. With --older-than, only the files whose
- * data key is older than that (src/rekey/key-date.ts); a file whose age cannot
- * be told is left alone and counted.
+ * `rotate -r DIR`: every encrypted file under DIR, in place, `--jobs` at a
+ * time; one bad file never stops the others. With --older-than, only the
+ * files whose data key is older than that (src/rekey/key-date.ts); a file
+ * whose age cannot be told is left alone and named.
  */
 async function rotateTree(dir: string, flags: RotateFlags, ctx: CliContext): Promise<number> {
-  const { rotateTree, selectOlderThan } = await import('../../rekey/rotate.js');
-  const { progressLine } = await import('./updatekeys.js');
+  const [{ selectOlderThan }, { displayPath, encryptedFiles }, { fleetJobs, runFleet }] = await Promise.all([import('../../rekey/rotate.js'), import('../../files/walk.js'), import('../fleet.js')]);
   const maxDays = flags.olderThan === undefined ? undefined : await parseOlderThan(flags.olderThan);
-  const jobs = Math.max(1, Math.min(Number(flags.jobs) || 8, 32));
+  const jobs = fleetJobs(flags.jobs, ctx.env);
   const now = new Date();
-  let progress: ReturnType<typeof progressLine> | undefined;
-  const { rotated, notDue, undated, failures } = await rotateTree(dir, {
+  const files = await encryptedFiles([dir], true, (line) => warn(ctx, line));
+  let notDue = 0;
+  const undated: string[] = [];
+  // With --older-than the selection is the news: the files picked are named at the end (names only, so a thousand cost little).
+  const picked: string[] = [];
+  const result = await runFleet(files, {
     jobs,
-    cwd: ctx.cwd,
-    note: (line) => warn(ctx, line),
-    rotateOne: (f) => rotateCommand(f, { ...flags, recursive: false, inPlace: true, olderThan: undefined }, ctx),
-    ...(maxDays === undefined ? {} : { select: (f: string) => selectOlderThan(f, maxDays, now) }),
-    tick: (f, outcome, total) => (progress ??= progressLine(ctx, total)).tick(f, outcome === 'not due' ? 'unchanged' : outcome),
+    ctx,
+    label: 'rotate',
+    task: async (f) => {
+      const selection = maxDays === undefined ? 'due' : await selectOlderThan(f, maxDays, now);
+      if (selection === 'not due') notDue++;
+      if (selection === 'age unknown') undated.push(`${escapeControl(displayPath(f, ctx.cwd))}: no created_at in the metadata and no git history (or a date in the future): not rotated`);
+      if (selection !== 'due') return 'skipped';
+      await rotateCommand(f, { ...flags, recursive: false, inPlace: true, olderThan: undefined }, ctx);
+      if (maxDays !== undefined) picked.push(`${escapeControl(displayPath(f, ctx.cwd))}: rotated`);
+      return 'changed';
+    },
   });
-  progress?.done();
-  for (const line of [...undated, ...failures]) say(ctx, line);
-  const picked = maxDays === undefined ? '' : `, ${notDue} not due, ${undated.length} age unknown`;
-  ctx.stdout.write(`rotate: ${rotated} rotated${picked}, ${failures.length} failed\n`);
-  return failures.length ? 1 : 0;
+  for (const line of [...picked.sort(), ...undated.sort(), ...result.failures.map((f) => f.line)]) say(ctx, line);
+  const selection = maxDays === undefined ? '' : `, ${notDue} not due, ${undated.length} age unknown`;
+  ctx.stdout.write(`rotate: ${result.changed} rotated${selection}, ${result.failures.length} failed\n`);
+  return result.failures.length ? 1 : 0;
 }
 
 async function parseOlderThan(text: string): Promise<number> {

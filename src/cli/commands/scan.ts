@@ -9,6 +9,7 @@ import { runScan, type ScanSummary } from '../../scan/run.js';
 import { directoryTargets, historyTargets, stagedTargets, worktreeTargets, type TargetSet } from '../../scan/sources.js';
 import type { CliContext } from '../context.js';
 import { say, warn } from '../context.js';
+import { MAX_SCAN_BYTES } from '../../scan/scanner.js';
 import { keyOptions } from '../options.js';
 
 export interface ScanFlags {
@@ -37,12 +38,19 @@ export async function scanCommand(dir: string | undefined, flags: ScanFlags, ctx
 export async function guardSecrets(root: string, ctx: CliContext, files: string[] = []): Promise<number> {
   const summary = await scanWith(readable(() => stagedTargets(root, files.length ? { cwd: ctx.cwd, files } : undefined), root), root, ctx);
   for (const finding of summary.findings) say(ctx, findingLine(finding, summary));
+  // The guard prints no summary; past the limit a file is not read, and a secret placed there would pass unseen.
+  if (summary.truncated) warn(ctx, `${summary.truncated} staged file${summary.truncated === 1 ? '' : 's'} scanned only in the first ${MAX_SCAN_BYTES / (1 << 20)} MiB`);
   return summary.findings.length;
 }
 
 async function scanWith(set: TargetSet, base: string, ctx: CliContext): Promise<ScanSummary> {
   const configPath = await findConfig({ target: join(base, '.sopsrc'), cwd: base, env: ctx.env, warn: (m) => warn(ctx, m) });
-  return runScan(set, Allowlist.fromConfigFile(configPath), keyOptions({}, ctx.env));
+  const summary = await runScan(set, Allowlist.fromConfigFile(configPath), keyOptions({}, ctx.env));
+  // The allowlist lives in the working copy, which a checked-out branch may have planted: what it hides is never silent.
+  if (summary.allowed && configPath) {
+    warn(ctx, `${summary.allowed} finding${summary.allowed === 1 ? '' : 's'} passed over by tsops.scan.allow in ${relative(base, configPath) || configPath}; check that these entries are yours`);
+  }
+  return summary;
 }
 
 function workTreeRoot(dir: string): string | undefined {

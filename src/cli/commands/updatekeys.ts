@@ -1,11 +1,17 @@
-import { availableParallelism } from 'node:os';
-import { UsageError, describeError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { applyUpdate, describeDiff, planUpdate, type UpdatePlan } from '../../rekey/updatekeys.js';
 import { displayPath, encryptedFiles } from '../../files/walk.js';
 import { mapLimited } from '../../files/map-limited.js';
 import { say, warn, type CliContext } from '../context.js';
+import { fleetJobs, runFleet } from '../fleet.js';
 import { escapeControl } from '../../escape.js';
 import { keyOptions, type CommonFlags } from '../options.js';
+
+interface PlannedFile {
+  file: string;
+  plan?: UpdatePlan;
+  error?: unknown;
+}
 
 export interface UpdateKeysFlags extends CommonFlags {
   yes?: boolean;
@@ -24,23 +30,23 @@ export async function updatekeysCommand(paths: string[], flags: UpdateKeysFlags,
   const files = await encryptedFiles(paths, Boolean(flags.recursive), (line) => warn(ctx, line));
   const keys = keyOptions(flags, ctx.env);
   const noRotate = flags.rotate === false;
-  const jobs = Math.max(1, Math.min(Number(flags.jobs) || availableParallelism() * 2, 32));
+  const jobs = fleetJobs(flags.jobs, ctx.env);
   const interactive = ctx.stdinIsTTY && !flags.yes;
-  const progress = progressLine(ctx, files.length);
   const warned = new Set<string>();
   const warnOnce = (message: string) => {
     if (warned.has(message)) return;
     warned.add(message);
     warn(ctx, message);
   };
-  const plans = await mapLimited(files, jobs, async (file) => {
+  // Plans are small (key identities, no values): all of them are kept, to show every change before asking once.
+  const plans = await mapLimited(files, jobs, async (file): Promise<PlannedFile> => {
     try {
       return { file, plan: await planUpdate(file, ctx.cwd, ctx.env, flags.config, warnOnce) };
     } catch (e) {
-      return { file, error: describeError(e).message };
+      return { file, error: e };
     }
   });
-  const todo = plans.filter((p): p is { file: string; plan: UpdatePlan } => 'plan' in p && p.plan !== undefined && p.plan.diff.changed);
+  const todo = plans.filter((p): p is { file: string; plan: UpdatePlan } => p.plan !== undefined && p.plan.diff.changed);
   for (const p of todo) ctx.stdout.write(describeDiff(p.plan, displayPath(p.file, ctx.cwd)).split('\n').map(escapeControl).join('\n') + '\n');
   if (todo.some((p) => p.plan.diff.removes)) {
     ctx.stderr.write(noRotate
@@ -55,39 +61,19 @@ export async function updatekeysCommand(paths: string[], flags: UpdateKeysFlags,
       return 1;
     }
   }
-  const results = await mapLimited(plans, jobs, async (p) => {
-    let outcome: { file: string; status: 'changed' | 'unchanged' | 'failed'; detail: string };
-    if ('error' in p && p.error) outcome = { file: p.file, status: 'failed', detail: p.error };
-    else if (!('plan' in p) || !p.plan || !p.plan.diff.changed) outcome = { file: p.file, status: 'unchanged', detail: 'already up to date' };
-    else {
-      try {
-        outcome = { file: p.file, status: 'changed', detail: await applyUpdate(p.plan, { keys, noRotate }) };
-      } catch (e) {
-        outcome = { file: p.file, status: 'failed', detail: describeError(e).message };
-      }
-    }
-    progress.tick(outcome.file, outcome.status);
-    return outcome;
+  const result = await runFleet(plans, {
+    jobs,
+    ctx,
+    label: 'updatekeys',
+    fileOf: (p) => p.file,
+    task: async (p) => {
+      if (!p.plan) throw p.error;
+      if (!p.plan.diff.changed) return 'ok';
+      await applyUpdate(p.plan, { keys, noRotate });
+      return 'changed';
+    },
   });
-  progress.done();
-  const count = (s: string): number => results.filter((r) => r.status === s).length;
-  for (const r of results.filter((x) => x.status === 'failed')) say(ctx, r.detail.startsWith(r.file) ? r.detail : `${displayPath(r.file, ctx.cwd)}: ${r.detail}`);
-  ctx.stdout.write(`updatekeys: ${count('changed')} changed, ${count('unchanged')} unchanged, ${count('failed')} failed\n`);
-  return count('failed') ? 1 : 0;
-}
-
-/** One line redrawn on a terminal; plain lines otherwise. */
-export function progressLine(ctx: CliContext, total: number): { tick(file: string, status: string): void; done(): void } {
-  const tty = Boolean((ctx.stderr as NodeJS.WriteStream).isTTY);
-  let n = 0;
-  return {
-    tick(file, status) {
-      n++;
-      if (tty) ctx.stderr.write(`\r[${'#'.repeat(Math.round((n / total) * 30)).padEnd(30)}] ${n}/${total}`);
-      else if (status !== 'unchanged') say(ctx, `${displayPath(file, ctx.cwd)}: ${status}`);
-    },
-    done() {
-      if (tty && total) ctx.stderr.write('\n');
-    },
-  };
+  for (const failure of result.failures) say(ctx, failure.line);
+  ctx.stdout.write(`updatekeys: ${result.changed} changed, ${result.ok} unchanged, ${result.failures.length} failed\n`);
+  return result.failures.length ? 1 : 0;
 }

@@ -63,6 +63,8 @@ export interface ScalarOrigin extends Placed {
   block?: { headerEnd: number; bodyStart: number };
   /** A core-schema tag (`!!int`, `!!str`...) that would contradict a new value: removed with its space. */
   tag?: { start: number; end: number };
+  /** Written after an application tag (compose's `!reset`): the tag says what the text means, so a new string needs no quotes that plain text would. */
+  customTag?: boolean;
   ctx: ScalarContext;
   type: Scalar['type'];
   value: Scalar['value'];

@@ -8,6 +8,10 @@ import type { SourceTok, Tok } from './tokens.js';
 
 const CORE_TAG = 'tag:yaml.org,2002:';
 
+function tagName(tag: SourceTok): string {
+  return tag.source.replace(/^!!/, CORE_TAG).replace(/^!<(.*)>$/, '$1');
+}
+
 /** A value read from the CST: the node, comments on its last line, and trailing comments that belong further out. */
 export interface Read<T extends Node = Node> {
   node: T;
@@ -93,6 +97,7 @@ export abstract class LeafReader {
       }
       origin = { layout: this.layout, doc: this.docIndex, ordinal: -1, start: token.offset, end, lineEnd, ctx, type, value };
     }
+    if (tag && type === 'str' && !tagName(tag).startsWith(CORE_TAG)) origin.customTag = true;
     if (tag && tag.source.startsWith('!!')) {
       let end = tag.offset + tag.source.length;
       while (this.source[end] === ' ') end++;
@@ -127,7 +132,7 @@ export abstract class LeafReader {
   }
 
   protected tagged(tag: SourceTok, text: string, offset: number): { type: Scalar['type']; value: Scalar['value'] } {
-    const name = tag.source.replace(/^!!/, CORE_TAG).replace(/^!<(.*)>$/, '$1');
+    const name = tagName(tag);
     if (!name.startsWith(CORE_TAG)) {
       // The tag itself is not quoted: a plaintext value starting with ! may be a secret.
       this.warnings.add(`a custom YAML tag (line ${this.positions.line(tag.offset)}) is read as a string`);

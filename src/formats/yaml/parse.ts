@@ -60,7 +60,11 @@ class YamlReader extends LeafReader {
         case 'document': {
           if (directives.size && !token.start.some((t) => t.type === 'doc-start')) this.fail('a directive must be followed by ---', token.offset);
           const start = this.doc ? (pendingStart ?? token.offset) : 0;
-          if (this.doc) this.doc.end = this.doc.insertAt = Math.min(this.doc.insertAt, start);
+          // The previous document keeps its `...` marker: the sops block goes before it, the marker stays.
+          if (this.doc) {
+            this.doc.end = start;
+            this.doc.insertAt = Math.min(this.doc.insertAt, start);
+          }
           const { root, sops } = this.document(token, start, pending);
           if (sops && this.docIndex === 0) metadata = sops;
           documents.push(root);
@@ -83,6 +87,8 @@ class YamlReader extends LeafReader {
     }
     const last = documents[documents.length - 1];
     if (last) {
+      // Comments after a closing `...` were read as the next document's: they belong to the last one.
+      for (const c of pending) (c.origin as CommentOrigin).doc = documents.length - 1;
       last.items.push(...pending);
       this.doc.insertAt = Math.min(this.doc.insertAt, this.source.length);
       this.doc.end = this.source.length;

@@ -74,6 +74,12 @@ export function doubleQuoted(s: string): string {
  */
 export function quoteString(s: string, inFlow: boolean): string {
   if (UNPRINTABLE.test(s) || s.includes('\n') || looksLikeOtherType(s)) return doubleQuoted(s);
+  return quoteTaggedString(s, inFlow);
+}
+
+/** A string after an application tag (`!reset null`): the tag, not the text, gives its type, so text like `null` stays plain. */
+export function quoteTaggedString(s: string, inFlow: boolean): string {
+  if (UNPRINTABLE.test(s) || s.includes('\n')) return doubleQuoted(s);
   if (plainAllowed(s, inFlow)) return s;
   return `'${s.replace(/'/g, "''")}'`;
 }

@@ -1,7 +1,7 @@
 import type { Comment, Entry, MapNode, Node, ParsedFile, Scalar } from '../../tree.js';
 import { canonicalDocument, sopsBlock } from './canonical.js';
 import { metadataKey, type CommentOrigin, type DocLayout, type EntryOrigin, type ScalarOrigin, type YamlLayout } from './layout.js';
-import { blockContentIndent, doubleQuoted, renderScalar, type ScalarContext } from './render.js';
+import { blockContentIndent, doubleQuoted, quoteTaggedString, renderScalar, type ScalarContext } from './render.js';
 
 /**
  * Writes a file over its own source: only the scalars and comments the
@@ -141,7 +141,9 @@ function scalarEdits(layout: YamlLayout, o: ScalarOrigin, s: Scalar, edits: Edit
     const kept = bodyIndent(source, o.block.bodyStart, o.end);
     if (kept !== undefined) ctx.contentIndent = kept;
   }
-  let r = renderScalar(s, ctx);
+  let r = o.customTag && s.type === 'str' && typeof s.value === 'string' && !s.value.includes('\n')
+    ? { text: quoteTaggedString(s.value, ctx.inFlow), block: false }
+    : renderScalar(s, ctx);
   if (r.block) {
     const after = o.block ? o.end : o.lineEnd;
     if (!blockFits(source, after, blockContentIndent(ctx), r.text.startsWith('|+') || /^\|\d\+/.test(r.text))) {

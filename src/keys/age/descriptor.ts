@@ -1,5 +1,5 @@
 import { defaultAgeKeysFile } from './keys-file.js';
-import { keyStringList, keyStrings } from '../../config/key-entries.js';
+import { keyStringList, keyStrings } from '../../yaml-fields/key-entries.js';
 import { defineKeyKind } from '../kind.js';
 
 export interface AgeSpec {

@@ -1,4 +1,4 @@
-import { keyStrings, mappingItems, requiredField } from '../../config/key-entries.js';
+import { keyStrings, mappingItems, requiredField } from '../../yaml-fields/key-entries.js';
 import { defineKeyKind } from '../kind.js';
 
 /** Google Cloud KMS keys (`resource_id`): kept as read; tsops cannot wrap or unwrap for them yet. */

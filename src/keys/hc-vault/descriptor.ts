@@ -1,4 +1,4 @@
-import { keyStrings, stringItems } from '../../config/key-entries.js';
+import { keyStrings, stringItems } from '../../yaml-fields/key-entries.js';
 import { defineKeyKind } from '../kind.js';
 import type { KeyRecord } from '../masterkey.js';
 

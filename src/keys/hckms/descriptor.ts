@@ -1,4 +1,4 @@
-import { mappingItems, requiredField, stringItems } from '../../config/key-entries.js';
+import { mappingItems, requiredField, stringItems } from '../../yaml-fields/key-entries.js';
 import { defineKeyKind } from '../kind.js';
 
 /** HuaweiCloud KMS keys (`key_id`): kept as read; tsops cannot wrap or unwrap for them. */

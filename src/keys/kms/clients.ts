@@ -3,6 +3,7 @@
  * SDK's standard chain (optionally a named profile), optionally a role
  * assumed through STS first. The SDK is loaded here, on first use only.
  */
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import { joinLines } from '../../errors.js';
@@ -49,6 +50,60 @@ export async function kmsClient(settings: ClientSettings, keyArn: string): Promi
   }
   const credentials = await assumeRole(settings, settings.role, keyArn);
   return quietly(settings.log, () => new KMSClient({ ...common, credentials }));
+}
+
+/**
+ * Clients shared by every file of a command, one per region and way of
+ * signing in (profile, role, AWS_* environment): a tree of a thousand files
+ * reuses one client's connections and, with a role, one AssumeRole, instead
+ * of a new connection and an STS call per file. Concurrent first uses share
+ * the one being made; a failed creation is forgotten so the next file tries
+ * again. A client is replaced after SHARED_CLIENT_LIFETIME_MS, well within the
+ * hour an assumed role's credentials last, so a long-lived library user never
+ * holds expired ones. Idle keep-alive sockets do not hold the process open
+ * (Node's agent unreferences them), so nothing needs closing at exit;
+ * {@link closeSharedKmsClients} is for a process that wants them gone sooner.
+ */
+const SHARED_CLIENT_LIFETIME_MS = 10 * 60_000;
+const shared = new Map<string, { client: Promise<KMSClient>; createdAt: number }>();
+
+export function sharedKmsClient(settings: ClientSettings, keyArn: string, env: NodeJS.ProcessEnv = process.env): Promise<KMSClient> {
+  const key = poolKey(settings, env);
+  const now = Date.now();
+  const entry = shared.get(key);
+  if (entry && now - entry.createdAt < SHARED_CLIENT_LIFETIME_MS) return entry.client;
+  if (entry) retire(entry.client, settings.timeoutMs * MAX_ATTEMPTS);
+  const client = kmsClient(settings, keyArn);
+  shared.set(key, { client, createdAt: now });
+  client.catch(() => {
+    if (shared.get(key)?.client === client) shared.delete(key);
+  });
+  sharedClientsCreated++;
+  return client;
+}
+
+/** How many shared clients this process has created (for tests: one per region and credentials). */
+export let sharedClientsCreated = 0;
+
+/** Destroys every shared client (their sockets close); the next use creates new ones. */
+export function closeSharedKmsClients(): void {
+  for (const { client } of shared.values()) retire(client, 0);
+  shared.clear();
+}
+
+/** Destroys a replaced client once the calls still using it have had their time. */
+function retire(client: Promise<KMSClient>, afterMs: number): void {
+  const destroy = (): void => void client.then((c) => c.destroy(), () => undefined);
+  if (afterMs <= 0) destroy();
+  else setTimeout(destroy, afterMs).unref();
+}
+
+/** Settings plus what the SDK reads from the environment (endpoints, credentials, profile), hashed: two keyrings that would build the same client share it. */
+function poolKey(settings: ClientSettings, env: NodeJS.ProcessEnv): string {
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify([settings.region, settings.profile ?? '', settings.role ?? '', settings.timeoutMs]));
+  for (const name of Object.keys(env).filter((n) => n.startsWith('AWS_')).sort()) hash.update(`\0${name}=${env[name]}`);
+  return hash.digest('hex');
 }
 
 async function assumeRole(settings: ClientSettings, roleArn: string, keyArn: string) {

@@ -1,6 +1,6 @@
 import { isMap, type Node } from 'yaml';
-import { keyStrings, mappingItems, optional, withoutSpaces } from '../../config/key-entries.js';
-import type { YamlReader } from '../../config/yaml-reader.js';
+import { keyStrings, mappingItems, optional, withoutSpaces } from '../../yaml-fields/key-entries.js';
+import type { YamlReader } from '../../yaml-fields/reader.js';
 import { defineKeyKind } from '../kind.js';
 import type { KeyRecord } from '../masterkey.js';
 import { kmsIdentity, parseEncryptionContext, splitKmsArn } from './arn.js';

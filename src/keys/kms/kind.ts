@@ -6,7 +6,7 @@
  */
 import { KeyWrapError, MalformedFileError, TsopsError } from '../../errors.js';
 import type { KeyOptions, KeyRecord, KeySpec, MasterKeyKind } from '../masterkey.js';
-import { kmsClient, regionFromArn, timeoutFrom, type ClientSettings } from './clients.js';
+import { regionFromArn, sharedKmsClient, timeoutFrom, type ClientSettings } from './clients.js';
 import { describeFailure } from './failure.js';
 
 export { regionFromArn, roleSessionName } from './clients.js';
@@ -65,9 +65,9 @@ export function createKmsKeyKind(options: KeyOptions): MasterKeyKind {
   };
 }
 
-type KmsClientInstance = Awaited<ReturnType<typeof kmsClient>>;
+type KmsClientInstance = Awaited<ReturnType<typeof sharedKmsClient>>;
 
-/** One KMS call on a fresh client (destroyed afterwards so no socket outlives it), failures as one-line errors. */
+/** One KMS call on the client shared for its region and credentials, failures as one-line errors. */
 async function call<T>(
   settings: ClientSettings,
   arn: string,
@@ -77,7 +77,7 @@ async function call<T>(
 ): Promise<T> {
   let client: KmsClientInstance;
   try {
-    client = await kmsClient(settings, arn);
+    client = await sharedKmsClient(settings, arn);
   } catch (e) {
     throw fail((e as Error).message, e);
   }
@@ -85,8 +85,6 @@ async function call<T>(
     return await body(client);
   } catch (e) {
     throw fail(describeFailure(e, { action, arn, region: settings.region, timeoutMs: settings.timeoutMs, profile: settings.profile }), e);
-  } finally {
-    client.destroy();
   }
 }
 

@@ -1,4 +1,4 @@
-import { keyStringList, keyStrings, withoutSpaces } from '../../config/key-entries.js';
+import { keyStringList, keyStrings, withoutSpaces } from '../../yaml-fields/key-entries.js';
 import { defineKeyKind } from '../kind.js';
 
 export interface PgpSpec {

@@ -39,6 +39,8 @@ export interface KmsServerConfig {
   users?: UserConfig[];
   /** How many request records to keep (oldest dropped). */
   maxLoggedRequests?: number;
+  /** Added before every KMS answer, as a remote region's round trip would. */
+  latencyMs?: number;
 }
 
 /** What the server saw; never holds plaintext or secrets. */

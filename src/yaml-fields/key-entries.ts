@@ -1,5 +1,5 @@
 import { isMap, type Node } from 'yaml';
-import type { Field, YamlReader } from './yaml-reader.js';
+import type { Field, YamlReader } from './reader.js';
 
 /** Reads of the shapes key kinds take in config files, shared by the kinds' descriptors. */
 
