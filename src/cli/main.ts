@@ -4,14 +4,20 @@ import { ExitCode } from './exit-codes.js';
 import { beginCommand, processContext, settleStdout, type CliContext } from './context.js';
 import { PERSONAL_KIND } from '../keys/registry.js';
 import { addGroupKeyFlags, addRotateFlags, isKeyChangeFlag } from './key-flags.js';
-import { addCommonOptions, addKeyOptions } from './options.js';
+import { addCommonOptions, addKeyOptions, type CommonOption } from './options.js';
 import { reportError } from './report.js';
 import { escapeControl } from '../escape.js';
 
 declare const TSOPS_VERSION: string;
+/** Every help text wraps here, whatever the terminal, so help reads the same in a pipe, a terminal and the docs. */
+const HELP_WIDTH = 80;
+
 const VERSION = typeof TSOPS_VERSION === 'string' ? TSOPS_VERSION : '0.0.0-dev';
 
 const COMMANDS = new Set(['encrypt', 'decrypt', 'edit', 'set', 'unset', 'rotate', 'git', 'merge-driver', 'resolve', 'guard', 'updatekeys', 'status', 'init', 'exec-env', 'exec-file', 'run', 'keygen', 'filestatus', 'groups', 'publish', 'krm', 'scan', 'help']);
+
+/** Commands that read files' keys and the config but print or rewrite no document of their own. */
+const NOT_READ_BY_KEY_COMMANDS: readonly CommonOption[] = ['input-type', 'output-type', 'indent', 'ignore-mac', 'filename-override'];
 
 const NO_OP_FLAGS = ['--disable-version-check', '--enable-local-keyservice'];
 
@@ -67,14 +73,16 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
     .version(`${VERSION}\nsops format ${formatVersion}`, '-v, --version')
     .showHelpAfterError(false)
     .exitOverride()
-    .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s), outputError: (s, write) => write(`tsops: ${escapeControl(s.replace(/^error: /, '').trim())}\n`) });
+    .configureOutput({ getOutHelpWidth: () => HELP_WIDTH, getErrHelpWidth: () => HELP_WIDTH, writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s), outputError: (s, write) => write(`tsops: ${escapeControl(s.replace(/^error: /, '').trim())}\n`) })
+    // The commands that print their own help (exec-env, krm) wrap at this width too; commands inherit it.
+    .configureHelp({ helpWidth: HELP_WIDTH, minWidthToWrap: 20 });
 
   const done = (p: Promise<number>): Promise<void> => p.then(setExit);
   // Building every command's options costs start-up time; help needs them all, a command needs one.
   const wanted = (name: string): boolean => only === undefined || only === name;
 
   if (wanted('encrypt'))
-    addKeyOptions(addCommonOptions(cli.command('encrypt').argument('[file]', 'plaintext file (default: standard input)')))
+    addKeyOptions(addCommonOptions(cli.command('encrypt').argument('[file]', 'plaintext file (default: standard input)'), ['ignore-mac']))
       .description('encrypt a file (to standard output, --output, or in place with -i)')
       .option('-i, --in-place', 'write the result over the input file')
       .option('--output <file>', 'write the result to this file')
@@ -95,7 +103,7 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
       .action(async (file, opts) => done((await import('./commands/decrypt.js')).decryptCommand(file, opts, ctx)));
 
   if (wanted('edit'))
-    addKeyOptions(addCommonOptions(cli.command('edit').argument('<file>', 'encrypted file (created if missing)')))
+    addKeyOptions(addCommonOptions(cli.command('edit').argument('<file>', 'encrypted file (created if missing)'), ['output-type', 'filename-override']))
       .description('edit the decrypted file in $EDITOR; only changed values get new ciphertext')
       .option('-s, --show-master-keys', 'show the sops metadata in the editor')
       .addOption(new commander.Option('--bare').hideHelp())
@@ -125,7 +133,7 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
 
   if (wanted('rotate'))
     addRotateFlags(
-      addCommonOptions(cli.command('rotate').argument('<file>', 'encrypted file (a directory with -r)'))
+      addCommonOptions(cli.command('rotate').argument('<file>', 'encrypted file (a directory with -r)'), ['output-type', 'filename-override'])
         .description('new data key, every value re-encrypted; optionally add or remove master keys')
         .option('-i, --in-place', 'write the result over the file')
         .option('--output <file>', 'write the result to this file'),
@@ -162,7 +170,7 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
   if (wanted('groups')) {
     const groups = cli.command('groups').description('add or delete key groups of an encrypted file (the data key is re-wrapped; values are untouched)');
     const groupsOptions = (cmd: Command): Command =>
-      addCommonOptions(cmd)
+      addCommonOptions(cmd, ['ignore-mac', 'filename-override'])
         .option('-f, --file <file>', 'the encrypted file')
         .option('-i, --in-place', 'write the result over the file (default: standard output)')
         .option('--shamir-secret-sharing-threshold <n>', 'key groups needed to decrypt');
@@ -174,7 +182,7 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
   }
 
   if (wanted('updatekeys'))
-    addCommonOptions(cli.command('updatekeys').argument('<paths...>', 'encrypted files, or directories with -r'))
+    addCommonOptions(cli.command('updatekeys').argument('<paths...>', 'encrypted files, or directories with -r'), NOT_READ_BY_KEY_COMMANDS)
       .description('bring master keys in line with the creation rules; removing a key rotates the data key')
       .option('-y, --yes', 'do not ask for confirmation')
       .option('--no-rotate', 'keep the data key when keys are removed (removed keys can still read new versions)')
@@ -183,7 +191,7 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
       .action(async (paths, opts) => done((await import('./commands/updatekeys.js')).updatekeysCommand(paths, opts, ctx)));
 
   if (wanted('status'))
-    addCommonOptions(cli.command('status').argument('[dir]', 'directory to report on (default: the current one)'))
+    addCommonOptions(cli.command('status').argument('[dir]', 'directory to report on (default: the current one)'), NOT_READ_BY_KEY_COMMANDS)
       .description('who can read what: master keys, key groups, config drift and MAC state of every encrypted file')
       .option('--json', 'machine-readable output (schema: docs/status.md)')
       .option('--recipient <id>', 'only the files this key (age recipient, PGP fingerprint, KMS ARN) can read')
@@ -219,7 +227,7 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
       .action(async (dir, opts) => done((await import('./commands/scan.js')).scanCommand(dir, opts, ctx)));
 
   if (wanted('resolve'))
-    addCommonOptions(cli.command('resolve').argument('<file>'))
+    addCommonOptions(cli.command('resolve').argument('<file>'), NOT_READ_BY_KEY_COMMANDS)
       .description('resolve values both branches changed, in $EDITOR, after a merge')
       .action(async (file, opts) => done((await import('./commands/git.js')).resolveCommand(file, opts, ctx)));
 
@@ -231,7 +239,7 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
       .action(async (opts) => done((await import('./commands/keygen.js')).keygenCommand(opts, ctx)));
 
   if (wanted('filestatus'))
-    addCommonOptions(cli.command('filestatus').argument('<files...>'))
+    addCommonOptions(cli.command('filestatus').argument('<files...>'), ['output-type', 'indent', 'ignore-mac', 'decryption-order', 'filename-override', 'config'])
       .description('print whether files are encrypted: {"encrypted":true|false}')
       .option('--json', 'print a JSON array even for one file')
       .action(async (files, opts) => done((await import('./commands/filestatus.js')).filestatusCommand(files, opts, ctx)));
@@ -250,6 +258,13 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
       .option('--verbose', 'more output on stderr')
       .action(async (file, opts) => done((await import('./commands/publish.js')).publishCommand(file, opts, ctx)));
 
+  // Listed for the overview; main() hands them their arguments before this parser sees them.
+  if (only === undefined) {
+    cli.command('exec-env').argument('<file>').argument('<command>').description("run a command with a file's values in its environment (see tsops exec-env --help)");
+    cli.command('exec-file').argument('<file>').argument('<command>').description('run a command with the decrypted file at a private path, {} in the command (see tsops exec-file --help)');
+    cli.command('run').argument('[file]').argument('<command>').description('exec-env under the name dotenv tools use (see tsops run --help)');
+  }
+
   if (wanted('krm'))
     cli
       .command('krm')
@@ -259,16 +274,26 @@ async function program(ctx: CliContext, setExit: (code: number) => void, only?: 
   return cli;
 }
 
+/**
+ * `help CMD ...` as `CMD ... --help`: the commands that parse their own
+ * arguments (exec-env, run, exec-file, krm) then answer it as they answer
+ * `--help`, and every command shows the same text both ways.
+ */
+function helpAsFlag(args: string[]): string[] {
+  if (args[0] !== 'help') return args;
+  return args.length === 1 ? ['--help'] : [...args.slice(1), '--help'];
+}
+
 /** Runs the CLI; sets process.exitCode and never throws or prints a stack trace. */
 export async function main(argv: string[], ctx: CliContext = processContext()): Promise<void> {
   let code = 0;
   beginCommand();
   try {
-    const args = normalizeArgs(argv);
+    const args = helpAsFlag(normalizeArgs(argv));
     // exec-env, run and exec-file parse their own arguments: commander would drop the `--` before the command.
     if (args[0] === 'exec-env' || args[0] === 'run' || args[0] === 'exec-file') {
       const command = args[0] === 'exec-file' ? await import('./commands/exec-file.js') : await import('./commands/exec-env.js');
-      code = await command.run(args.slice(1), ctx);
+      code = await command.run(args.slice(1), ctx, args[0]);
       process.exitCode = settleStdout(code);
       return;
     }

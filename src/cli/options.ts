@@ -34,16 +34,31 @@ export interface KeyFlags {
   shamirSecretSharingThreshold?: string;
 }
 
-export function addCommonOptions(cmd: Command): Command {
-  return cmd
-    .option('--input-type <type>', 'input format: yaml, json, dotenv, ini or binary (default: from the file name)')
-    .option('--output-type <type>', 'output format (default: the input format)')
-    .option('--indent <n>', 'indentation of YAML and JSON output')
-    .option('--ignore-mac', 'do not check the MAC (recover a damaged file)')
-    .option('--decryption-order <types>', 'order in which to try master key types, e.g. age,pgp (env SOPS_DECRYPTION_ORDER)')
-    .option('--filename-override <path>', 'name to use for format detection and config matching (stdin)')
-    .option('--config <path>', 'config file to use instead of searching for .sopsrc / .sops.yaml')
-    .option('--verbose', 'more output on stderr');
+/** The common flags by long name. */
+export type CommonOption = 'input-type' | 'output-type' | 'indent' | 'ignore-mac' | 'decryption-order' | 'filename-override' | 'config' | 'verbose';
+
+const COMMON_OPTIONS: readonly [CommonOption, string, string][] = [
+  ['input-type', '--input-type <type>', 'input format: yaml, json, dotenv, ini or binary (default: from the file name)'],
+  ['output-type', '--output-type <type>', 'output format (default: the input format)'],
+  ['indent', '--indent <n>', 'indentation of YAML and JSON output'],
+  ['ignore-mac', '--ignore-mac', 'do not check the MAC (recover a damaged file)'],
+  ['decryption-order', '--decryption-order <types>', 'order in which to try master key types, e.g. age,pgp (env SOPS_DECRYPTION_ORDER)'],
+  ['filename-override', '--filename-override <path>', 'name to use for format detection and config matching (stdin)'],
+  ['config', '--config <path>', 'config file to use instead of searching for .sopsrc / .sops.yaml'],
+  ['verbose', '--verbose', 'more output on stderr'],
+];
+
+/**
+ * Adds the flags sops accepts on every file command. The ones a command has no
+ * use for (`unused`) are still accepted, as sops accepts them, but left out of
+ * its help so the help lists only what changes something.
+ */
+export function addCommonOptions(cmd: Command, unused: readonly CommonOption[] = []): Command {
+  for (const [name, flags, description] of COMMON_OPTIONS) {
+    if (unused.includes(name)) cmd.addOption(cmd.createOption(flags, description).hideHelp());
+    else cmd.option(flags, description);
+  }
+  return cmd;
 }
 
 export function addKeyOptions(cmd: Command): Command {

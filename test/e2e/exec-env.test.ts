@@ -55,6 +55,18 @@ describe('the environment the command sees', () => {
     expect(r.stdout).toBe(`${SECRET}|/bin/sh`);
   });
 
+  it('flags after a command string apply to it, and it stays a shell command', () => {
+    const r = box.tsops(['exec-env', 'app.enc.env', 'printf "%s|%s" "$SHARED" "${INHERITED-none}"', '--pristine'], { env: { INHERITED: 'yes' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('from-file|none');
+  });
+
+  it('--same-process is accepted: the command runs as a child, tsops exits with its status and says so', () => {
+    const r = box.tsops(['exec-env', '--same-process', 'app.enc.env', 'exit 7']);
+    expect(r.status).toBe(7);
+    expect(r.stderr).toMatch(/^tsops: warning: --same-process: Node cannot replace its own process, on any platform \(Windows included\)[^\n]*\n$/);
+  });
+
   it('--pristine: only the secrets', () => {
     const env = envOf(['--pristine', 'app.enc.env'], { INHERITED: 'yes' });
     expect(Object.keys(env).sort()).toEqual(['EMPTY', 'MULTI', 'PASSWORD', 'SHARED']);

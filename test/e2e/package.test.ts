@@ -44,7 +44,9 @@ describe('package.json', () => {
   });
 
   it('ships the bundle and nothing a Node build would reject', () => {
-    expect(pkg.files).toEqual(['bin/tsops.cjs', 'bin/tsops-krm.cjs', 'dist']);
+    expect(pkg.files).toEqual(['bin/tsops.cjs', 'bin/tsops-krm.cjs', 'dist', 'LICENSE']);
+    // The licence package.json names, as published by SPDX.
+    expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/^Mozilla Public License Version 2\.0\n/);
     const shipped = readdirSync(join(ROOT, 'dist', 'cli'));
     expect(shipped.sort()).toEqual(['chunks', 'tsops.cjs', 'tsops.hash']);
     // The libraries the commonest commands do not need, each loaded (and cached) on its own.

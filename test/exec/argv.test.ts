@@ -33,6 +33,15 @@ describe('parseExecArgs', () => {
     expect(a.command).toEqual({ argv: ['ls', '-la', '--', '{}'] });
   });
 
+  it('flags after a command string apply to it and keep the shell form', () => {
+    const a = parseExecArgs(['s.env', 'echo $A', '--pristine', '--user', 'u'], TABLE);
+    expect(a.command).toEqual({ shell: 'echo $A' });
+    expect(a.booleans.has('pristine')).toBe(true);
+    expect(lastValue(a, 'user')).toBe('u');
+    // Words that are not this command's flags keep the argument form.
+    expect(parseExecArgs(['s.env', 'ls', '-la'], TABLE).command).toEqual({ argv: ['ls', '-la'] });
+  });
+
   it('several words after FILE without -- are an argument vector too', () => {
     expect(parseExecArgs(['s.env', 'echo', 'hi'], TABLE).command).toEqual({ argv: ['echo', 'hi'] });
   });

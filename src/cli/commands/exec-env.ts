@@ -26,47 +26,60 @@ export function trustChoices(args: ExecArgs): { keepKeyEnv?: true; allowEmptyOve
   };
 }
 
-const EXEC_ENV_USAGE = `Usage: tsops exec-env [flags] FILE 'command string'
-       tsops exec-env [flags] FILE -- command args...
-       tsops exec-env [flags] -f FILE [-f FILE...] -- command args...
+/** Node has no exec(): what `--same-process` gets instead, on every platform. */
+export const SAME_PROCESS_NOTE =
+  '--same-process: Node cannot replace its own process, on any platform (Windows included); the command runs as a child on this terminal, its signals forwarded, and tsops exits with its status';
 
+function usage(name: string): string {
+  const alias = name === 'exec-env' ? '' : `\n\`${name}\` is exec-env under the name dotenv tools use; both take the same flags.\n`;
+  return `Usage: tsops ${name} [flags] FILE 'command string' [flags]
+       tsops ${name} [flags] FILE -- command args...
+       tsops ${name} [flags] -f FILE [-f FILE...] -- command args...
+${alias}
 Run a command with the top-level values of an encrypted file in its
 environment (secrets win over inherited variables). Values the MAC does not
-cover cannot replace what the command inherits, and tsops's own key
-variables are not passed on. A command string runs
-with /bin/sh -c; after -- it runs as given, without a shell. The exit status
-is the command's; a signal that kills the command kills tsops too.
+cover cannot replace what the command inherits, and tsops's own key variables
+are not passed on. A command string runs with /bin/sh -c (flags may follow
+it); after -- it runs as given, without a shell. The exit status is the
+command's; a signal that kills the command kills tsops too.
 
 Flags:
-  -f, --file FILE             decrypt this file (repeatable; later files win)
-  --pristine                  only the secrets: inherit no variables
-  --no-override               inherited variables win over the secrets
-  --flatten                   nested values become PATH_TO_LEAF variables
-                              (db: {user: x} gives db_user; lists give hosts_0)
-  --user NAME                 run the command as this user (tsops must be root)
-  --redact                    pass the command's stdout and stderr through tsops,
-                              every secret value (also base64, URL- and JSON-
-                              escaped) replaced with [redacted], line by line
-  --keep-key-env              pass on ${KEY_MATERIAL_VARIABLES.slice(0, 2).join(', ')} and the other
-                              variables holding tsops's own keys (withheld by default)
-  --allow-empty-override      let an empty value replace an inherited variable
-                              (empty values are never in the MAC: refused by default)
-  --allow-unauthenticated     use plaintext values of a mac_only_encrypted file
-                              (the MAC does not cover them: refused by default)
-  --ignore-mac                do not check the MAC
-  --decryption-order TYPES    order to try master key types, e.g. age,pgp
-  --input-type TYPE           yaml, json, dotenv, ini or binary (default: from the name)
-  --verbose                   more output on stderr
-  -h, --help                  this text
+  -f, --file FILE           decrypt this file (repeatable; later files win)
+  --pristine                only the secrets: inherit no variables
+  --no-override             inherited variables win over the secrets
+  --flatten                 nested values become PATH_TO_LEAF variables
+                            (db: {user: x} gives db_user; lists give hosts_0)
+  --user NAME               run the command as this user (tsops must be root)
+  --redact                  pass the command's stdout and stderr through tsops,
+                            every secret value (also base64, URL- and JSON-
+                            escaped) replaced with [redacted], line by line
+  --keep-key-env            pass on ${KEY_MATERIAL_VARIABLES.slice(0, 2).join(', ')} and the
+                            other variables holding tsops's own keys
+                            (withheld by default)
+  --allow-empty-override    let an empty value replace an inherited variable
+                            (empty values are never in the MAC: refused by
+                            default)
+  --allow-unauthenticated   use plaintext values of a mac_only_encrypted file
+                            (the MAC does not cover them: refused by default)
+  --same-process            accepted for sops: Node cannot replace its process
+                            (on no platform, Windows included), so the command
+                            runs as a child on this terminal and tsops exits
+                            with its status, as without the flag
+  --ignore-mac              do not check the MAC
+  --decryption-order TYPES  order to try master key types, e.g. age,pgp
+  --input-type TYPE         yaml, json, dotenv, ini or binary (default: from
+                            the name)
+  --verbose                 more output on stderr
+  -h, --help                this text
 `;
+}
 
 const TABLE = {
-  booleans: ['pristine', 'redact', 'no-override', 'flatten', 'ignore-mac', 'verbose', ...EXEC_TRUST_FLAGS],
+  booleans: ['pristine', 'redact', 'no-override', 'flatten', 'ignore-mac', 'verbose', 'same-process', ...EXEC_TRUST_FLAGS],
   values: ['file', 'user', 'decryption-order', 'input-type'],
   short: { f: 'file' },
   fileFlag: 'file',
   refused: {
-    'same-process': 'tsops runs the command as a child, forwarding signals and returning its status',
     background: 'deprecated in sops; start the command in the background with your shell',
   },
 } as const;
@@ -76,13 +89,14 @@ const TABLE = {
  * command name, `--` included. Returns the exit status; when the command was
  * killed by a signal, re-raises that signal on this process first.
  */
-export async function run(argv: string[], ctx: ExecContext): Promise<number> {
+export async function run(argv: string[], ctx: ExecContext, name = 'exec-env'): Promise<number> {
   try {
     const args = parseExecArgs(argv, TABLE);
     if (args.help) {
-      ctx.stdout.write(EXEC_ENV_USAGE);
+      ctx.stdout.write(usage(name));
       return 0;
     }
+    if (args.booleans.has('same-process')) warn(ctx, SAME_PROCESS_NOTE);
     const verbose = args.booleans.has('verbose');
     const inputType = lastValue(args, 'input-type');
     const order = decryptionOrder({ decryptionOrder: lastValue(args, 'decryption-order') }, ctx.env);
