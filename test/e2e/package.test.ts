@@ -44,7 +44,7 @@ describe('package.json', () => {
   });
 
   it('ships the bundle and nothing a Node build would reject', () => {
-    expect(pkg.files).toEqual(['bin/tsops.cjs', 'bin/tsops-krm.cjs', 'dist', 'LICENSE']);
+    expect(pkg.files).toEqual(['bin/tsops.cjs', 'bin/tsops-krm.cjs', 'dist', 'docs', 'LICENSE']);
     // The licence package.json names, as published by SPDX.
     expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/^Mozilla Public License Version 2\.0\n/);
     const shipped = readdirSync(join(ROOT, 'dist', 'cli'));
@@ -205,7 +205,9 @@ describe('the packed tarball', () => {
       const paths = manifest[0]!.files.map((f) => f.path);
       expect(paths).toContain('bin/tsops.cjs');
       expect(paths).toContain('dist/cli/tsops.cjs');
-      expect(paths.filter((p) => !/^(bin\/tsops(-krm)?\.cjs|dist\/.*|package\.json|README\.md|LICENSE)$/.test(p))).toEqual([]);
+      // The docs the help text and README point to (status --json's schema, the format).
+      expect(paths).toContain('docs/status.md');
+      expect(paths.filter((p) => !/^(bin\/tsops(-krm)?\.cjs|dist\/.*|docs\/[a-z-]+\.md|package\.json|README\.md|LICENSE)$/.test(p))).toEqual([]);
       const app = join(dir, 'app');
       mkdirSync(app);
       writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', type: 'module', private: true }));
